@@ -1,0 +1,26 @@
+"""The ``nexus-sdk`` command.
+
+Each command group lives in its own module and imports its heavy dependencies inside the commands, so
+``nexus-sdk --help`` stays fast and works without the optional extras installed.
+"""
+
+from __future__ import annotations
+
+import click
+
+from nexus_sdk._version import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nexus-sdk")
+def main() -> None:
+    """nexus-sdk: schema, keys and a local stack for Nexus on Supabase."""
+
+
+def _register() -> None:
+    from nexus_sdk.cli._db import db
+
+    main.add_command(db)
+
+
+_register()
