@@ -19,8 +19,10 @@ def main() -> None:
 
 def _register() -> None:
     from nexus_sdk.cli._db import db
+    from nexus_sdk.cli._keys import keys
 
     main.add_command(db)
+    main.add_command(keys)
 
 
 _register()

@@ -1,0 +1,128 @@
+"""``nexus-sdk local``: run the local stack and create users on it.
+
+The heavy imports (embedded PostgreSQL, uvicorn, psycopg) happen inside the commands, so the group can be
+attached to the main command without slowing down ``nexus-sdk --help``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+__all__ = ["local"]
+
+
+def _export_lines(env: dict[str, str]) -> str:
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items())
+
+
+@click.group(name="local")
+def local() -> None:
+    """Run Nexus locally: embedded PostgreSQL behind a PostgREST-compatible API (like `supabase start`)."""
+
+
+@local.command("start")
+@click.option("--port", type=int, default=54321, show_default=True, help="API port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the database and state live [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+)
+@click.option(
+    "--database-url",
+    envvar="NEXUS_LOCAL_DATABASE_URL",
+    default=None,
+    help="Use this existing PostgreSQL database instead of the embedded server.",
+)
+@click.option("--max-rows", type=int, default=1000, show_default=True, help="Row cap per response.")
+def start_command(
+    port: int, host: str, data_dir: Path | None, database_url: str | None, max_rows: int
+) -> None:
+    """Start the stack, print its settings as `export` lines, and serve until Ctrl-C or SIGTERM."""
+    from nexus_sdk import local as local_stack
+
+    base = data_dir or local_stack.default_data_dir()
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        with local_stack.start(
+            port=port,
+            host=host,
+            data_dir=base,
+            database_url=database_url,
+            max_rows=max_rows,
+            write_state=True,
+        ) as stack:
+            click.echo(_export_lines(stack.state().env()))
+            click.echo(f"# serving {stack.rest_url} (state in {base}); Ctrl-C to stop", err=True)
+            try:
+                # A timed wait keeps the main thread responsive to Ctrl-C.
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            click.echo("# stopping", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@local.command("status")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def status_command(data_dir: Path | None) -> None:
+    """Print the running stack's settings as `export` lines."""
+    from nexus_sdk import local as local_stack
+    from nexus_sdk.errors import ConfigurationError
+
+    try:
+        state = local_stack.read_state(data_dir)
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(_export_lines(state.env()))
+
+
+@local.group("user")
+def user() -> None:
+    """Manage auth users on the running local stack."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--password", default=None, help="Stored hashed when possible; there is no sign-in endpoint.")
+@click.option("--metadata", default=None, help='User metadata as JSON, e.g. \'{"full_name": "Ada"}\'.')
+@click.option("--expires-in", type=int, default=3600, show_default=True, help="Token lifetime in seconds.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def user_create_command(
+    email: str, password: str | None, metadata: str | None, expires_in: int, data_dir: Path | None
+) -> None:
+    """Create an auth user on the running stack and print its id and an access token."""
+    from nexus_sdk import local as local_stack
+    from nexus_sdk.errors import ConfigurationError
+
+    try:
+        state = local_stack.read_state(data_dir)
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.message) from exc
+    meta: dict[str, Any] | None = None
+    if metadata is not None:
+        try:
+            meta = json.loads(metadata)
+        except ValueError as exc:
+            raise click.BadParameter("must be a JSON object", param_hint="--metadata") from exc
+        if not isinstance(meta, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--metadata")
+    user_id = local_stack.create_auth_user(state.database_url, email, password=password, metadata=meta)
+    token = local_stack.mint_access_token(state.jwt_secret, user_id, email=email, expires_in=expires_in)
+    click.echo(_export_lines({"NEXUS_USER_ID": user_id, "NEXUS_ACCESS_TOKEN": token}))

@@ -1,0 +1,664 @@
+"""Application-layer encryption of OAuth tokens with AES-256-GCM.
+
+``platform_connections.access_token`` and ``refresh_token`` are TEXT columns that hold, instead of the
+token, a self-describing value (``docs/encryption.md`` is the normative specification)::
+
+    nx1:<key id>:<base64( nonce[12] || ciphertext || tag[16] )>
+
+- ``nx1:`` names the format version, so encrypted values and legacy plaintext tokens can be told apart.
+- The key id says which key of the :class:`KeyRing` encrypted the value, so keys rotate without downtime:
+  the first key of ``NEXUS_ENCRYPTION_KEYS`` encrypts, every key decrypts.
+- The associated data is the header (``nx1:<key id>:``) followed by :func:`token_aad`, which names the
+  table, column and row; a value copied into another row or column therefore fails to decrypt.
+
+Key material never appears in a ``repr``, ``str``, log line or exception message, and neither does a
+token. :meth:`KeyRing.decrypt` returns ``str`` for the model layer to wrap; :meth:`KeyRing.decrypt_secret`
+returns a :class:`pydantic.SecretStr`.
+
+Rotation is a header check (:meth:`KeyRing.needs_rotation`), a re-encryption of one value
+(:meth:`KeyRing.reencrypt`) or of a batch (:meth:`KeyRing.rotate_batch`); none of them touches the
+database, so ``nexus-sdk keys rotate`` is a loop over pages of rows around them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+import pybase64
+
+from nexus_sdk.errors import ConfigurationError, DecryptionError, ValidationError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from pydantic import SecretStr
+
+__all__ = [
+    "ENV_VAR",
+    "FORMAT_PREFIX",
+    "KEY_SIZE",
+    "NONCE_SIZE",
+    "TAG_SIZE",
+    "EncryptionKey",
+    "KeyRing",
+    "RotationBatch",
+    "RotationStats",
+    "generate_key_id",
+    "is_encrypted",
+    "token_aad",
+]
+
+ENV_VAR: Final = "NEXUS_ENCRYPTION_KEYS"
+"""The environment variable holding the key ring: ``"<id>:<base64url key>,<id>:<base64url key>,..."``."""
+FORMAT_PREFIX: Final = "nx1:"
+"""The prefix of every value written by this version of the format."""
+KEY_SIZE: Final = 32
+"""Bytes in a key: AES-256."""
+NONCE_SIZE: Final = 12
+"""Bytes in a nonce: the 96 bits GCM is designed for, fresh and random for each encryption."""
+TAG_SIZE: Final = 16
+"""Bytes in the GCM authentication tag (128 bits)."""
+
+_KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_KEY_ID_RULE: Final = "1-32 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit"
+# Anything that looks like "nx<digits>:" is an encrypted value of some format version, never plaintext.
+_VERSIONED_RE: Final = re.compile(r"nx([0-9]{1,9}):")
+_IDENT_RE: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_AAD_LABEL: Final = "nx-aad-1"
+# 32 bytes in base64url: 43 characters, optionally one "=" of padding.
+_KEY_B64_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}=?")
+_MIN_PAYLOAD: Final = NONCE_SIZE + TAG_SIZE
+# pybase64 (SIMD) instead of the base64 module: for a 2 KB token the stdlib's encode+decode costs about
+# twice the AES-GCM work itself. Its C functions parse keyword arguments slowly, so the strict decode
+# passes `validate` positionally: b64decode(s, altchars, validate).
+_b64encode: Final = pybase64.b64encode_as_string
+_b64decode: Final = pybase64.b64decode
+# In canonical base64 the bits after the last byte are zero: before "==" the last character encodes
+# 6 bits of which only the top 2 are data, before "=" only the top 4 are. Other characters there would
+# decode to the same bytes, so a changed value could still decrypt; we refuse them.
+_CANONICAL_BEFORE_2PAD: Final = frozenset("AQgw")
+_CANONICAL_BEFORE_1PAD: Final = frozenset("AEIMQUYcgkosw048")
+
+_MALFORMED: Final = "malformed"
+_UNKNOWN_VERSION: Final = "unknown_version"
+_UNKNOWN_KEY: Final = "unknown_key"
+_AUTH_FAILED: Final = "authentication_failed"
+_PLAINTEXT: Final = "plaintext"
+
+
+def generate_key_id(now: dt.datetime | None = None) -> str:
+    """Make a fresh key id: ``k`` + the UTC date + ``-`` + 6 random hex digits, e.g. ``k20260509-3fa9c2``.
+
+    The date sorts keys by age at a glance; the random part keeps two keys made the same day apart.
+
+    Args:
+        now: The time to take the date from; the current UTC time if omitted.
+
+    Returns:
+        The key id.
+    """
+    when = now if now is not None else dt.datetime.now(dt.UTC)
+    return f"k{when:%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def token_aad(*, table: str, column: str, row_id: uuid.UUID | str) -> bytes:
+    """Build the associated data that binds an encrypted token to one row and column.
+
+    The result is the UTF-8 text ``nx-aad-1/<table>/<column>/<row id>``, the row id in canonical lowercase
+    form. Table and column names are SQL identifiers and cannot contain ``/``, so the encoding is
+    unambiguous. The SDK generates row ids before inserting, so the id is known when encrypting.
+
+    Args:
+        table: The table, e.g. ``"platform_connections"``.
+        column: The column, e.g. ``"access_token"`` or ``"refresh_token"``.
+        row_id: The row's primary key.
+
+    Returns:
+        The associated data to pass as ``aad`` to :meth:`KeyRing.encrypt` and :meth:`KeyRing.decrypt`.
+
+    Raises:
+        ValidationError: ``table`` or ``column`` is not a lowercase SQL identifier, or ``row_id`` is not
+            a UUID.
+    """
+    for name, value in (("table", table), ("column", column)):
+        if not _IDENT_RE.fullmatch(value):
+            raise ValidationError(
+                f"token_aad: {name} must be a lowercase SQL identifier",
+                errors=[{"loc": (name,), "msg": "not a lowercase SQL identifier", "type": "value_error"}],
+            )
+    if isinstance(row_id, uuid.UUID):
+        rid = row_id
+    else:
+        try:
+            rid = uuid.UUID(row_id)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValidationError(
+                "token_aad: row_id must be a UUID",
+                errors=[{"loc": ("row_id",), "msg": "not a UUID", "type": "uuid_parsing"}],
+            ) from exc
+    return f"{_AAD_LABEL}/{table}/{column}/{rid}".encode("ascii")
+
+
+def is_encrypted(value: str) -> bool:
+    """Tell an encrypted value (of any format version) from a legacy plaintext token.
+
+    Only the prefix is looked at: ``nx<digits>:``. Nothing is decrypted or validated.
+
+    Args:
+        value: A value read from a token column.
+
+    Returns:
+        True when the value claims to be encrypted.
+    """
+    return _VERSIONED_RE.match(value) is not None
+
+
+def _decode_key_material(text: str) -> bytes:
+    """Decode a base64url key strictly; the ``ValueError`` message names the problem, never the data."""
+    if not _KEY_B64_RE.fullmatch(text):
+        # Decode leniently only to say how long the key is; the text may be a mistyped secret.
+        stripped = text.rstrip("=")
+        if re.fullmatch(r"[A-Za-z0-9_-]*", stripped) and len(stripped) % 4 != 1:
+            size = len(base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4)))
+            raise ValueError(f"the key must be {KEY_SIZE} bytes (AES-256), got {size}")
+        raise ValueError("the key is not valid base64url (A-Z a-z 0-9 - _, optional '=' padding)")
+    raw = base64.urlsafe_b64decode(text if text.endswith("=") else text + "=")
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != text.rstrip("="):
+        raise ValueError("the key is not canonical base64url (its last character has stray bits)")
+    return raw
+
+
+class EncryptionKey:
+    """One AES-256 key and its id; the key material never appears in ``repr`` or ``str``.
+
+    The AES-GCM object is built once here and reused for every value this key touches.
+    """
+
+    __slots__ = ("_aead", "_header", "_header_bytes", "_secret", "key_id")
+
+    key_id: str
+    """The key's name, written in clear into every value it encrypts; not a secret."""
+
+    def __init__(self, key_id: str, secret: bytes) -> None:
+        """Wrap raw key material.
+
+        Args:
+            key_id: The key's name (1-32 characters from ``A-Z a-z 0-9 . _ -``).
+            secret: Exactly 32 random bytes.
+
+        Raises:
+            ConfigurationError: The id or the key is malformed, or the key is all zero bytes.
+        """
+        if not isinstance(key_id, str) or not _KEY_ID_RE.fullmatch(key_id):
+            raise ConfigurationError(f"Encryption key id is invalid: use {_KEY_ID_RULE}.")
+        if not isinstance(secret, bytes | bytearray) or len(secret) != KEY_SIZE:
+            size = len(secret) if isinstance(secret, bytes | bytearray) else "not bytes"
+            raise ConfigurationError(
+                f"Encryption key {key_id!r} must be {KEY_SIZE} bytes (AES-256), got {size}."
+            )
+        if not any(secret):
+            # An all-zero key is what an uninitialised buffer or a placeholder looks like, never a real key.
+            raise ConfigurationError(f"Encryption key {key_id!r} is all zero bytes.")
+        # Imported here, not at module level: cryptography's bindings take ~20 ms to load, and
+        # `import nexus_sdk` should not pay that unless tokens are actually encrypted.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.key_id = key_id
+        self._secret = bytes(secret)
+        self._aead: AESGCM = AESGCM(self._secret)
+        self._header = f"{FORMAT_PREFIX}{key_id}:"
+        self._header_bytes = self._header.encode("ascii")
+
+    @classmethod
+    def generate(cls, key_id: str | None = None) -> EncryptionKey:
+        """Make a new random key from the operating system's CSPRNG.
+
+        Args:
+            key_id: The id to give it; a fresh one from :func:`generate_key_id` if omitted.
+
+        Returns:
+            The new key.
+
+        Raises:
+            ConfigurationError: ``key_id`` is malformed.
+        """
+        return cls(key_id if key_id is not None else generate_key_id(), secrets.token_bytes(KEY_SIZE))
+
+    @classmethod
+    def parse(cls, entry: str) -> EncryptionKey:
+        """Read one ``<id>:<base64url key>`` entry, the form :meth:`export` writes.
+
+        Args:
+            entry: The entry; spaces around the id and the key are ignored.
+
+        Returns:
+            The key.
+
+        Raises:
+            ConfigurationError: The entry has no id, a malformed id, or a key that is not 32 bytes of
+                canonical base64url.
+        """
+        key_id, sep, material = entry.partition(":")
+        key_id, material = key_id.strip(), material.strip()
+        if not sep or not key_id:
+            # Do not echo the entry: without a separator it may be nothing but the key.
+            raise ConfigurationError("Encryption key entry has no key id: expected '<id>:<base64url key>'.")
+        if not _KEY_ID_RE.fullmatch(key_id):
+            raise ConfigurationError(f"Encryption key id is invalid: use {_KEY_ID_RULE}.")
+        if not material:
+            raise ConfigurationError(f"Encryption key {key_id!r} is empty.")
+        try:
+            secret = _decode_key_material(material)
+        except ValueError as exc:
+            raise ConfigurationError(f"Encryption key {key_id!r}: {exc}.") from exc
+        return cls(key_id, secret)
+
+    def export(self) -> str:
+        """Return the key as ``<id>:<base64url key>`` (unpadded), the entry format of ``NEXUS_ENCRYPTION_KEYS``.
+
+        This reveals the key material: write it only to a secret store.
+
+        Returns:
+            The entry.
+        """
+        return f"{self.key_id}:{base64.urlsafe_b64encode(self._secret).decode('ascii').rstrip('=')}"
+
+    def __repr__(self) -> str:
+        return f"EncryptionKey(key_id={self.key_id!r}, secret=<hidden>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        # Pickling would put the key material into whatever stores the pickle (caches, task queues).
+        raise TypeError("EncryptionKey cannot be pickled; load keys from the environment instead.")
+
+
+@dataclass(slots=True)
+class RotationStats:
+    """Counts from re-encrypting token values under the current key.
+
+    Batches add up with ``+``, so a resumable rotation keeps one running total.
+    """
+
+    read: int = 0
+    """Values looked at (nulls are not counted)."""
+    reencrypted: int = 0
+    """Values that were under an older key (or legacy plaintext) and now have a new value."""
+    already_current: int = 0
+    """Values already under the current key: left alone, which makes rotation idempotent."""
+    failed: int = 0
+    """Values that could not be decrypted (unknown key, tampered, plaintext without opt-in ...)."""
+
+    def __add__(self, other: RotationStats) -> RotationStats:
+        return RotationStats(
+            read=self.read + other.read,
+            reencrypted=self.reencrypted + other.reencrypted,
+            already_current=self.already_current + other.already_current,
+            failed=self.failed + other.failed,
+        )
+
+
+_K = TypeVar("_K")
+
+
+@dataclass(slots=True)
+class RotationBatch(Generic[_K]):
+    """What :meth:`KeyRing.rotate_batch` found in one batch; nothing in it has been written yet."""
+
+    updates: list[tuple[_K, str, str]] = field(default_factory=list)
+    """``(ref, old value, new value)`` for each value to write back. Write with the old value as a
+    condition (``... WHERE access_token = old``) so a token replaced meanwhile is not overwritten."""
+    failures: list[tuple[_K, DecryptionError]] = field(default_factory=list)
+    """``(ref, error)`` for each value that could not be decrypted; ``error.reason`` says why."""
+    stats: RotationStats = field(default_factory=RotationStats)
+    """The counts for this batch."""
+
+
+class KeyRing:
+    """The keys tokens are encrypted with: the first encrypts, every key decrypts.
+
+    To rotate, put a new key first and keep the old ones after it until ``nexus-sdk keys rotate`` has
+    re-encrypted every value; then drop the old ones. Neither ``repr`` nor ``str`` shows key material.
+    """
+
+    __slots__ = ("_by_header", "_by_id", "_current", "_keys", "allow_plaintext")
+
+    allow_plaintext: bool
+    """Whether :meth:`decrypt` may return a legacy unencrypted value as it is (off unless asked for)."""
+
+    def __init__(self, keys: Iterable[EncryptionKey], *, allow_plaintext: bool = False) -> None:
+        """Build a ring from keys, newest first.
+
+        Args:
+            keys: The keys; the first encrypts.
+            allow_plaintext: Let :meth:`decrypt` pass legacy plaintext values through by default.
+
+        Raises:
+            ConfigurationError: No keys, two keys with one id, or one key under two ids.
+        """
+        ordered = tuple(keys)
+        if not ordered:
+            raise ConfigurationError(
+                f"No encryption keys: set {ENV_VAR} (create one with `nexus-sdk keys new`)."
+            )
+        by_id: dict[str, EncryptionKey] = {}
+        seen: set[bytes] = set()
+        for key in ordered:
+            if key.key_id in by_id:
+                raise ConfigurationError(f"Encryption key id {key.key_id!r} appears twice.")
+            if key._secret in seen:
+                # The same key under two ids would make a "rotation" that changes nothing.
+                raise ConfigurationError(
+                    f"Encryption key {key.key_id!r} repeats the material of another key."
+                )
+            by_id[key.key_id] = key
+            seen.add(key._secret)
+        self._keys = ordered
+        self._by_id = by_id
+        self._by_header = {key._header: key for key in ordered}
+        self._current = ordered[0]
+        self.allow_plaintext = allow_plaintext
+
+    @classmethod
+    def parse(cls, text: str | SecretStr, *, allow_plaintext: bool = False) -> KeyRing:
+        """Read a ring in the ``NEXUS_ENCRYPTION_KEYS`` format: comma-separated ``<id>:<base64url key>``.
+
+        Spaces and newlines around entries are ignored, and so are empty entries (a trailing comma).
+
+        Args:
+            text: The ring, as a string or a ``SecretStr``.
+            allow_plaintext: See :attr:`allow_plaintext`.
+
+        Returns:
+            The ring.
+
+        Raises:
+            ConfigurationError: The text has no entries, or an entry is malformed (the message says which
+                entry and why, never the key).
+        """
+        raw = text if isinstance(text, str) else text.get_secret_value()
+        entries = [entry.strip() for entry in raw.split(",")]
+        keys: list[EncryptionKey] = []
+        for position, entry in enumerate(entries, start=1):
+            if not entry:
+                continue
+            try:
+                keys.append(EncryptionKey.parse(entry))
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{ENV_VAR} entry {position}: {exc.message}") from exc
+        if not keys:
+            raise ConfigurationError(
+                f"{ENV_VAR} is empty: set it to '<id>:<base64url key>' (create one with `nexus-sdk keys new`)."
+            )
+        return cls(keys, allow_plaintext=allow_plaintext)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, allow_plaintext: bool = False) -> KeyRing:
+        """Read the ring from ``NEXUS_ENCRYPTION_KEYS``.
+
+        Args:
+            environ: Where to look; ``os.environ`` if omitted.
+            allow_plaintext: See :attr:`allow_plaintext`.
+
+        Returns:
+            The ring.
+
+        Raises:
+            ConfigurationError: The variable is unset or empty, or malformed.
+        """
+        env = os.environ if environ is None else environ
+        text = env.get(ENV_VAR)
+        if text is None:
+            raise ConfigurationError(f"{ENV_VAR} is not set (create a key with `nexus-sdk keys new`).")
+        return cls.parse(text, allow_plaintext=allow_plaintext)
+
+    @property
+    def current(self) -> EncryptionKey:
+        """The key new values are encrypted with (the first one)."""
+        return self._current
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of all keys, current first."""
+        return tuple(key.key_id for key in self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"KeyRing(key_ids={self.key_ids!r}, allow_plaintext={self.allow_plaintext!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("KeyRing cannot be pickled; load keys from the environment instead.")
+
+    def encrypt(self, plaintext: str | SecretStr, *, aad: bytes) -> str:
+        """Encrypt a token under the current key with a fresh random nonce.
+
+        Args:
+            plaintext: The token; a ``SecretStr`` is unwrapped.
+            aad: Associated data from :func:`token_aad` naming the row and column the value is for.
+
+        Returns:
+            ``nx1:<key id>:<base64>``, ready for a TEXT column.
+
+        Raises:
+            ValidationError: The token contains a lone surrogate, so it has no UTF-8 form.
+        """
+        text = plaintext if type(plaintext) is str else plaintext.get_secret_value()  # type: ignore[union-attr]
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate (e.g. from a "\ud800" JSON escape). Raised below, outside this block, so
+            # the UnicodeEncodeError, which holds the whole token, is not chained to ours.
+            data = None
+        if data is None:
+            raise ValidationError(
+                "Token is not valid Unicode text (it contains a lone surrogate).",
+                errors=[{"loc": ("plaintext",), "msg": "lone surrogate", "type": "string_unicode"}],
+            )
+        key = self._current
+        nonce = os.urandom(NONCE_SIZE)
+        # One base64 call over nonce || sealed: the call's fixed cost is larger than copying 2 KB.
+        return key._header + _b64encode(nonce + key._aead.encrypt(nonce, data, key._header_bytes + aad))
+
+    def decrypt(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> str:
+        """Decrypt a value written by :meth:`encrypt`, checking it belongs to this row and column.
+
+        Args:
+            value: The stored value.
+            aad: The same associated data it was encrypted with (:func:`token_aad`).
+            allow_plaintext: Return a value without an ``nx<n>:`` prefix unchanged, as a legacy plaintext
+                token; defaults to the ring's :attr:`allow_plaintext`.
+
+        Returns:
+            The token.
+
+        Raises:
+            DecryptionError: With ``reason`` ``"plaintext"`` (not encrypted, and plaintext not allowed),
+                ``"unknown_version"``, ``"malformed"`` (bad encoding, truncated), ``"unknown_key"`` (key id
+                not in the ring) or ``"authentication_failed"`` (wrong key, tampered, or another row's or
+                column's value). Nothing of the token or the key is in the message.
+        """
+        # Fast path: the header up to the second colon names a key of this ring (one dict lookup checks
+        # version and key id together). Everything else is sorted out in _decrypt_other.
+        key = self._by_header.get(value[: value.find(":", len(FORMAT_PREFIX)) + 1])
+        if key is None:
+            return self._decrypt_other(value, allow_plaintext)
+        if value[-1] == "=":
+            _check_canonical_padding(value)
+        try:
+            sealed = _b64decode(value[len(key._header) :], None, True)
+        except ValueError:
+            # binascii.Error is a ValueError. Its message names the problem, not the data; still, it is
+            # not chained, so that nothing derived from the value travels with our exception.
+            sealed = None
+        if sealed is None or len(sealed) < _MIN_PAYLOAD:
+            what = "not valid base64" if sealed is None else "truncated"
+            raise DecryptionError(f"Encrypted token is malformed: {what}.", reason=_MALFORMED)
+        try:
+            plain = key._aead.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], key._header_bytes + aad)
+        except Exception as exc:
+            # Imported here for the same load-time reason as AESGCM; by now cryptography is loaded.
+            from cryptography.exceptions import InvalidTag
+
+            if not isinstance(exc, InvalidTag):
+                raise
+            raise DecryptionError(
+                f"Encrypted token did not authenticate under key {key.key_id!r}: the key with this id "
+                "is not the one that encrypted it, the value was altered, or it was copied from another "
+                "row or column.",
+                reason=_AUTH_FAILED,
+            ) from exc
+        try:
+            return plain.decode()
+        except UnicodeDecodeError:
+            # Raised below, outside this block, so the error's context (which holds the decrypted
+            # bytes) is not chained to ours.
+            pass
+        raise DecryptionError(
+            "Encrypted token authenticated but is not UTF-8 text; it was not written by nexus-sdk.",
+            reason=_MALFORMED,
+        )
+
+    def _decrypt_other(self, value: str, allow_plaintext: bool | None) -> str:
+        """Handle a value whose header names no key of this ring: an error, or legacy plaintext."""
+        if is_encrypted(value):
+            raise self._header_error(value)
+        if self.allow_plaintext if allow_plaintext is None else allow_plaintext:
+            return value
+        raise DecryptionError(
+            "Value is not an encrypted token (no 'nx1:' prefix). To read legacy plaintext tokens, pass "
+            "allow_plaintext=True; `nexus-sdk keys rotate` can encrypt them.",
+            reason=_PLAINTEXT,
+        )
+
+    def decrypt_secret(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> SecretStr:
+        """Like :meth:`decrypt`, but wrap the token in a :class:`pydantic.SecretStr`.
+
+        Args:
+            value: The stored value.
+            aad: The associated data it was encrypted with.
+            allow_plaintext: As in :meth:`decrypt`.
+
+        Returns:
+            The token, hidden from ``repr`` and ``str``.
+
+        Raises:
+            DecryptionError: As in :meth:`decrypt`.
+        """
+        from pydantic import SecretStr
+
+        return SecretStr(self.decrypt(value, aad=aad, allow_plaintext=allow_plaintext))
+
+    def needs_rotation(self, value: str) -> bool:
+        """Tell whether a value is not yet an ``nx1`` value under the current key, from its header alone.
+
+        True for values under older keys, unknown keys or other format versions, for malformed values
+        and for legacy plaintext; nothing is decrypted, so this is cheap enough to filter every row.
+
+        Args:
+            value: The stored value.
+
+        Returns:
+            False only when the value is already under the current key.
+        """
+        return not value.startswith(self._current._header)
+
+    def reencrypt(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> str | None:
+        """Re-encrypt a value under the current key, if it is not already.
+
+        Args:
+            value: The stored value.
+            aad: The associated data it was (and will be) encrypted with.
+            allow_plaintext: Encrypt legacy plaintext values too; defaults to :attr:`allow_plaintext`.
+
+        Returns:
+            The new value, or None when the value is already under the current key (so running a
+            rotation twice changes nothing the second time).
+
+        Raises:
+            DecryptionError: The value cannot be decrypted, as in :meth:`decrypt`.
+        """
+        if not self.needs_rotation(value):
+            return None
+        return self.encrypt(self.decrypt(value, aad=aad, allow_plaintext=allow_plaintext), aad=aad)
+
+    def rotate_batch(
+        self, items: Iterable[tuple[_K, str | None, bytes]], *, allow_plaintext: bool | None = None
+    ) -> RotationBatch[_K]:
+        """Re-encrypt a batch of values under the current key, without any I/O.
+
+        Args:
+            items: ``(ref, value, aad)`` per value; ``ref`` is whatever identifies the value to the
+                caller (e.g. ``(row id, column)``). ``None`` values (a missing refresh token) are skipped.
+            allow_plaintext: Encrypt legacy plaintext values too; defaults to :attr:`allow_plaintext`.
+
+        Returns:
+            The updates to write, the failures, and the counts. A failure does not stop the batch.
+        """
+        batch: RotationBatch[_K] = RotationBatch()
+        stats = batch.stats
+        for ref, value, aad in items:
+            if value is None:
+                continue
+            stats.read += 1
+            try:
+                new = self.reencrypt(value, aad=aad, allow_plaintext=allow_plaintext)
+            except DecryptionError as exc:
+                stats.failed += 1
+                batch.failures.append((ref, exc))
+                continue
+            if new is None:
+                stats.already_current += 1
+            else:
+                stats.reencrypted += 1
+                batch.updates.append((ref, value, new))
+        return batch
+
+    def _header_error(self, value: str) -> DecryptionError:
+        """Explain why a value's header was not accepted: version, shape or key id."""
+        match = _VERSIONED_RE.match(value)
+        if match is None or match.group(1) != FORMAT_PREFIX[2:-1]:
+            version = f"nx{match.group(1)}" if match else "?"
+            return DecryptionError(
+                f"Encrypted token uses format version {version!r}, which this nexus-sdk cannot read "
+                f"(it reads '{FORMAT_PREFIX[:-1]}'); upgrade nexus-sdk.",
+                reason=_UNKNOWN_VERSION,
+            )
+        end = value.find(":", len(FORMAT_PREFIX))
+        key_id = value[len(FORMAT_PREFIX) : end] if end >= 0 else ""
+        if not _KEY_ID_RE.fullmatch(key_id):
+            return DecryptionError(
+                "Encrypted token is malformed: no valid key id after 'nx1:'.", reason=_MALFORMED
+            )
+        return DecryptionError(
+            f"Encrypted token was written with key {key_id!r}, which is not in {ENV_VAR} "
+            f"(it has {', '.join(self.key_ids)}); add that key back to decrypt it.",
+            reason=_UNKNOWN_KEY,
+        )
+
+
+def _check_canonical_padding(value: str) -> None:
+    """Refuse stray bits in the last base64 character before the padding.
+
+    pybase64's strict mode rejects characters outside the alphabet and missing or misplaced padding, but
+    not these bits, which would let a changed value decode to the same bytes.
+    """
+    if value.endswith("=="):
+        canonical = value[-3] in _CANONICAL_BEFORE_2PAD
+    else:
+        canonical = value[-2] in _CANONICAL_BEFORE_1PAD
+    if not canonical:
+        raise DecryptionError("Encrypted token is malformed: not canonical base64.", reason=_MALFORMED)
