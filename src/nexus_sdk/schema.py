@@ -204,7 +204,7 @@ def _resolve_url(database_url: str | None) -> str:
 
 
 _CATALOG_QUERY: Final = """
-select 'schema', nspname from pg_namespace where nspname in ('auth', %(meta)s)
+select 'schema', nspname::text from pg_namespace where nspname in ('auth', %(meta)s)
 union all
 select case c.relkind when 'r' then 'table' when 'i' then 'index' when 'v' then 'view' else 'relation' end,
        n.nspname || '.' || c.relname
@@ -223,7 +223,7 @@ select 'trigger', n.nspname || '.' || c.relname || ': ' || t.tgname
 from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
 where not t.tgisinternal and n.nspname in ('public', 'auth')
 union all
-select 'role', rolname from pg_roles
+select 'role', rolname::text from pg_roles
 where rolname in ('anon', 'authenticated', 'service_role', 'authenticator', 'supabase_auth_admin')
 """
 

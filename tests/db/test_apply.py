@@ -25,13 +25,13 @@ select 'rel', n.nspname, c.relname, c.relkind::text, coalesce(c.relacl::text, ''
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname in ('public', 'auth', 'nexus_sdk') and c.relkind in ('r', 'i', 'v', 'S')
 union all
-select 'col', c.relname, a.attname, format_type(a.atttypid, a.atttypmod), coalesce(a.attacl::text, ''),
+select 'col', n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod), coalesce(a.attacl::text, ''),
        a.attnotnull::text, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), ''
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 where n.nspname in ('public', 'auth') and a.attnum > 0 and not a.attisdropped and c.relkind = 'r'
 union all
-select 'con', c.relname, k.conname, pg_get_constraintdef(k.oid), '', '', '', ''
+select 'con', n.nspname || '.' || c.relname, k.conname, pg_get_constraintdef(k.oid), '', '', '', ''
 from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
 where n.nspname in ('public', 'auth')
 union all
