@@ -6,6 +6,7 @@ The public API is the names in ``__all__``; everything else is private and may c
 from __future__ import annotations
 
 from nexus_sdk._version import __version__
+from nexus_sdk.client import AsyncNexusClient, NexusClient
 from nexus_sdk.errors import (
     APIConnectionError,
     APIStatusError,
@@ -26,18 +27,22 @@ from nexus_sdk.errors import (
     UnprocessableEntityError,
     ValidationError,
 )
+from nexus_sdk.query import F
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncNexusClient",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
     "CryptoError",
     "DecryptionError",
+    "F",
     "InternalServerError",
+    "NexusClient",
     "NexusError",
     "NotAcceptableError",
     "NotFoundError",

@@ -28,6 +28,7 @@ are built from PostgREST's error body and from our own wording, and request head
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 __all__ = [
@@ -220,10 +221,16 @@ STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {
 """The exception class for each HTTP status; 5xx map to InternalServerError, others to APIStatusError."""
 
 
-def status_error_class(status_code: int, code: str | None = None) -> type[APIStatusError]:
+_ZERO_ROWS: Final = re.compile(r"\b0 rows\b")
+
+
+def status_error_class(
+    status_code: int, code: str | None = None, details: str | None = None
+) -> type[APIStatusError]:
     """Choose the exception class for a response: the one place where that choice is made."""
-    if status_code == 406 and code == "PGRST116":
-        # A singular request that matched zero rows is, to the user, "not found". Several rows stays 406.
+    if status_code == 406 and code == "PGRST116" and (details is None or _ZERO_ROWS.search(details)):
+        # A singular request that matched zero rows is, to the user, "not found"; PostgREST uses the same
+        # code for "several rows" (details "The result contains 2 rows"), which stays a 406.
         return NotFoundError
     if status_code >= 500:
         return InternalServerError

@@ -1,0 +1,229 @@
+"""The documents stored in JSONB columns: adaptations per platform, voice characteristics, post metrics.
+
+Every document keeps keys it does not know (they are written back unchanged), and applies its rules
+(X's weighted length, LinkedIn's 3000 characters, hashtags, URLs, ranges) only in write mode: when it is
+placed into a Create/Update model, never when a row is read. ``metadata`` and
+``profile_data`` are open objects, typed as plain dicts on the table models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
+
+from nexus_sdk.models._base import Each, JsonbModel, WriteRule
+from nexus_sdk.models._fields import (
+    SUBSTACK_TITLE_MAX_LENGTH,
+    check_formality,
+    check_http_url,
+    check_linkedin_text,
+    check_non_negative,
+    check_rate,
+    check_x_text,
+    is_write,
+    normalise_hashtags,
+    normalise_platform,
+    require_aware,
+)
+
+__all__ = [
+    "Adaptations",
+    "LinkedInAdaptation",
+    "PostMetrics",
+    "SubstackAdaptation",
+    "VoiceCharacteristics",
+    "XAdaptation",
+]
+
+
+def _text_shorthand(data: Any) -> Any:
+    # The schema's column description writes adaptations as {"linkedin": "...", "x": "..."}: read a bare
+    # string as the post text, so such rows stay readable (they are written back in the object shape).
+    if isinstance(data, str):
+        return {"text": data}
+    return data
+
+
+def _check_substack_title(title: str) -> str:
+    if not title.strip():
+        raise PydanticCustomError("substack_title_empty", "a Substack title cannot be blank")
+    if len(title) > SUBSTACK_TITLE_MAX_LENGTH:
+        raise PydanticCustomError(
+            "substack_title_too_long",
+            "a Substack title is {length} characters; the limit is {limit}",
+            {"length": len(title), "limit": SUBSTACK_TITLE_MAX_LENGTH},
+        )
+    return title
+
+
+def _check_substack_body(body: str) -> str:
+    if not body.strip():
+        raise PydanticCustomError("substack_body_empty", "a Substack body cannot be blank")
+    return body
+
+
+class LinkedInAdaptation(JsonbModel):
+    """``adaptations.linkedin``: a LinkedIn post."""
+
+    text: str
+    """The post text; at most 3000 characters."""
+    hashtags: list[str] = Field(default_factory=list)
+    """Tags without '#'; normalised on write (stripped, no spaces, case-insensitive duplicates dropped)."""
+    media_urls: list[str] = Field(default_factory=list)
+    """Images or documents to attach: absolute http(s) URLs."""
+
+    _write_rules: ClassVar[Mapping[str, WriteRule]] = {
+        "text": check_linkedin_text,
+        "hashtags": normalise_hashtags,
+        "media_urls": Each(check_http_url),
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return _text_shorthand(data)
+
+
+class XAdaptation(JsonbModel):
+    """``adaptations.x``: a post on X, optionally continued as a thread."""
+
+    text: str
+    """The first post; at most 280 as X counts (twitter-text v3: most CJK/emoji 2, any URL 23)."""
+    thread: list[str] = Field(default_factory=list)
+    """Follow-up posts, each within the same limit."""
+
+    _write_rules: ClassVar[Mapping[str, WriteRule]] = {"text": check_x_text, "thread": Each(check_x_text)}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return _text_shorthand(data)
+
+
+class SubstackAdaptation(JsonbModel):
+    """``adaptations.substack``: a Substack article."""
+
+    title: str
+    """The headline: required, not blank, at most 280 characters."""
+    body: str
+    """The article: required, not blank."""
+
+    _write_rules: ClassVar[Mapping[str, WriteRule]] = {
+        "title": _check_substack_title,
+        "body": _check_substack_body,
+    }
+
+
+class Adaptations(JsonbModel):
+    """``content_adaptations.adaptations``: one adaptation per platform.
+
+    The known platforms are typed fields. Any other platform is kept as the raw value stored under its
+    name (``adaptations.model_extra["threads"]``, or :meth:`get`), so a new platform needs no release.
+    On write, platform names are normalised (``"LinkedIn "`` -> ``"linkedin"``) and checked.
+    """
+
+    linkedin: LinkedInAdaptation | None = None
+    x: XAdaptation | None = None
+    substack: SubstackAdaptation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_keys(cls, data: Any, info: ValidationInfo) -> Any:
+        if not is_write(info):
+            return data
+        if not isinstance(data, dict):
+            return data
+        normalised: dict[str, Any] = {}
+        for key, value in data.items():
+            name = normalise_platform(key)
+            if name in normalised:
+                # A revalidated instance arrives with its unset known platforms as None: a real value
+                # under another spelling ("LinkedIn") replaces that None rather than clashing with it.
+                if value is None:
+                    continue
+                if normalised[name] is not None:
+                    raise PydanticCustomError(
+                        "duplicate_platform",
+                        "platform '{platform}' appears twice in adaptations",
+                        {"platform": name},
+                    )
+            normalised[name] = value
+        return normalised
+
+    def get(self, platform: str, default: Any = None) -> Any:
+        """The adaptation for a platform, typed for known platforms and raw for others.
+
+        Args:
+            platform: a platform name, e.g. ``"linkedin"`` or ``Platform.X``.
+            default: returned when there is no adaptation for it.
+
+        Returns:
+            The adaptation, or ``default``.
+        """
+        name = str(platform).strip().lower()
+        if name in type(self).model_fields:
+            value = getattr(self, name)
+            return default if value is None else value
+        return (self.model_extra or {}).get(name, default)
+
+
+class VoiceCharacteristics(JsonbModel):
+    """``voice_profiles.characteristics``: how a user writes."""
+
+    tone: list[str] = Field(default_factory=list)
+    """E.g. ``["professional", "approachable"]``."""
+    style: str | None = None
+    """E.g. ``"concise"``."""
+    sentence_length: str | None = None
+    """E.g. ``"short"``."""
+    vocabulary: str | None = None
+    """E.g. ``"industry-specific"``."""
+    emoji_usage: str | None = None
+    """E.g. ``"minimal"``. Also read from the misspelt ``emoij_usage`` (see the validator)."""
+    formality_level: int | None = None
+    """1 (casual) to 10 (formal)."""
+    common_phrases: list[str] = Field(default_factory=list)
+    avoid_words: list[str] = Field(default_factory=list)
+
+    _write_rules: ClassVar[Mapping[str, WriteRule]] = {"formality_level": check_formality}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_misspelling(cls, data: Any) -> Any:
+        # The schema document spells the key "emoij_usage". We accept that spelling on input (rows written
+        # by tools that followed the document) and always emit "emoji_usage"; the misspelt key is dropped
+        # rather than kept as an unknown key, so a round trip repairs the document instead of doubling it.
+        # When both spellings are present, the correct one wins.
+        if isinstance(data, dict) and "emoij_usage" in data:
+            data = dict(data)
+            misspelt = data.pop("emoij_usage")
+            data.setdefault("emoji_usage", misspelt)
+        return data
+
+
+class PostMetrics(JsonbModel):
+    """``published_posts.metrics``: engagement, synced from the platform now and then."""
+
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    impressions: int | None = None
+    engagement_rate: float | None = None
+    """A fraction in [0, 1]: 0.043 means 4.3%."""
+    last_synced: datetime | None = None
+    """When these numbers were fetched (time-zone aware on write)."""
+
+    _write_rules: ClassVar[Mapping[str, WriteRule]] = {
+        "views": check_non_negative,
+        "likes": check_non_negative,
+        "comments": check_non_negative,
+        "shares": check_non_negative,
+        "impressions": check_non_negative,
+        "engagement_rate": check_rate,
+        "last_synced": require_aware,
+    }

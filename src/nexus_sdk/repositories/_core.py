@@ -1,0 +1,470 @@
+"""The I/O-free definition of every table operation, shared by the sync and async repositories.
+
+Each method returns an :data:`~nexus_sdk._http.Operation`: a generator that yields requests through
+:func:`~nexus_sdk._http.call` and returns typed rows. The repositories in :mod:`._base` only hand
+these to a sender, so sync and async behave identically by construction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
+
+import pydantic
+from pydantic import BaseModel, TypeAdapter
+
+from nexus_sdk import query
+from nexus_sdk._http import APIRequest, Operation, call
+from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
+from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LIST_LIMIT",
+    "DEFAULT_PAGE_SIZE",
+    "RowId",
+    "TableCore",
+    "TableSpec",
+]
+
+DEFAULT_LIST_LIMIT: Final = 100
+"""Rows returned by ``list()`` when no ``limit`` is given."""
+DEFAULT_PAGE_SIZE: Final = 500
+"""Rows per request in ``iter()``."""
+DEFAULT_BATCH_SIZE: Final = 500
+"""Rows per request in ``create_many()``."""
+_ID_CHUNK: Final = 100
+"""Ids per ``id=in.(...)`` lookup, keeping URLs well under common 8 KB limits."""
+
+RowId = uuid.UUID | str
+"""A primary key, as a UUID or its text form."""
+
+RowT = TypeVar("RowT", bound=BaseModel)
+CreateT = TypeVar("CreateT", bound=BaseModel)
+UpdateT = TypeVar("UpdateT", bound=BaseModel)
+
+_REPRESENTATION: Final = "return=representation"
+
+
+class _RequestModel(Protocol):
+    def to_request_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec(Generic[RowT, CreateT, UpdateT]):
+    """What a repository needs to know about its table."""
+
+    table: str
+    row: type[RowT]
+    create: type[CreateT]
+    update: type[UpdateT]
+    primary_key: str = "id"
+    natural_key: tuple[str, ...] = ()
+    """Columns of a unique index ``upsert`` resolves conflicts on (empty: no upsert)."""
+
+
+def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
+    # Pydantic's own message quotes the input, which may be a token: rebuild it without values.
+    errors = [
+        {"loc": error["loc"], "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+    summary = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or exc.title}: {e['msg']}" for e in errors
+    )
+    return ValidationError(f"Invalid {exc.title}: {summary}", errors=errors)
+
+
+@lru_cache(maxsize=64)
+def _list_adapter(row: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[row])  # type: ignore[valid-type]
+
+
+def _check_size(name: str, value: int) -> None:
+    if not 1 <= value <= query.MAX_PAGE_SIZE:
+        message = (
+            f"{name} must be between 1 and {query.MAX_PAGE_SIZE} (Supabase returns at most "
+            f"{query.MAX_PAGE_SIZE} rows per response; use iter() to read everything)."
+        )
+        raise ValidationError(message, errors=[{"loc": (name,), "msg": message, "type": "size"}])
+
+
+def _id_text(row_id: RowId) -> str:
+    try:
+        return str(row_id if isinstance(row_id, uuid.UUID) else uuid.UUID(str(row_id)))
+    except ValueError:
+        message = "id must be a UUID."
+        raise ValidationError(message, errors=[{"loc": ("id",), "msg": message, "type": "uuid"}]) from None
+
+
+class TableCore(Generic[RowT, CreateT, UpdateT]):
+    """The operations on one table, for one client configuration."""
+
+    encrypted_columns: ClassVar[tuple[str, ...]] = ()
+    """Columns the subclass encrypts on write and decrypts on read."""
+
+    def __init__(
+        self,
+        spec: TableSpec[RowT, CreateT, UpdateT],
+        settings: ClientSettings,
+        keys: Callable[[], Any] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.keys = keys
+        """Returns the client's :class:`~nexus_sdk.crypto.KeyRing`, loading it on first use."""
+        self.path = f"/{spec.table}"
+
+    # --- hooks ---------------------------------------------------------------------------------
+
+    def encode_row(self, body: dict[str, Any], row_id: str | None) -> dict[str, Any]:
+        """Transform a request body before sending (encryption happens here in subclasses)."""
+        return body
+
+    def decode_rows(self, content: bytes) -> builtins.list[RowT]:
+        """Parse a JSON array of rows into Row models (decryption happens here in subclasses)."""
+        if not content:
+            return []
+        rows: builtins.list[RowT] = _list_adapter(self.spec.row).validate_json(content)
+        return rows
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        params: Iterable[tuple[str, str]] = (),
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        retry_safe: bool,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> APIRequest:
+        return APIRequest(
+            method,
+            self.path,
+            tuple(params),
+            dict(headers or {}),
+            body,
+            retry_safe=retry_safe,
+            timeout=timeout,
+        )
+
+    def _by_id(self, row_id: RowId) -> tuple[str, str]:
+        return (self.spec.primary_key, f"eq.{_id_text(row_id)}")
+
+    def _build(self, model: type[BaseModel], data: Any, fields: Mapping[str, Any]) -> Any:
+        if data is not None and fields:
+            raise ValidationError(f"Pass either a {model.__name__} or keyword fields, not both.")
+        if data is None:
+            try:
+                return model.model_validate(dict(fields))
+            except pydantic.ValidationError as exc:
+                raise _validation_error(exc) from None  # pydantic's text may quote a token
+        if isinstance(data, model):
+            return data
+        if isinstance(data, Mapping):
+            try:
+                return model.model_validate(dict(data))
+            except pydantic.ValidationError as exc:
+                raise _validation_error(exc) from None  # pydantic's text may quote a token
+        raise ValidationError(f"Expected a {model.__name__} or a mapping, got {type(data).__name__}.")
+
+    def _raw_create_body(self, data: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+        model: _RequestModel = self._build(self.spec.create, data, fields)
+        body = dict(model.to_request_json())
+        pk = self.spec.primary_key
+        if body.get(pk) is None:
+            # The id is ours, made before sending, so a retried insert is recognisably the same row.
+            body[pk] = str(uuid.uuid4())
+        if "user_id" in self.spec.create.model_fields and body.get("user_id") is None:
+            user_id = self.settings.user_id
+            if user_id is None:
+                message = "user_id is required unless the client acts as a user (as_user / access_token)."
+                raise ValidationError(
+                    message, errors=[{"loc": ("user_id",), "msg": message, "type": "missing"}]
+                )
+            body["user_id"] = user_id
+        return body
+
+    def _create_body(self, data: Any, fields: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+        body = self._raw_create_body(data, fields)
+        row_id = str(body[self.spec.primary_key])
+        return self.encode_row(body, row_id), row_id
+
+    def _select_rows(self, params: Iterable[tuple[str, str]], timeout: TimeoutTypes | NotGiven) -> APIRequest:
+        return self._request("GET", params, retry_safe=True, timeout=timeout)
+
+    def _fetch_ids(
+        self, ids: Sequence[str], timeout: TimeoutTypes | NotGiven
+    ) -> Operation[builtins.list[RowT]]:
+        rows: builtins.list[RowT] = []
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            params = [(self.spec.primary_key, "in.(" + ",".join(chunk) + ")")]
+            response = yield from call(self._select_rows(params, timeout), self.settings)
+            rows.extend(self.decode_rows(response.content))
+        return rows
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def get(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[RowT]:
+        """One row by primary key; a missing (or invisible) row is a NotFoundError."""
+        request = self._request(
+            "GET",
+            [self._by_id(row_id)],
+            # PostgREST answers 406 PGRST116 when no row matches; errors.py maps that to NotFoundError.
+            headers={"Accept": "application/vnd.pgrst.object+json"},
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        return self.decode_rows(b"[" + response.content + b"]")[0]
+
+    def list(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> Operation[builtins.list[RowT]]:
+        """At most ``limit`` (<= 1000) rows matching ``where``, in ``order_by`` order."""
+        _check_size("limit", limit)
+        params = query.compile_where(self.spec.row, where)
+        params += query.compile_order(query.parse_order(self.spec.row, order_by))
+        params.append(("limit", str(limit)))
+        if offset:
+            params.append(("offset", str(offset)))
+        response = yield from call(self._select_rows(params, timeout), self.settings)
+        return self.decode_rows(response.content)
+
+    def plan_pages(
+        self, *, where: query.WhereClause, order_by: str | None, page_size: int
+    ) -> Callable[[RowT | None, TimeoutTypes | NotGiven], Operation[builtins.list[RowT]]]:
+        """Validate an ``iter()`` request up front and return the function fetching each page.
+
+        The page after ``last`` is selected with a keyset filter on ``(order column, primary key)``,
+        so every page costs the same however deep it is (no ``offset``).
+        """
+        _check_size("page_size", page_size)
+        if order_by is not None and not isinstance(order_by, str):
+            raise ValidationError("iter() orders by one column (the primary key breaks ties).")
+        base = query.compile_where(self.spec.row, where)
+        pk = self.spec.primary_key
+        terms = query.parse_order(self.spec.row, order_by or pk)
+        term = terms[0]
+        order = [query.OrderTerm(term.column, term.descending)]
+        if term.column != pk:
+            order.append(query.OrderTerm(pk, term.descending))
+        order_params = query.compile_order(order, nulls_last=True)
+
+        def page(last: RowT | None, timeout: TimeoutTypes | NotGiven) -> Operation[builtins.list[RowT]]:
+            params = list(base)
+            if last is not None:
+                params += query.keyset_filter(
+                    self.spec.row, term, pk, getattr(last, term.column), getattr(last, pk)
+                )
+            params += [*order_params, ("limit", str(page_size))]
+            response = yield from call(self._select_rows(params, timeout), self.settings)
+            return self.decode_rows(response.content)
+
+        return page
+
+    def count(
+        self, *, where: query.WhereClause = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> Operation[int]:
+        """The number of rows matching ``where`` (``HEAD`` with ``Prefer: count=exact``)."""
+        request = self._request(
+            "HEAD",
+            query.compile_where(self.spec.row, where),
+            headers={"Prefer": "count=exact"},
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        content_range = response.headers.get("content-range", "")
+        total = content_range.rpartition("/")[2]
+        if not total.isdigit():
+            raise APIStatusError(
+                f"The server sent no row count (Content-Range: {content_range!r}).",
+                status_code=response.status_code,
+            )
+        return int(total)
+
+    def create(
+        self, data: Any, fields: Mapping[str, Any], *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> Operation[RowT]:
+        """Insert one row, safely retried: a repeat of the same id inserts nothing.
+
+        ``on_conflict=<pk>`` with ``resolution=ignore-duplicates`` makes a retried insert a no-op, but
+        a no-op returns no row; then the row is read back by id. So a lost response, or a caller who
+        repeats ``create`` with the same Create model, gets the stored row rather than a duplicate.
+        An id that exists but is not visible to the caller is a ConflictError.
+        """
+        body, row_id = self._create_body(data, fields)
+        request = self._request(
+            "POST",
+            [("on_conflict", self.spec.primary_key)],
+            headers={"Prefer": f"{_REPRESENTATION},resolution=ignore-duplicates"},
+            body=body,
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        rows = self.decode_rows(response.content)
+        if rows:
+            return rows[0]
+        found = yield from self._fetch_ids([row_id], timeout)
+        if found:
+            return found[0]
+        raise ConflictError(
+            f"A {self.spec.table} row with id {row_id} already exists.", status_code=409, code="23505"
+        )
+
+    def create_many(
+        self,
+        items: Iterable[Any],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> Operation[builtins.list[RowT]]:
+        """Insert rows in batches (one request each); the rows come back in input order.
+
+        Every item is validated before the first request. Batches use the same retry-safe insert as
+        :meth:`create`; rows a batch did not return (inserted by an earlier attempt) are read back.
+        """
+        _check_size("batch_size", batch_size)
+        bodies = [self._create_body(item, {}) for item in items]
+        created: dict[str, RowT] = {}
+        pk = self.spec.primary_key
+        for start in range(0, len(bodies), batch_size):
+            batch = bodies[start : start + batch_size]
+            # Rows may set different optional columns: name them all and let the rest take defaults.
+            columns = sorted({name for body, _ in batch for name in body})
+            request = self._request(
+                "POST",
+                [("columns", ",".join(columns)), ("on_conflict", pk)],
+                headers={"Prefer": f"{_REPRESENTATION},resolution=ignore-duplicates,missing=default"},
+                body=[body for body, _ in batch],
+                retry_safe=True,
+                timeout=timeout,
+            )
+            response = yield from call(request, self.settings)
+            for row in self.decode_rows(response.content):
+                created[str(getattr(row, pk))] = row
+            missing = [row_id for _, row_id in batch if row_id not in created]
+            if missing:
+                for row in (yield from self._fetch_ids(missing, timeout)):
+                    created[str(getattr(row, pk))] = row
+        absent = [row_id for _, row_id in bodies if row_id not in created]
+        if absent:
+            raise ConflictError(
+                f"{len(absent)} {self.spec.table} id(s) already exist, e.g. {absent[0]}.",
+                status_code=409,
+                code="23505",
+            )
+        return [created[row_id] for _, row_id in bodies]
+
+    def update(
+        self,
+        row_id: RowId,
+        patch: Any,
+        fields: Mapping[str, Any],
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> Operation[RowT]:
+        """Change the given columns of one row (PATCH by id, idempotent, so retried)."""
+        model: _RequestModel = self._build(self.spec.update, patch, fields)
+        row_text = _id_text(row_id)
+        body = self.encode_row(dict(model.to_request_json()), row_text)
+        if not body:
+            raise ValidationError("Nothing to update: no field was set.")
+        request = self._request(
+            "PATCH",
+            [self._by_id(row_text)],
+            headers={"Prefer": _REPRESENTATION},
+            body=body,
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        rows = self.decode_rows(response.content)
+        if not rows:
+            raise self._not_found(row_text)
+        return rows[0]
+
+    def delete(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[None]:
+        """Delete one row by id; NotFoundError when no visible row has it."""
+        row_text = _id_text(row_id)
+        request = self._request(
+            "DELETE",
+            [self._by_id(row_text), ("select", self.spec.primary_key)],
+            headers={"Prefer": _REPRESENTATION},
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        # After a retry, an empty answer means an earlier attempt already deleted the row.
+        if not response.json() and response.attempts == 1:
+            raise self._not_found(row_text)
+
+    def upsert(
+        self, data: Any, fields: Mapping[str, Any], *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> Operation[RowT]:
+        """Insert, or update the row with the same natural key (``resolution=merge-duplicates``).
+
+        The existing row's id is looked up first and reused, so the primary key never changes (rows
+        elsewhere reference it) and values bound to the row id (encrypted tokens) stay readable.
+        """
+        key = self.spec.natural_key
+        if not key:
+            raise ValidationError(f"{self.spec.table} has no natural key to upsert on.")
+        raw = self._raw_create_body(data, fields)
+        pk = self.spec.primary_key
+        lookup = [(column, f"eq.{query.encode_scalar(raw.get(column))}") for column in key]
+        existing = yield from call(self._select_rows([*lookup, ("select", pk)], timeout), self.settings)
+        found = existing.json() or []
+        if found:
+            raw[pk] = str(found[0][pk])
+        body = self.encode_row(raw, str(raw[pk]))
+        request = self._request(
+            "POST",
+            [("on_conflict", ",".join(key))],
+            headers={"Prefer": f"{_REPRESENTATION},resolution=merge-duplicates"},
+            body=body,
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        return self.decode_rows(response.content)[0]
+
+    def _not_found(self, row_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"No {self.spec.table} row with id {row_id} is visible to this client.", status_code=404
+        )
+
+
+def rpc_operation(
+    settings: ClientSettings,
+    function: str,
+    args: Mapping[str, Any],
+    *,
+    idempotent: bool,
+    timeout: TimeoutTypes | NotGiven,
+) -> Operation[Any]:
+    """Call a SQL function over ``POST /rpc/<function>`` with named arguments.
+
+    Only a function marked ``idempotent`` is retried after it may have reached the server.
+    """
+    if not function.isidentifier():
+        raise ValidationError(f"Not a function name: {function!r}.")
+    body = TypeAdapter(dict[str, Any]).dump_python(dict(args), mode="json")
+    request = APIRequest("POST", f"/rpc/{function}", json=body, retry_safe=idempotent, timeout=timeout)
+    response = yield from call(request, settings)
+    return response.json()
