@@ -20,9 +20,11 @@ def main() -> None:
 def _register() -> None:
     from nexus_sdk.cli._db import db
     from nexus_sdk.cli._keys import keys
+    from nexus_sdk.cli._local import local
 
     main.add_command(db)
     main.add_command(keys)
+    main.add_command(local)
 
 
 _register()
