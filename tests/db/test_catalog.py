@@ -93,6 +93,10 @@ COLUMNS: dict[str, list[tuple[str, str, bool, str | None]]] = {
         ("published_post_id", "uuid", True, None),
         ("created_at", TS, False, "now()"),
         ("updated_at", TS, False, "now()"),
+        # the publisher's lease (070_publishing.sql; docs/schema.md, "Publishing functions")
+        ("claimed_by", "text", True, None),
+        ("claimed_at", TS, True, None),
+        ("lease_expires_at", TS, True, None),
     ],
 }
 TABLES = sorted(COLUMNS)
@@ -202,6 +206,13 @@ INDEXES = {
     "idx_scheduled_posts_adaptation_id": "scheduled_posts (adaptation_id, user_id)",
     "idx_scheduled_posts_platform_connection_id": "scheduled_posts (platform_connection_id, user_id)",
     "idx_scheduled_posts_published_post_id": "scheduled_posts (published_post_id, user_id)",
+    # publishing (070_publishing.sql): the claim query, idea dedup, top posts, the token-refresh job
+    "idx_scheduled_posts_claim": "scheduled_posts (scheduled_for) WHERE ((status)::text = ANY "
+    "((ARRAY['scheduled'::character varying, 'processing'::character varying])::text[]))",
+    "idx_content_adaptations_user_idea_hash": "UNIQUE content_adaptations (user_id, idea_hash)",
+    "idx_published_posts_engagement": "published_posts (user_id, (((metrics ->> 'engagement_rate'::text))::numeric) "
+    "DESC NULLS LAST) WHERE ((status)::text = 'published'::text)",
+    "idx_platform_connections_token_expiry": "platform_connections (token_expires_at) WHERE is_active",
 }
 
 OWN = "(user_id = ( SELECT auth.uid() AS uid))"
@@ -373,6 +384,7 @@ def test_triggers(conn: Conn) -> None:
         ("public.voice_profiles", "voice_profiles_keep_one_on_delete", "voice_profiles_after_delete"),
         ("auth.users", "on_auth_user_created", "handle_new_user"),
         ("auth.users", "on_auth_user_email_updated", "handle_user_email_change"),
+        ("public.content_adaptations", "content_adaptations_idea_hash", "content_adaptations_fill_idea_hash"),
     }
     assert set(rows) == expected
 
@@ -390,6 +402,22 @@ def test_functions_pin_search_path_and_only_signup_is_security_definer(conn: Con
         "handle_new_user",
         "handle_user_email_change",
         "set_default_voice_profile",
+        # publishing and domain operations (070_publishing.sql)
+        "content_adaptations_fill_idea_hash",
+        "idea_hash",
+        "create_idea",
+        "mark_adaptation_used",
+        "schedule_post",
+        "reschedule_post",
+        "cancel_scheduled_post",
+        "claim_due_posts",
+        "complete_scheduled_post",
+        "fail_scheduled_post",
+        "engagement_rate",
+        "record_post_metrics",
+        "top_published_posts",
+        "expiring_platform_connections",
+        "record_token_refresh",
     }
     for name, secdef, config in rows:
         assert config == ['search_path=""'], name
