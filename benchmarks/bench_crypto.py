@@ -35,7 +35,9 @@ def main() -> None:
 
     token = ("ya29." + "x" * TOKEN_SIZE)[:TOKEN_SIZE]
     ring = KeyRing([EncryptionKey.generate("kbench")])
-    aad = token_aad(table="platform_connections", column="access_token", row_id=uuid.uuid4())
+    aad = token_aad(
+        table="platform_connections", column="access_token", user_id=uuid.uuid4(), platform="linkedin"
+    )
 
     raw_aead = AESGCM(AESGCM.generate_key(bit_length=256))
     raw_aad = os.urandom(len(ring.current.key_id) + len("nx1::") + len(aad))

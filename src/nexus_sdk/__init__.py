@@ -5,6 +5,9 @@ The public API is the names in ``__all__``; everything else is private and may c
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
 from nexus_sdk._version import __version__
 from nexus_sdk.client import AsyncNexusClient, NexusClient
 from nexus_sdk.errors import (
@@ -29,6 +32,26 @@ from nexus_sdk.errors import (
 )
 from nexus_sdk.query import F
 
+if TYPE_CHECKING:
+    from nexus_sdk.worker import PublishError, arun_worker, run_worker
+
+# Names whose modules load pydantic: imported on first access, so `import nexus_sdk` stays light.
+_LAZY: Final = {
+    "PublishError": "nexus_sdk.worker",
+    "arun_worker": "nexus_sdk.worker",
+    "run_worker": "nexus_sdk.worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nexus_sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -47,9 +70,12 @@ __all__ = [
     "NotAcceptableError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PublishError",
     "RateLimitError",
     "SchemaError",
     "UnprocessableEntityError",
     "ValidationError",
     "__version__",
+    "arun_worker",
+    "run_worker",
 ]

@@ -9,7 +9,9 @@ token, a self-describing value (``docs/encryption.md`` is the normative specific
 - The key id says which key of the :class:`KeyRing` encrypted the value, so keys rotate without downtime:
   the first key of ``NEXUS_ENCRYPTION_KEYS`` encrypts, every key decrypts.
 - The associated data is the header (``nx1:<key id>:``) followed by :func:`token_aad`, which names the
-  table, column and row; a value copied into another row or column therefore fails to decrypt.
+  table, the column and the row's natural key (``user_id``, ``platform``): a value copied to another
+  user's row, another platform or the other token column therefore fails to decrypt. Binding to the
+  natural key rather than the row id lets an upsert encrypt before it knows the row's id.
 
 Key material never appears in a ``repr``, ``str``, log line or exception message, and neither does a
 token. :meth:`KeyRing.decrypt` returns ``str`` for the model layer to wrap; :meth:`KeyRing.decrypt_secret`
@@ -75,6 +77,8 @@ _AAD_LABEL: Final = "nx-aad-1"
 # 32 bytes in base64url: 43 characters, optionally one "=" of padding.
 _KEY_B64_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _MIN_PAYLOAD: Final = NONCE_SIZE + TAG_SIZE
+_PREFIX_LEN: Final = len(FORMAT_PREFIX)
+_urandom: Final = os.urandom
 # pybase64 (SIMD) instead of the base64 module: for a 2 KB token the stdlib's encode+decode costs about
 # twice the AES-GCM work itself. Its C functions parse keyword arguments slowly, so the strict decode
 # passes `validate` positionally: b64decode(s, altchars, validate).
@@ -108,42 +112,59 @@ def generate_key_id(now: dt.datetime | None = None) -> str:
     return f"k{when:%Y%m%d}-{secrets.token_hex(3)}"
 
 
-def token_aad(*, table: str, column: str, row_id: uuid.UUID | str) -> bytes:
-    """Build the associated data that binds an encrypted token to one row and column.
+def token_aad(*, table: str, column: str, user_id: uuid.UUID | str, platform: str) -> bytes:
+    """Build the associated data that binds an encrypted token to one account and one column.
 
-    The result is the UTF-8 text ``nx-aad-1/<table>/<column>/<row id>``, the row id in canonical lowercase
-    form. Table and column names are SQL identifiers and cannot contain ``/``, so the encoding is
-    unambiguous. The SDK generates row ids before inserting, so the id is known when encrypting.
+    A token belongs to one user's account on one platform, so it is bound to the row's natural key, the
+    unique ``(user_id, platform)``, rather than to its id: the SDK can then encrypt before it knows which
+    row an upsert lands on, and write it in one request. The result is the UTF-8 text
+    ``nx-aad-1/<table>/<column>/<user id>/<platform>``, the user id in canonical lowercase form and the
+    platform exactly as stored in the row. Table and column names are SQL identifiers and a UUID has a
+    fixed form, none of them containing ``/``; the platform comes last, so the encoding is unambiguous.
+    A value copied to another user's row, another platform, or the other token column fails to decrypt.
 
     Args:
         table: The table, e.g. ``"platform_connections"``.
         column: The column, e.g. ``"access_token"`` or ``"refresh_token"``.
-        row_id: The row's primary key.
+        user_id: The owner of the row (``platform_connections.user_id``).
+        platform: The row's platform as stored, e.g. ``"linkedin"`` (the SDK writes it in lower case).
 
     Returns:
         The associated data to pass as ``aad`` to :meth:`KeyRing.encrypt` and :meth:`KeyRing.decrypt`.
 
     Raises:
-        ValidationError: ``table`` or ``column`` is not a lowercase SQL identifier, or ``row_id`` is not
-            a UUID.
+        ValidationError: ``table`` or ``column`` is not a lowercase SQL identifier, ``user_id`` is not a
+            UUID, or ``platform`` is empty or not text.
     """
     for name, value in (("table", table), ("column", column)):
-        if not _IDENT_RE.fullmatch(value):
+        if not isinstance(value, str) or not _IDENT_RE.fullmatch(value):
             raise ValidationError(
                 f"token_aad: {name} must be a lowercase SQL identifier",
                 errors=[{"loc": (name,), "msg": "not a lowercase SQL identifier", "type": "value_error"}],
             )
-    if isinstance(row_id, uuid.UUID):
-        rid = row_id
+    if isinstance(user_id, uuid.UUID):
+        uid = user_id
     else:
         try:
-            rid = uuid.UUID(row_id)
+            uid = uuid.UUID(user_id)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValidationError(
-                "token_aad: row_id must be a UUID",
-                errors=[{"loc": ("row_id",), "msg": "not a UUID", "type": "uuid_parsing"}],
+                "token_aad: user_id must be a UUID",
+                errors=[{"loc": ("user_id",), "msg": "not a UUID", "type": "uuid_parsing"}],
             ) from exc
-    return f"{_AAD_LABEL}/{table}/{column}/{rid}".encode("ascii")
+    if not isinstance(platform, str) or not platform:
+        raise ValidationError(
+            "token_aad: platform must be a non-empty string",
+            errors=[{"loc": ("platform",), "msg": "empty or not a string", "type": "value_error"}],
+        )
+    try:
+        return f"{_AAD_LABEL}/{table}/{column}/{uid}/{platform}".encode()
+    except UnicodeEncodeError:
+        pass  # a lone surrogate; raised below so the platform text is not chained to our error
+    raise ValidationError(
+        "token_aad: platform is not valid Unicode text",
+        errors=[{"loc": ("platform",), "msg": "lone surrogate", "type": "string_unicode"}],
+    )
 
 
 def is_encrypted(value: str) -> bool:
@@ -181,7 +202,16 @@ class EncryptionKey:
     The AES-GCM object is built once here and reused for every value this key touches.
     """
 
-    __slots__ = ("_aead", "_header", "_header_bytes", "_secret", "key_id")
+    __slots__ = (
+        "_aead",
+        "_decrypt",
+        "_encrypt",
+        "_header",
+        "_header_bytes",
+        "_header_len",
+        "_secret",
+        "key_id",
+    )
 
     key_id: str
     """The key's name, written in clear into every value it encrypts; not a secret."""
@@ -215,6 +245,10 @@ class EncryptionKey:
         self._aead: AESGCM = AESGCM(self._secret)
         self._header = f"{FORMAT_PREFIX}{key_id}:"
         self._header_bytes = self._header.encode("ascii")
+        self._header_len = len(self._header)
+        # Bound once: on a 2 KB token the per-call attribute lookups are a measurable share of the cost.
+        self._encrypt = self._aead.encrypt
+        self._decrypt = self._aead.decrypt
 
     @classmethod
     def generate(cls, key_id: str | None = None) -> EncryptionKey:
@@ -295,6 +329,9 @@ class RotationStats:
     """Values already under the current key: left alone, which makes rotation idempotent."""
     failed: int = 0
     """Values that could not be decrypted (unknown key, tampered, plaintext without opt-in ...)."""
+    changed_meanwhile: int = 0
+    """Values replaced by another writer (e.g. a refreshed token) between the read and the write: left as
+    they are, since the new value was written under the current key anyway."""
 
     def __add__(self, other: RotationStats) -> RotationStats:
         return RotationStats(
@@ -302,6 +339,7 @@ class RotationStats:
             reencrypted=self.reencrypted + other.reencrypted,
             already_current=self.already_current + other.already_current,
             failed=self.failed + other.failed,
+            changed_meanwhile=self.changed_meanwhile + other.changed_meanwhile,
         )
 
 
@@ -469,9 +507,10 @@ class KeyRing:
                 errors=[{"loc": ("plaintext",), "msg": "lone surrogate", "type": "string_unicode"}],
             )
         key = self._current
-        nonce = os.urandom(NONCE_SIZE)
-        # One base64 call over nonce || sealed: the call's fixed cost is larger than copying 2 KB.
-        return key._header + _b64encode(nonce + key._aead.encrypt(nonce, data, key._header_bytes + aad))
+        nonce = _urandom(NONCE_SIZE)
+        # One base64 call over nonce || sealed: the call's fixed cost is larger than copying 2 KB (and
+        # cheaper than AESGCM.encrypt_into a preallocated buffer, which takes the slower buffer path).
+        return key._header + _b64encode(nonce + key._encrypt(nonce, data, key._header_bytes + aad))
 
     def decrypt(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> str:
         """Decrypt a value written by :meth:`encrypt`, checking it belongs to this row and column.
@@ -491,15 +530,19 @@ class KeyRing:
                 not in the ring) or ``"authentication_failed"`` (wrong key, tampered, or another row's or
                 column's value). Nothing of the token or the key is in the message.
         """
-        # Fast path: the header up to the second colon names a key of this ring (one dict lookup checks
-        # version and key id together). Everything else is sorted out in _decrypt_other.
-        key = self._by_header.get(value[: value.find(":", len(FORMAT_PREFIX)) + 1])
-        if key is None:
-            return self._decrypt_other(value, allow_plaintext)
+        # Fast path: the value is under the current key (one prefix test). Otherwise the header up to the
+        # second colon names another key of this ring (one dict lookup checks version and key id
+        # together). Everything else is sorted out in _decrypt_other.
+        key = self._current
+        if not value.startswith(key._header):
+            found = self._by_header.get(value[: value.find(":", _PREFIX_LEN) + 1])
+            if found is None:
+                return self._decrypt_other(value, allow_plaintext)
+            key = found
         if value[-1] == "=":
             _check_canonical_padding(value)
         try:
-            sealed = _b64decode(value[len(key._header) :], None, True)
+            sealed = _b64decode(value[key._header_len :], None, True)
         except ValueError:
             # binascii.Error is a ValueError. Its message names the problem, not the data; still, it is
             # not chained, so that nothing derived from the value travels with our exception.
@@ -508,7 +551,8 @@ class KeyRing:
             what = "not valid base64" if sealed is None else "truncated"
             raise DecryptionError(f"Encrypted token is malformed: {what}.", reason=_MALFORMED)
         try:
-            plain = key._aead.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], key._header_bytes + aad)
+            # Slices copy, but bytes are AESGCM's fast path: a memoryview costs more than the copy.
+            plain = key._decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], key._header_bytes + aad)
         except Exception as exc:
             # Imported here for the same load-time reason as AESGCM; by now cryptography is loaded.
             from cryptography.exceptions import InvalidTag

@@ -17,7 +17,8 @@ raises on purpose. The tree::
         ├── PermissionDeniedError     403: RLS or a missing privilege for an authenticated role
         ├── NotFoundError             404, and a single-row request that matched no row (PGRST116)
         ├── NotAcceptableError        406 other than "no row"
-        ├── ConflictError             409: unique (23505) or foreign key (23503) violation
+        ├── ConflictError             409: unique (23505) or foreign key (23503) violation; also a
+        │                             publishing state conflict (e.g. details "claim_lost")
         ├── UnprocessableEntityError  422
         ├── RateLimitError            429
         └── InternalServerError       5xx
@@ -193,7 +194,11 @@ class NotAcceptableError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409: a unique (23505) or foreign key (23503) violation."""
+    """409: a unique (23505) or foreign key (23503) violation.
+
+    The publishing operations also raise it, keeping the server's 400 status and ``details``, when a post
+    is not in a state that allows the call (``claim_lost``, ``not_cancellable``, ...).
+    """
 
 
 class UnprocessableEntityError(APIStatusError):

@@ -1,54 +1,25 @@
-"""The local stack for the e2e suite: one per test session.
+"""The local stack for the e2e suite: one per test session, from the ``nexus_sdk.testing`` plugin.
 
 By default the embedded PostgreSQL is started (that is the product under test). With
 ``NEXUS_TEST_DATABASE_URL`` set (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``) the stack runs on
-that server instead, in a database ``h6_<random>`` created here and dropped afterwards.
+that server instead, in a database ``h8_<random>`` created by the plugin and dropped afterwards. The
+``test_stack_*`` files talk to it over raw HTTP and use the scratch objects below; the ``test_sdk_*`` files
+use the plugin's ``nexus_*`` fixtures.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from nexus_sdk import local
-
-# Supabase's roles and a minimal auth schema, used only while the project's bootstrap
-# (sql/bootstrap/supabase_compat.sql via nexus_sdk.schema.apply) is not available. Roles are
-# cluster-wide, so they are created only when missing and never dropped.
-FALLBACK_BOOTSTRAP = """
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
-    CREATE ROLE authenticated NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
-    CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-    CREATE ROLE authenticator LOGIN NOINHERIT; END IF;
-END $$;
-GRANT anon, authenticated, service_role TO authenticator;
-CREATE SCHEMA IF NOT EXISTS auth;
-GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
-CREATE TABLE IF NOT EXISTS auth.users (
-  id uuid PRIMARY KEY,
-  email text,
-  raw_user_meta_data jsonb DEFAULT '{}'::jsonb,
-  created_at timestamptz DEFAULT now()
-);
-CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$
-  SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
-                  (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid
-$f$;
-GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-"""
+from nexus_sdk.testing import NexusTestStack
 
 # Scratch objects for the wire-level tests: every operator, constraint and function shape.
 SCRATCH = """
@@ -111,44 +82,42 @@ CREATE FUNCTION public.echo_args(j jsonb, t timestamptz, u uuid, arr text[], v v
   RETURNS jsonb LANGUAGE sql IMMUTABLE AS $f$
   SELECT jsonb_build_object('j', j, 't', t AT TIME ZONE 'UTC', 'u', u, 'arr', arr, 'v', v)
 $f$;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
+-- Only the scratch functions: a blanket grant would also open the Nexus service-only functions.
+GRANT EXECUTE ON FUNCTION public.add_them(integer, integer), public.items_over(integer), public.first_item(),
+  public.item_names(), public.tally(), public.bump(bigint), public.fail_with(text, text), public.whoami(),
+  public.echo_args(jsonb, timestamptz, uuid, text[], varchar)
+  TO anon, authenticated, service_role;
 """
 
 
-def _schema_module_ready() -> bool:
-    try:
-        from nexus_sdk import schema
-    except ImportError:
-        return False
-    return hasattr(schema, "apply")
+@pytest.fixture(scope="session")
+def nexus_seed_sql() -> Sequence[str]:
+    """The scratch objects, created before the stack serves (overrides the plugin's empty default)."""
+    return [SCRATCH]
 
 
 @pytest.fixture(scope="session")
-def admin_url() -> Iterator[str | None]:
-    """A fresh database on NEXUS_TEST_DATABASE_URL's server, or None for the embedded server."""
-    base = os.environ.get("NEXUS_TEST_DATABASE_URL")
-    if not base:
-        yield None
-        return
-    name = f"h6_{secrets.token_hex(6)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = {k: str(v) for k, v in conninfo_to_dict(base).items() if v is not None}
-    params["dbname"] = name
-    try:
-        yield make_conninfo("", **params)
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def nexus_database_prefix() -> str:
+    """Databases this suite creates on the shared server carry this prefix."""
+    return "h8_"
 
 
 @pytest.fixture(scope="session")
-def stack(admin_url: str | None) -> Iterator[local.LocalStack]:
-    """The running stack, with the scratch objects above."""
-    have_schema = _schema_module_ready()
-    seed = [SCRATCH] if have_schema else [FALLBACK_BOOTSTRAP, SCRATCH]
-    with local.start(port=0, database_url=admin_url, apply_schema=have_schema, seed_sql=seed) as running:
-        yield running
+def admin_url(nexus_stack: NexusTestStack) -> str | None:
+    """The stack's database on NEXUS_TEST_DATABASE_URL's server, or None for the embedded server."""
+    return nexus_stack.database_url if nexus_stack.kind == "database" else None
+
+
+@pytest.fixture(scope="session")
+def stack(nexus_stack: NexusTestStack) -> local.LocalStack:
+    """The running local stack, with the scratch objects above."""
+    if nexus_stack.local is None:
+        # Only when a Supabase project was chosen explicitly (NEXUS_TEST_SUPABASE=1): these tests
+        # check the local stack's own HTTP layer, which such a run does not have.
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("the test_stack_* tests need the local stack; unset NEXUS_TEST_SUPABASE in CI")
+        pytest.skip("the test_stack_* tests check the local stack, not a Supabase project")
+    return nexus_stack.local
 
 
 @pytest.fixture
@@ -187,3 +156,40 @@ def service(stack: local.LocalStack) -> Iterator[httpx.Client]:
     headers = {"apikey": stack.anon_key, "Authorization": f"Bearer {stack.service_role_key}"}
     with httpx.Client(base_url=stack.rest_url, headers=headers, timeout=30) as client:
         yield client
+
+
+# --- the SDK suite (test_sdk_*.py): one test body, run through the sync and the async client -------------
+
+
+class Driver:
+    """Runs a test through the sync or the async client: ``await sdk(repo.create(...))`` either way."""
+
+    def __init__(self, kind: str, service: Any, async_service: Any) -> None:
+        self.kind = kind
+        self.service = service if kind == "sync" else async_service
+        """The service-role client of this kind."""
+
+    def __repr__(self) -> str:
+        return f"Driver({self.kind})"
+
+    def of(self, user: Any) -> Any:
+        """The client of this kind acting as ``user`` (a NexusTestUser)."""
+        return user.client if self.kind == "sync" else user.aclient
+
+    async def __call__(self, value: Any) -> Any:
+        """The result of a client call: awaited for the async client, as is for the sync one."""
+        if inspect.isawaitable(value):
+            return await value
+        return value
+
+    async def all(self, rows: Any) -> list[Any]:
+        """Every item of ``iter()``'s result, sync or async."""
+        if hasattr(rows, "__aiter__"):
+            return [row async for row in rows]
+        return list(rows)
+
+
+@pytest.fixture(params=["sync", "async"])
+def sdk(request: pytest.FixtureRequest, nexus_service: Any, nexus_async_service: Any) -> Driver:
+    """The sync or the async client flavour (each test using it runs twice)."""
+    return Driver(request.param, nexus_service, nexus_async_service)

@@ -27,10 +27,10 @@ from nexus_sdk.crypto import (
 )
 from nexus_sdk.errors import ConfigurationError, DecryptionError, ValidationError
 
-ROW = uuid.UUID("6f1c1d2e-8a5b-4c3d-9e7f-0a1b2c3d4e5f")
-OTHER_ROW = uuid.UUID("0b9a8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d")
-ACCESS = token_aad(table="platform_connections", column="access_token", row_id=ROW)
-REFRESH = token_aad(table="platform_connections", column="refresh_token", row_id=ROW)
+USER = uuid.UUID("6f1c1d2e-8a5b-4c3d-9e7f-0a1b2c3d4e5f")
+OTHER_USER = uuid.UUID("0b9a8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d")
+ACCESS = token_aad(table="platform_connections", column="access_token", user_id=USER, platform="linkedin")
+REFRESH = token_aad(table="platform_connections", column="refresh_token", user_id=USER, platform="linkedin")
 TOKEN = "ya29.a0AfH6SMBx-secret-access-token-0123456789"
 
 SECRET_A = bytes(range(1, 33))
@@ -120,7 +120,9 @@ def test_documented_test_vector() -> None:
     }
     ring = KeyRing.parse(fields["key entry"])
     assert ring.current.export() == fields["key entry"]
-    aad = token_aad(table=fields["table"], column=fields["column"], row_id=fields["row id"])
+    aad = token_aad(
+        table=fields["table"], column=fields["column"], user_id=fields["user id"], platform=fields["platform"]
+    )
     assert ring.decrypt(fields["value"], aad=aad) == fields["plaintext"]
     # And the vector is what the spec's writing steps produce for that nonce.
     header = "nx1:k2026a:"
@@ -199,10 +201,29 @@ def test_wrong_key_under_the_same_id(ring: KeyRing) -> None:
 
 def test_another_users_row_does_not_decrypt(ring: KeyRing) -> None:
     value = ring.encrypt(TOKEN, aad=ACCESS)
-    other = token_aad(table="platform_connections", column="access_token", row_id=OTHER_ROW)
+    other = token_aad(
+        table="platform_connections", column="access_token", user_id=OTHER_USER, platform="linkedin"
+    )
     with pytest.raises(DecryptionError) as info:
         ring.decrypt(value, aad=other)
     assert info.value.reason == "authentication_failed"
+
+
+@pytest.mark.parametrize("platform", ["x", "linkedin2", "LinkedIn", "linkedin "])
+def test_another_platform_does_not_decrypt(ring: KeyRing, platform: str) -> None:
+    # The same user's connection to another platform is another account: its tokens are not these.
+    value = ring.encrypt(TOKEN, aad=ACCESS)
+    other = token_aad(table="platform_connections", column="access_token", user_id=USER, platform=platform)
+    with pytest.raises(DecryptionError) as info:
+        ring.decrypt(value, aad=other)
+    assert info.value.reason == "authentication_failed"
+
+
+def test_another_table_does_not_decrypt(ring: KeyRing) -> None:
+    value = ring.encrypt(TOKEN, aad=ACCESS)
+    other = token_aad(table="connections", column="access_token", user_id=USER, platform="linkedin")
+    with pytest.raises(DecryptionError):
+        ring.decrypt(value, aad=other)
 
 
 def test_another_column_does_not_decrypt(ring: KeyRing) -> None:
@@ -295,11 +316,11 @@ def test_encrypt_rejects_lone_surrogates_without_echoing(ring: KeyRing) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    token=st.text(max_size=5000), row=st.uuids(), column=st.sampled_from(["access_token", "refresh_token"])
+    token=st.text(max_size=5000), user=st.uuids(), column=st.sampled_from(["access_token", "refresh_token"])
 )
-def test_round_trip_any_token(token: str, row: uuid.UUID, column: str) -> None:
+def test_round_trip_any_token(token: str, user: uuid.UUID, column: str) -> None:
     ring = KeyRing([EncryptionKey("k1", SECRET_A)])
-    aad = token_aad(table="platform_connections", column=column, row_id=row)
+    aad = token_aad(table="platform_connections", column=column, user_id=user, platform="x")
     value = ring.encrypt(token, aad=aad)
     assert ring.decrypt(value, aad=aad) == token
     assert not ring.needs_rotation(value)
@@ -336,13 +357,33 @@ def test_arbitrary_garbage_never_decrypts_nor_leaks(token: str, junk: str) -> No
 
 
 @settings(max_examples=100, deadline=None)
-@given(token=st.text(max_size=300), row=st.uuids(), other=st.uuids())
-def test_values_are_bound_to_their_row(token: str, row: uuid.UUID, other: uuid.UUID) -> None:
+@given(
+    token=st.text(max_size=300),
+    user=st.uuids(),
+    other=st.uuids(),
+    platform=st.from_regex(r"[a-z][a-z0-9_]{0,49}", fullmatch=True),
+    other_platform=st.text(min_size=1, max_size=60),
+)
+def test_values_are_bound_to_their_user_and_platform(
+    token: str, user: uuid.UUID, other: uuid.UUID, platform: str, other_platform: str
+) -> None:
     ring = KeyRing([EncryptionKey("k1", SECRET_A)])
-    aad = token_aad(table="platform_connections", column="access_token", row_id=row)
+    aad = token_aad(table="platform_connections", column="access_token", user_id=user, platform=platform)
     value = ring.encrypt(token, aad=aad)
-    if other != row:
-        wrong = token_aad(table="platform_connections", column="access_token", row_id=other)
+    assert ring.decrypt(value, aad=aad) == token
+    if other != user:
+        wrong = token_aad(
+            table="platform_connections", column="access_token", user_id=other, platform=platform
+        )
+        with pytest.raises(DecryptionError):
+            ring.decrypt(value, aad=wrong)
+    if other_platform != platform:
+        try:
+            wrong = token_aad(
+                table="platform_connections", column="access_token", user_id=user, platform=other_platform
+            )
+        except ValidationError:
+            return  # not a usable platform name at all (a lone surrogate)
         with pytest.raises(DecryptionError):
             ring.decrypt(value, aad=wrong)
 
@@ -456,13 +497,13 @@ def test_rotation_over_a_mix_loses_nothing(key_a: EncryptionKey, key_b: Encrypti
                 stored[ref] = None  # refresh tokens are optional
                 continue
             tokens[ref] = f"{column}-{i}-{'z' * i}"
-            aad = token_aad(table="platform_connections", column=column, row_id=row)
+            aad = token_aad(table="platform_connections", column=column, user_id=row, platform="x")
             ring = new_ring if i % 3 == 0 else old_ring  # some rows were written after the new key
             stored[ref] = ring.encrypt(tokens[ref], aad=aad)
 
     def items() -> list[tuple[tuple[uuid.UUID, str], str | None, bytes]]:
         return [
-            (ref, value, token_aad(table="platform_connections", column=ref[1], row_id=ref[0]))
+            (ref, value, token_aad(table="platform_connections", column=ref[1], user_id=ref[0], platform="x"))
             for ref, value in stored.items()
         ]
 
@@ -486,7 +527,7 @@ def test_rotation_over_a_mix_loses_nothing(key_a: EncryptionKey, key_b: Encrypti
         value = stored[ref]
         assert value is not None
         assert value.startswith("nx1:k2026b:")
-        aad = token_aad(table="platform_connections", column=ref[1], row_id=ref[0])
+        aad = token_aad(table="platform_connections", column=ref[1], user_id=ref[0], platform="x")
         assert only_new.decrypt(value, aad=aad) == token
     assert sum(1 for v in stored.values() if v is None) == 8
     # A second run changes nothing: idempotent and safe to resume.
@@ -579,17 +620,27 @@ def test_keys_refuse_pickling(key_a: EncryptionKey) -> None:
 
 
 def test_token_aad() -> None:
-    row = "6F1C1D2E-8A5B-4C3D-9E7F-0A1B2C3D4E5F"
-    aad = token_aad(table="platform_connections", column="access_token", row_id=row)
-    assert aad == b"nx-aad-1/platform_connections/access_token/6f1c1d2e-8a5b-4c3d-9e7f-0a1b2c3d4e5f"
+    user = "6F1C1D2E-8A5B-4C3D-9E7F-0A1B2C3D4E5F"
+    aad = token_aad(table="platform_connections", column="access_token", user_id=user, platform="linkedin")
+    assert aad == b"nx-aad-1/platform_connections/access_token/6f1c1d2e-8a5b-4c3d-9e7f-0a1b2c3d4e5f/linkedin"
     assert aad == ACCESS
     assert ACCESS != REFRESH
+    # The platform is taken as stored (the last part, so any text is unambiguous), UTF-8 encoded.
+    assert token_aad(table="t", column="c", user_id=USER, platform="Blue Sky/ü").endswith(
+        "/Blue Sky/ü".encode()
+    )
     for bad in ({"table": "Platform"}, {"column": "a/b"}, {"table": ""}, {"column": "x y"}):
         kwargs = {"table": "platform_connections", "column": "access_token", **bad}
         with pytest.raises(ValidationError):
-            token_aad(row_id=ROW, **kwargs)
+            token_aad(user_id=USER, platform="x", **kwargs)
     with pytest.raises(ValidationError, match="UUID"):
-        token_aad(table="platform_connections", column="access_token", row_id="not-a-uuid")
+        token_aad(table="platform_connections", column="access_token", user_id="not-a-uuid", platform="x")
+    for platform in ("", None, "\ud800"):
+        with pytest.raises(ValidationError, match="platform") as info:
+            token_aad(table="platform_connections", column="access_token", user_id=USER, platform=platform)  # type: ignore[arg-type]
+        assert info.value.__cause__ is None
+    with pytest.raises(TypeError):
+        token_aad(table="platform_connections", column="access_token", row_id=USER)  # type: ignore[call-arg]
 
 
 def test_is_encrypted(ring: KeyRing) -> None:

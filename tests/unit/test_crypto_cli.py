@@ -11,7 +11,10 @@ from nexus_sdk.cli._keys import keys
 from nexus_sdk.crypto import ENV_VAR, KeyRing, token_aad
 
 AAD = token_aad(
-    table="platform_connections", column="access_token", row_id="00000000-0000-4000-8000-000000000007"
+    table="platform_connections",
+    column="access_token",
+    user_id="00000000-0000-4000-8000-000000000007",
+    platform="linkedin",
 )
 
 

@@ -15,12 +15,16 @@ def test_all_is_sorted_and_unique() -> None:
 
 
 def test_all_matches_the_public_names() -> None:
+    lazy = set(nexus_sdk._LAZY)
     public = {
         name
         for name, value in vars(nexus_sdk).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations", "TYPE_CHECKING", "Any", "Final"}
     }
-    assert public == set(nexus_sdk.__all__) - {"__version__"}
+    assert lazy <= set(nexus_sdk.__all__)
+    assert public | lazy == set(nexus_sdk.__all__) - {"__version__"}
     for name in nexus_sdk.__all__:
         assert getattr(nexus_sdk, name) is not None
 

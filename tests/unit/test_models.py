@@ -261,19 +261,37 @@ def test_create_generates_a_fresh_id_and_omits_a_missing_user_id() -> None:
     ] == str(owner)
 
 
-def test_create_defaults_match_the_database_defaults() -> None:
+def test_create_leaves_database_defaults_to_the_database() -> None:
+    """Unset columns with a server default are not sent: a role without INSERT privilege on them (e.g.
+    authenticated on scheduled_posts.retry_count) can still insert, and the database stays the one source of
+    the defaults. The generated id, and NOT NULL documents with no server default, are always sent."""
     conn_id = uuid.uuid4()
-    assert PublishedPostCreate(platform="x", content="c").to_request_json()["status"] == "pending"
+    published = PublishedPostCreate(platform="x", content="c")
+    assert published.status == "pending"
+    assert set(published.to_request_json()) == {"id", "platform", "content"}
     scheduled = ScheduledPostCreate(
         platform_connection_id=conn_id, platform="x", content="c", scheduled_for=NOW
     )
-    body = scheduled.to_request_json()
-    assert (body["status"], body["timezone"], body["retry_count"]) == ("scheduled", "UTC", 0)
-    user = UserCreate(email="ada@example.com").to_request_json()
-    assert (user["timezone"], user["is_active"]) == ("UTC", True)
-    assert VoiceProfileCreate(name="Casual").to_request_json()["is_default"] is False
-    assert VoiceProfileCreate(name="Casual").to_request_json()["characteristics"] == {}
-    assert ContentAdaptationCreate(original_idea="i").to_request_json()["adaptations"] == {}
+    assert (scheduled.status, scheduled.timezone, scheduled.retry_count) == ("scheduled", "UTC", 0)
+    assert set(scheduled.to_request_json()) == {
+        "id",
+        "platform_connection_id",
+        "platform",
+        "content",
+        "scheduled_for",
+    }
+    explicit = ScheduledPostCreate(
+        platform_connection_id=conn_id, platform="x", content="c", scheduled_for=NOW, timezone="Europe/Paris"
+    )
+    assert explicit.to_request_json()["timezone"] == "Europe/Paris"
+    user = UserCreate(email="ada@example.com")
+    assert (user.timezone, user.is_active) == ("UTC", True)
+    assert set(user.to_request_json()) == {"id", "email"}
+    profile = VoiceProfileCreate(name="Casual", id=conn_id).to_request_json()
+    assert profile == {"id": str(conn_id), "name": "Casual", "characteristics": {}}
+    idea = ContentAdaptationCreate(original_idea="i", id=conn_id).to_request_json()
+    assert set(idea) == {"id", "original_idea", "idea_hash", "adaptations"}
+    assert idea["adaptations"] == {}
     assert PlatformConnectionCreate(platform="x", platform_user_id="1", access_token=TOKEN).is_active is True
 
 

@@ -499,3 +499,42 @@ def test_substack_adaptation_model_round_trip() -> None:
     doc = SubstackAdaptation(title="Why", body="Because.", subtitle="kept")
     body = create_with(Adaptations(substack=doc)).to_request_json()
     assert body["adaptations"] == {"substack": {"title": "Why", "body": "Because.", "subtitle": "kept"}}
+
+
+# --- the read path runs no Python per document --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [PostMetrics, VoiceCharacteristics, Adaptations, LinkedInAdaptation, XAdaptation, SubstackAdaptation],
+)
+def test_documents_carry_no_write_rule_validators(doc: type[pydantic.BaseModel]) -> None:
+    # Reading 1000 rows must not call Python once per document for rules that only matter on write
+    # (benchmarks/bench_read.py). Only read-side shape fixes may remain: the text shorthand and the
+    # misspelt emoji key, both "before" validators that any stored row may need.
+    decorators = doc.__pydantic_decorators__
+    assert not decorators.field_validators
+    assert all(d.info.mode == "before" for d in decorators.model_validators.values())
+    assert set(decorators.model_validators) <= {"_shorthand", "_accept_misspelling"}
+
+
+def test_write_rules_never_touch_the_callers_document() -> None:
+    doc = LinkedInAdaptation(text="t", hashtags=["#AI", "ai", " ml "])
+    created = create_with(Adaptations(linkedin=doc))
+    assert created.adaptations.linkedin is not None
+    assert created.adaptations.linkedin.hashtags == ["AI", "ml"]
+    assert doc.hashtags == ["#AI", "ai", " ml "]  # normalised in the write model's own copy only
+
+
+def test_a_document_built_in_code_is_normalised_and_checked_on_write() -> None:
+    # Built directly (not in write mode), "LinkedIn" is just an unknown key; on write it is the
+    # linkedin platform, typed and checked.
+    doc = Adaptations.model_validate({"LinkedIn": {"text": "a" * 3001}, "x": {"text": "ok"}})
+    assert doc.linkedin is None
+    assert doc.model_extra == {"LinkedIn": {"text": "a" * 3001}}
+    assert rejected(doc) == [("adaptations", "linkedin", "text")]
+    fine = Adaptations.model_validate({"LinkedIn": {"text": "hello"}})
+    body = ContentAdaptationUpdate(adaptations=fine).to_request_json()
+    assert body == {"adaptations": {"linkedin": {"text": "hello"}}}
+    with pytest.raises(pydantic.ValidationError, match="appears twice"):
+        create_with(Adaptations.model_validate({"linkedin": {"text": "a"}, "LinkedIn": {"text": "b"}}))

@@ -61,8 +61,21 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_http, "MAX_RETRY_DELAY", 0.002)
 
 
+def _caller(request: httpx.Request) -> str | None:
+    """The user id (JWT ``sub``) a request acts as, or None for the service role."""
+    from nexus_sdk.settings import jwt_claims
+
+    claims = jwt_claims(request.headers.get("authorization", "").removeprefix("Bearer "))
+    return claims.get("sub") if claims.get("role") == "authenticated" else None
+
+
 class FakeTable:
-    """Just enough PostgREST for writes: id / natural-key conflicts, eq and in filters, PATCH, DELETE."""
+    """Just enough PostgREST for writes: id / natural-key conflicts, eq and in filters, PATCH, DELETE.
+
+    Like the real schema, ``id`` defaults to a new UUID and ``user_id`` to the caller's ``auth.uid()``, and
+    ``authenticated`` may not UPDATE ``id`` or ``user_id``: an upsert naming them is refused (PostgreSQL
+    checks the ``ON CONFLICT DO UPDATE SET`` privileges whether or not a conflict happens).
+    """
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
@@ -90,8 +103,16 @@ class FakeTable:
             body = json.loads(request.content)
             items = body if isinstance(body, list) else [body]
             conflict = params.get("on_conflict", "id").split(",")
+            caller = _caller(request)
+            if "merge-duplicates" in prefer and caller is not None:
+                for item in items:
+                    if {"id", "user_id"} & set(item):
+                        return httpx.Response(
+                            403, json={"code": "42501", "message": "permission denied for table"}
+                        )
             created = []
-            for item in items:
+            for sent in items:
+                item = {"id": str(uuid.uuid4()), **({"user_id": caller} if caller else {}), **sent}
                 existing = next(
                     (
                         row
@@ -104,10 +125,10 @@ class FakeTable:
                     if "ignore-duplicates" in prefer:
                         continue
                     if "merge-duplicates" in prefer:
-                        del self.rows[existing["id"]]
-                        existing = {**existing, **item}
-                        self.rows[existing["id"]] = existing
-                        created.append(existing)
+                        # DO UPDATE SET the body's columns: the defaults filled above (a new id) are not
+                        # part of the body, so the existing row keeps its id.
+                        existing.update(sent)
+                        created.append(dict(existing))
                         continue
                     return httpx.Response(409, json={"code": "23505", "message": "duplicate key"})
                 row = {**SERVER_DEFAULTS, **item}
@@ -152,10 +173,12 @@ def lose_first_response(table: FakeTable) -> Any:
     return effect
 
 
+RING = KeyRing([EncryptionKey.generate("k1")])
+
+
 @pytest.fixture
 def nx() -> Iterator[NexusClient]:
-    ring = KeyRing([EncryptionKey.generate("k1")])
-    with NexusClient(URL, SERVICE_KEY, anon_key=ANON_KEY, encryption_keys=ring) as client:
+    with NexusClient(URL, SERVICE_KEY, anon_key=ANON_KEY, encryption_keys=RING) as client:
         yield client
 
 
@@ -473,9 +496,10 @@ def test_capabilities_follow_row_level_security(nx: NexusClient) -> None:
     assert not hasattr(nx.users, "upsert")
     assert hasattr(nx.users, "update")
     assert hasattr(nx.platform_connections, "upsert")
+    assert hasattr(nx.content_adaptations, "upsert")  # on (user_id, idea_hash)
     for name in ("content_adaptations", "voice_profiles", "published_posts", "scheduled_posts"):
         repo = getattr(nx, name)
-        assert not hasattr(repo, "upsert")
+        assert hasattr(repo, "upsert") == (name == "content_adaptations")
         for method in ("get", "list", "iter", "count", "create", "create_many", "update", "delete"):
             assert callable(getattr(repo, method))
     assert repr(nx.users) == "Users(table='users')"
@@ -505,26 +529,40 @@ def test_tokens_are_encrypted_on_write_and_decrypted_on_read(me: NexusClient) ->
     assert "PLAINTEXT" not in repr(fetched)
 
 
-def test_token_copied_to_another_row_fails_to_decrypt(me: NexusClient) -> None:
+@pytest.mark.parametrize(
+    ("user_id", "platform", "column"),
+    [
+        pytest.param("99999999-2222-4333-8444-555555555555", "x", "access_token", id="another user"),
+        pytest.param(USER_ID, "linkedin", "access_token", id="another platform"),
+        pytest.param(USER_ID, "x", "refresh_token", id="another column"),
+    ],
+)
+def test_a_token_bound_elsewhere_fails_to_decrypt(user_id: str, platform: str, column: str) -> None:
     from nexus_sdk import DecryptionError
 
     ring = KeyRing([EncryptionKey.generate("k1")])
-    other_id = str(uuid.uuid4())
-    value = ring.encrypt(
-        "tok", aad=token_aad(table="platform_connections", column="access_token", row_id=other_id)
-    )
+    aad = token_aad(table="platform_connections", column=column, user_id=user_id, platform=platform)
     row = {
         **SERVER_DEFAULTS,
         "id": str(uuid.uuid4()),
         "user_id": USER_ID,
         "platform": "x",
         "platform_user_id": "1",
-        "access_token": value,
+        "access_token": ring.encrypt("tok-SECRET", aad=aad),
     }
     with NexusClient(URL, SERVICE_KEY, encryption_keys=ring) as nx, respx.mock(base_url=REST) as mock:
         mock.get("/platform_connections").respond(200, json=[row])
-        with pytest.raises(DecryptionError):
+        with pytest.raises(DecryptionError) as info:
             nx.platform_connections.list()
+    assert info.value.reason == "authentication_failed"
+    assert "tok-SECRET" not in str(info.value)
+    # The same value, bound to this row's (user, platform, column), reads fine.
+    good = token_aad(table="platform_connections", column="access_token", user_id=USER_ID, platform="x")
+    row["access_token"] = ring.encrypt("tok-SECRET", aad=good)
+    with NexusClient(URL, SERVICE_KEY, encryption_keys=ring) as nx, respx.mock(base_url=REST) as mock:
+        mock.get("/platform_connections").respond(200, json=[row])
+        (conn,) = nx.platform_connections.list()
+    assert conn.access_token.get_secret_value() == "tok-SECRET"
 
 
 def test_key_ring_is_read_from_the_environment_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -540,26 +578,143 @@ def test_key_ring_is_read_from_the_environment_on_first_use(monkeypatch: pytest.
     assert stored["access_token"].startswith("nx1:env1:")
 
 
-def test_upsert_reuses_the_existing_id_and_binds_tokens_to_it(me: NexusClient) -> None:
+def _stored_token(table: FakeTable, row_id: Any, column: str, ring: KeyRing, platform: str) -> str:
+    value = table.rows[str(row_id)][column]
+    aad = token_aad(table="platform_connections", column=column, user_id=USER_ID, platform=platform)
+    return ring.decrypt(value, aad=aad)
+
+
+def test_upsert_is_one_request_on_the_natural_key(me: NexusClient) -> None:
     table = FakeTable()
     with respx.mock(base_url=REST) as mock:
         mock.route(path="/platform_connections").mock(side_effect=table.handle)
-        first = me.platform_connections.upsert(platform="x", platform_user_id="1", access_token="old")
-        second = me.platform_connections.upsert(platform="x", platform_user_id="1", access_token="new")
-        fetched = me.platform_connections.get(first.id)
+        first = me.platform_connections.upsert(platform="X", platform_user_id="1", access_token="old")
+        second = me.platform_connections.upsert(
+            platform="x", platform_user_id="1", access_token="new", refresh_token="r-new"
+        )
+    assert len(table.requests) == 2  # one request per call: no lookup first
+    for request in table.requests:
+        assert request.method == "POST"
+        assert request.url.params.multi_items() == [("on_conflict", "user_id,platform")]
+        assert request.headers["prefer"] == "return=representation,resolution=merge-duplicates"
+    body = json.loads(table.requests[1].content)
+    # No id (the existing row keeps its own) and, for a user, no user_id (DEFAULT auth.uid(); the
+    # authenticated role may not UPDATE it): sending either would be refused by the database. Only the
+    # columns given are sent, so the merge leaves the others (scope, profile_data ...) as they are.
+    assert set(body) == {"platform", "platform_user_id", "access_token", "refresh_token"}
+    assert body["platform"] == "x"
+    assert body["access_token"].startswith("nx1:k1:")
+    assert "new" not in table.requests[1].content.decode().replace(body["access_token"], "")
     assert first.id == second.id
     assert len(table.rows) == 1
-    assert fetched.access_token.get_secret_value() == "new"
-    lookup, post = table.requests[2], table.requests[3]
-    assert lookup.method == "GET"
-    assert lookup.url.params.multi_items() == [
-        ("user_id", f"eq.{USER_ID}"),
-        ("platform", "eq.x"),
-        ("select", "id"),
-    ]
-    assert post.url.params["on_conflict"] == "user_id,platform"
-    assert post.headers["prefer"] == "return=representation,resolution=merge-duplicates"
-    assert json.loads(post.content)["id"] == str(first.id)
+    assert second.access_token.get_secret_value() == "new"
+    assert second.refresh_token is not None
+    assert second.refresh_token.get_secret_value() == "r-new"
+    # Bound to the natural key: decrypts with (user, platform, column), whatever the row id.
+    assert _stored_token(table, first.id, "access_token", RING, "x") == "new"
+    assert _stored_token(table, first.id, "refresh_token", RING, "x") == "r-new"
+
+
+def test_service_role_upsert_sends_user_id_but_never_id(nx: NexusClient) -> None:
+    table = FakeTable()
+    with respx.mock(base_url=REST) as mock:
+        route = mock.post("/platform_connections").mock(side_effect=table.handle)
+        conn = nx.platform_connections.upsert(
+            user_id=USER_ID, platform="linkedin", platform_user_id="urn:li:1", access_token="tok"
+        )
+    assert route.call_count == 1
+    body = json.loads(route.calls[0].request.content)
+    assert body["user_id"] == USER_ID
+    assert "id" not in body
+    assert conn.user_id == uuid.UUID(USER_ID)
+    assert _stored_token(table, conn.id, "access_token", RING, "linkedin") == "tok"
+
+
+def test_upsert_after_a_lost_response_converges_to_one_row(me: NexusClient) -> None:
+    table = FakeTable()
+    with respx.mock(base_url=REST) as mock:
+        mock.route(path="/platform_connections").mock(side_effect=lose_first_response(table))
+        conn = me.platform_connections.upsert(platform="x", platform_user_id="1", access_token="tok")
+    assert [r.method for r in table.requests] == ["POST", "POST"]
+    assert list(table.rows) == [str(conn.id)]
+    assert conn.access_token.get_secret_value() == "tok"
+
+
+def test_upsert_refuses_an_id_or_another_users_id_before_sending(me: NexusClient) -> None:
+    with respx.mock(base_url=REST, assert_all_called=False) as mock:
+        route = mock.post("/platform_connections")
+        with pytest.raises(ValidationError, match="cannot set id"):
+            me.platform_connections.upsert(
+                id=uuid.uuid4(), platform="x", platform_user_id="1", access_token="tok"
+            )
+        with pytest.raises(ValidationError, match="their own"):
+            me.platform_connections.upsert(
+                user_id=uuid.uuid4(), platform="x", platform_user_id="1", access_token="tok"
+            )
+    assert not route.called
+
+
+def test_update_tokens_patches_by_natural_key(me: NexusClient) -> None:
+    table = FakeTable()
+    with respx.mock(base_url=REST) as mock:
+        mock.route(path="/platform_connections").mock(side_effect=table.handle)
+        conn = me.platform_connections.create(platform="x", platform_user_id="1", access_token="old")
+        other = me.platform_connections.create(platform="linkedin", platform_user_id="2", access_token="li")
+        # A client that never saw the row: the natural key is all update_tokens needs.
+        with NexusClient(URL, ANON_KEY, access_token=USER_TOKEN, encryption_keys=RING) as fresh:
+            updated = fresh.platform_connections.update_tokens(
+                "X", access_token="new", refresh_token=None, token_expires_at=None
+            )
+            with pytest.raises(NotFoundError):
+                fresh.platform_connections.update_tokens("substack", access_token="t")
+    patch = table.requests[2]
+    assert patch.method == "PATCH"
+    assert patch.url.params.multi_items() == [("user_id", f"eq.{USER_ID}"), ("platform", "eq.x")]
+    assert patch.headers["prefer"] == "return=representation"
+    body = json.loads(patch.content)
+    assert set(body) == {"access_token", "refresh_token", "token_expires_at"}
+    assert body["refresh_token"] is None
+    assert updated.id == conn.id
+    assert updated.access_token.get_secret_value() == "new"
+    assert _stored_token(table, conn.id, "access_token", RING, "x") == "new"
+    assert _stored_token(table, other.id, "access_token", RING, "linkedin") == "li"
+
+
+def test_update_tokens_needs_a_token_and_for_the_service_role_a_user(nx: NexusClient) -> None:
+    with respx.mock(base_url=REST, assert_all_called=False) as mock:
+        route = mock.patch("/platform_connections")
+        with pytest.raises(ValidationError, match="access_token or refresh_token"):
+            nx.platform_connections.update_tokens("x", scope="r")
+        with pytest.raises(ValidationError, match="user_id is required"):
+            nx.platform_connections.update_tokens("x", access_token="t")
+        with pytest.raises(ValidationError, match="platform"):
+            nx.platform_connections.update_tokens("Not A Name!", access_token="t", user_id=USER_ID)
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    "change", [{"access_token": "tok-SECRET"}, {"refresh_token": "tok-SECRET"}, {"platform": "threads"}]
+)
+def test_update_by_id_refuses_new_tokens_and_platform_before_sending(
+    me: NexusClient, change: dict[str, str]
+) -> None:
+    """Tokens are bound to (user_id, platform), which a PATCH by id cannot know without a read."""
+    with respx.mock(base_url=REST, assert_all_called=False) as mock:
+        route = mock.patch("/platform_connections")
+        with pytest.raises(ValidationError, match="update_tokens") as info:
+            me.platform_connections.update(uuid.uuid4(), scope="w", **change)
+    assert not route.called
+    assert "tok-SECRET" not in str(info.value)
+    assert "tok-SECRET" not in repr(info.value)
+
+
+def test_update_without_tokens_is_a_plain_patch_by_id(me: NexusClient) -> None:
+    with respx.mock(base_url=REST) as mock:
+        route = mock.patch("/platform_connections").respond(200, json=[])
+        with pytest.raises(NotFoundError):
+            me.platform_connections.update(uuid.uuid4(), scope="r", refresh_token=None)
+    assert [key for key, _ in route.calls[0].request.url.params.multi_items()] == ["id"]
+    assert json.loads(route.calls[0].request.content) == {"scope": "r", "refresh_token": None}
 
 
 def test_invalid_create_never_echoes_a_token(me: NexusClient) -> None:

@@ -21,10 +21,13 @@ def _register() -> None:
     from nexus_sdk.cli._db import db
     from nexus_sdk.cli._keys import keys
     from nexus_sdk.cli._local import local
+    from nexus_sdk.cli._transfer import export_command, import_command
 
     main.add_command(db)
     main.add_command(keys)
     main.add_command(local)
+    main.add_command(import_command)
+    main.add_command(export_command)
 
 
 _register()

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from nexus_sdk.cli._common import connection_options, make_client
 from nexus_sdk.errors import ConfigurationError
 
 
@@ -59,3 +60,78 @@ def check_command(as_json: bool) -> None:
     click.echo(f"{ENV_VAR}: {len(ring)} key(s); new tokens are encrypted with {ring.current.key_id!r}.")
     for key_id in ring.key_ids:
         click.echo(f"  {key_id}")
+
+
+@keys.command(name="rotate")
+@connection_options
+@click.option(
+    "--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True, help="Rows per page."
+)
+@click.option(
+    "--allow-plaintext",
+    is_flag=True,
+    help="Also encrypt legacy plaintext tokens (otherwise they are reported as failed and left alone).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final counts as JSON.")
+def rotate_command(
+    url: str | None,
+    key: str | None,
+    anon_key: str | None,
+    access_token: str | None,
+    batch_size: int,
+    allow_plaintext: bool,
+    no_progress: bool,
+    as_json: bool,
+) -> None:
+    """Re-encrypt every stored OAuth token under the current key (the first in NEXUS_ENCRYPTION_KEYS).
+
+    Run it with the service-role key after putting a new key first in NEXUS_ENCRYPTION_KEYS, keeping the
+    old keys after it. Idempotent and resumable: tokens already under the current key are left alone, so
+    re-running after an interruption finishes the job. Exits 1 if any token could not be decrypted.
+    """
+    from tqdm.auto import tqdm
+
+    from nexus_sdk.crypto import KeyRing, RotationStats
+    from nexus_sdk.errors import NexusError
+
+    if access_token:
+        raise click.UsageError("keys rotate needs the service-role key (every user's rows), not a user token")
+    try:
+        ring = KeyRing.from_env()
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.message) from exc
+    client = make_client(url, key, anon_key, None, encryption_keys=ring)
+    bar = tqdm(unit=" tokens", desc="rotating", disable=no_progress or as_json, leave=False)
+
+    def progress(totals: RotationStats) -> None:
+        bar.update(totals.read - bar.n)
+        bar.set_postfix(reencrypted=totals.reencrypted, failed=totals.failed)
+
+    try:
+        with client:
+            stats = client.platform_connections.rotate_keys(
+                batch_size=batch_size, allow_plaintext=allow_plaintext, on_progress=progress
+            )
+    except NexusError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        bar.close()
+    counts = {
+        "current_key": ring.current.key_id,
+        "read": stats.read,
+        "reencrypted": stats.reencrypted,
+        "already_current": stats.already_current,
+        "changed_meanwhile": stats.changed_meanwhile,
+        "failed": stats.failed,
+    }
+    if as_json:
+        click.echo(json.dumps(counts))
+    else:
+        click.echo(
+            f"Tokens read: {stats.read}; re-encrypted under {ring.current.key_id!r}: {stats.reencrypted}; "
+            f"already current: {stats.already_current}; changed meanwhile: {stats.changed_meanwhile}; "
+            f"failed: {stats.failed}."
+        )
+    if stats.failed:
+        raise SystemExit(1)

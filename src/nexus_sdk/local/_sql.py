@@ -310,6 +310,27 @@ class InsertPlan:
     missing_default: bool = False
 
 
+def shared_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str] | None:
+    """The ``columns`` present in every row when all rows hold the same ones, else None.
+
+    Args:
+        rows: The payload objects.
+        columns: The columns of the insert (``columns=`` or the first object's keys).
+
+    Returns:
+        Those of ``columns`` that every row has, in ``columns`` order; None when rows differ in which of
+        ``columns`` they hold.
+    """
+    wanted = frozenset(columns)
+    first = wanted.intersection(rows[0])
+    for row in rows[1:]:
+        # The common case (the same keys as the first row, all wanted) costs one set comparison per row.
+        keys = row.keys()
+        if not (keys == first or wanted.intersection(keys) == first):
+            return None
+    return [c for c in columns if c in first]
+
+
 def build_insert(
     table: Table,
     plan: InsertPlan,
@@ -326,7 +347,19 @@ def build_insert(
         ApiError: PGRST204 for unknown columns; 400 when an upsert has no conflict target.
     """
     ident = table_ident(table)
-    cols = [sql.Identifier(c) for c in plan.columns]
+    columns = plan.columns
+    per_row_defaults = False
+    if plan.missing_default and plan.rows:
+        shared = shared_columns(plan.rows, columns)
+        if shared is not None and (len(shared) == len(columns) or plan.upsert != "merge-duplicates"):
+            # Every object has the same keys: the columns they all lack are left out of the target list, so
+            # they take their defaults, and the whole array is read by one json_populate_recordset (the
+            # per-row VALUES below costs a json_populate_record per cell: ~10x slower for a bulk insert).
+            # A merge must still reset the missing columns to their defaults, which only VALUES can say.
+            columns = shared
+        else:
+            per_row_defaults = True
+    cols = [sql.Identifier(c) for c in columns]
     collist = sql.SQL(", ").join(cols)
     if not plan.rows:
         # An empty array inserts nothing; PostgREST still answers 201 with [].
@@ -334,7 +367,7 @@ def build_insert(
             sql.SQL(", ").join(sql.SQL("NULL") for _ in cols) if cols else sql.SQL("")
         )
         target = sql.SQL(" ({})").format(collist) if cols else sql.SQL("")
-    elif plan.missing_default:
+    elif per_row_defaults:
         # Keys missing from an object take the column's default, which only VALUES can express.
         row_sql = []
         for row in plan.rows:
@@ -343,7 +376,7 @@ def build_insert(
                 sql.SQL("(json_populate_record(NULL::{}, {}::json)).{}").format(ident, ph, sql.Identifier(c))
                 if c in row
                 else sql.SQL("DEFAULT")
-                for c in plan.columns
+                for c in columns
             ]
             row_sql.append(sql.SQL("({})").format(sql.SQL(", ").join(vals)))
         source = sql.SQL("VALUES {}").format(sql.SQL(", ").join(row_sql))

@@ -7,8 +7,8 @@
   defaults equal to the database defaults.
 - ``...Update``: the columns to change; a field not given is left alone, a field given as None is set
   to null (NOT NULL columns refuse None).
-- JSONB documents (``Adaptations``, ``VoiceCharacteristics``, ``PostMetrics`` ...) keep unknown keys and
-  check the platforms' rules when built in code or sent.
+- JSONB documents (``Adaptations``, ``VoiceCharacteristics``, ``PostMetrics`` ...) keep unknown keys; the
+  platforms' rules are checked when a document is placed into a Create/Update model, never on read.
 
 ``to_request_json()`` on a Create/Update model gives the exact PostgREST body.
 """
@@ -37,12 +37,14 @@ from nexus_sdk.models.platform_connections import (
     PlatformConnectionUpdate,
 )
 from nexus_sdk.models.published_posts import PublishedPost, PublishedPostCreate, PublishedPostUpdate
+from nexus_sdk.models.publishing import ClaimedPost, PublishResult
 from nexus_sdk.models.scheduled_posts import ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models.users import User, UserCreate, UserUpdate
 from nexus_sdk.models.voice_profiles import VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate
 
 __all__ = [
     "Adaptations",
+    "ClaimedPost",
     "ContentAdaptation",
     "ContentAdaptationCreate",
     "ContentAdaptationUpdate",
@@ -54,6 +56,7 @@ __all__ = [
     "PlatformConnectionCreate",
     "PlatformConnectionUpdate",
     "PostMetrics",
+    "PublishResult",
     "PublishedPost",
     "PublishedPostCreate",
     "PublishedPostStatus",

@@ -1,9 +1,10 @@
 """Field rules shared by the models: platform names, time zones, URLs, hashtags, platform text limits.
 
 Two kinds of rule live here. Rules on Create/Update fields always run: those models exist only to be
-written. Rules inside JSONB documents run only in *write mode* (see :data:`WRITE_CONTEXT`), because the
-same document classes are also filled from database rows, and a row must never become unreadable because
-another tool stored, say, a 300-character X text; reads also stay fast that way.
+written. Rules inside JSONB documents (``JsonbModel._write_rules``) are applied by the Create/Update
+models when a document is placed into one, never by the document classes themselves, because the same
+classes are also filled from database rows: a row must never become unreadable because another tool
+stored, say, a 300-character X text, and reading stays free of per-document Python calls.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic_core import PydanticCustomError
 from nexus_sdk.errors import ConfigurationError
 
 WRITE_KEY: Final = "nexus_sdk.write"
-"""Validation-context key: when true, JSONB documents apply their write rules."""
+"""Validation-context key: when true, validation is for a write (``Adaptations`` normalises its keys)."""
 
 WRITE_CONTEXT: Final[Mapping[str, Any]] = {WRITE_KEY: True}
 """The validation context of everything built to be written: Create/Update models and their documents."""
@@ -230,6 +231,24 @@ def x_weighted_length(text: str) -> int:
     return int(_parse_tweet()(text).weightedLength)
 
 
+def x_text_is_plainly_short(text: str) -> bool:
+    """Whether ``text`` is within X's limit without asking the twitter-text parser (a sufficient test).
+
+    True for ASCII text of at most 280 characters without a ``.``. In twitter-text v3 every ASCII
+    character weighs 1, no ASCII-only sequence is an emoji, ASCII holds none of the characters X refuses,
+    and a URL (which counts 23 whatever its length, so a short one counts *more* than its characters) needs
+    a dot before its top-level domain. So such a text's weighted length is its length. Anything else
+    (a dot anywhere, any non-ASCII character) goes to the parser: parsing costs ~50 us, this test ~0.2 us.
+
+    Args:
+        text: the post text.
+
+    Returns:
+        True when the text is certainly valid and short enough; False when the parser must decide.
+    """
+    return len(text) <= X_MAX_WEIGHTED_LENGTH and text.isascii() and "." not in text
+
+
 def check_x_text(text: str) -> str:
     """Check one X post (the main text or a thread item) against X's rules.
 
@@ -238,6 +257,8 @@ def check_x_text(text: str) -> str:
     """
     if not text.strip():
         raise PydanticCustomError("x_text_empty", "an X post cannot be empty")
+    if x_text_is_plainly_short(text):
+        return text
     parsed = _parse_tweet()(text)
     length = int(parsed.weightedLength)
     if length > X_MAX_WEIGHTED_LENGTH:
@@ -259,8 +280,9 @@ def check_linkedin_text(text: str) -> str:
     """
     if not text.strip():
         raise PydanticCustomError("linkedin_text_empty", "a LinkedIn post cannot be empty")
-    # LinkedIn counts characters as the user sees them; NFC keeps "e + accent" as one.
-    length = len(unicodedata.normalize("NFC", text))
+    # LinkedIn counts characters as the user sees them; NFC keeps "e + accent" as one. ASCII text is
+    # already in NFC, so its length needs no normalising copy.
+    length = len(text) if text.isascii() else len(unicodedata.normalize("NFC", text))
     if length > LINKEDIN_MAX_LENGTH:
         raise PydanticCustomError(
             "linkedin_text_too_long",

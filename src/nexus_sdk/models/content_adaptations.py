@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from nexus_sdk.models._base import CreateModel, Row, UpdateModel
 from nexus_sdk.models._fields import NOT_NULL, IdeaHash, RequiredText, Varchar50, Varchar255, sha256_hex
-from nexus_sdk.models.jsonb import Adaptations
+from nexus_sdk.models.jsonb import Adaptations, WriteAdaptations
 
 __all__ = ["ContentAdaptation", "ContentAdaptationCreate", "ContentAdaptationUpdate"]
 
@@ -35,13 +35,15 @@ class ContentAdaptation(Row):
 class ContentAdaptationCreate(CreateModel):
     """A ``content_adaptations`` row to insert."""
 
+    always_sent = frozenset({"id", "idea_hash", "adaptations"})
+
     id: UUID = Field(default_factory=uuid4)
     user_id: UUID | None = None
     """None: the caller's own id, filled in by the repository."""
     original_idea: RequiredText
     idea_hash: IdeaHash | None = None
     """Defaults to the SHA-256 of ``original_idea``, so duplicates can be found by it."""
-    adaptations: Adaptations = Field(default_factory=Adaptations)
+    adaptations: WriteAdaptations = Field(default_factory=Adaptations)
     tone: Varchar50 | None = None
     target_audience: Varchar255 | None = None
     last_used_at: AwareDatetime | None = None
@@ -60,7 +62,7 @@ class ContentAdaptationUpdate(UpdateModel):
     original_idea: Annotated[RequiredText | None, NOT_NULL] = None
     idea_hash: IdeaHash | None = None
     """Recomputed from ``original_idea`` when that changes and no hash is given."""
-    adaptations: Annotated[Adaptations | None, NOT_NULL] = None
+    adaptations: Annotated[WriteAdaptations | None, NOT_NULL] = None
     tone: Varchar50 | None = None
     target_audience: Varchar255 | None = None
     last_used_at: AwareDatetime | None = None

@@ -1,8 +1,9 @@
 """The documents stored in JSONB columns: adaptations per platform, voice characteristics, post metrics.
 
-Every document keeps keys it does not know (they are written back unchanged), and applies its rules
-(X's weighted length, LinkedIn's 3000 characters, hashtags, URLs, ranges) only in write mode: when it is
-placed into a Create/Update model, never when a row is read. ``metadata`` and
+Every document keeps keys it does not know (they are written back unchanged). Its rules (X's weighted
+length, LinkedIn's 3000 characters, hashtags, URLs, ranges) are listed in ``_write_rules`` and applied by
+the Create/Update model the document is placed into (:func:`~nexus_sdk.models._base.check_write_rules`),
+never when a row is read: the document classes carry no validator for them. ``metadata`` and
 ``profile_data`` are open objects, typed as plain dicts on the table models.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from nexus_sdk.models._base import Each, JsonbModel, WriteRule
@@ -24,7 +25,6 @@ from nexus_sdk.models._fields import (
     check_non_negative,
     check_rate,
     check_x_text,
-    is_write,
     normalise_hashtags,
     normalise_platform,
     require_aware,
@@ -36,6 +36,7 @@ __all__ = [
     "PostMetrics",
     "SubstackAdaptation",
     "VoiceCharacteristics",
+    "WriteAdaptations",
     "XAdaptation",
 ]
 
@@ -123,26 +124,44 @@ class Adaptations(JsonbModel):
 
     The known platforms are typed fields. Any other platform is kept as the raw value stored under its
     name (``adaptations.model_extra["threads"]``, or :meth:`get`), so a new platform needs no release.
-    On write, platform names are normalised (``"LinkedIn "`` -> ``"linkedin"``) and checked.
+    On write, platform names are normalised (``"LinkedIn "`` -> ``"linkedin"``) and checked
+    (:meth:`for_write`, applied by the Create/Update models).
     """
 
     linkedin: LinkedInAdaptation | None = None
     x: XAdaptation | None = None
     substack: SubstackAdaptation | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _normalise_keys(cls, data: Any, info: ValidationInfo) -> Any:
-        if not is_write(info):
-            return data
+    def for_write(cls, data: Any) -> Any:
+        """Normalise the platform names of a document about to be written (a "before" validator).
+
+        Used by the Create/Update models only, so reading a row runs no Python code for its keys. An
+        instance is taken apart into the keys it holds (set fields and unknown platforms) and validated
+        again, so a platform stored under another spelling (``"LinkedIn"``) gets its typed shape and rules.
+
+        Args:
+            data: the value given for an ``adaptations`` field.
+
+        Returns:
+            A dict with normalised keys, or ``data`` unchanged when it is neither a dict nor a document.
+
+        Raises:
+            PydanticCustomError: a key is not a platform name, or two keys name the same platform.
+        """
+        if isinstance(data, Adaptations):
+            data = {
+                # model_fields_set also names the unknown keys; those come from model_extra.
+                **{name: value for name, value in data.__dict__.items() if name in data.model_fields_set},
+                **(data.model_extra or {}),
+            }
         if not isinstance(data, dict):
             return data
         normalised: dict[str, Any] = {}
         for key, value in data.items():
             name = normalise_platform(key)
             if name in normalised:
-                # A revalidated instance arrives with its unset known platforms as None: a real value
-                # under another spelling ("LinkedIn") replaces that None rather than clashing with it.
+                # An explicit None under one spelling gives way to a real value under another.
                 if value is None:
                     continue
                 if normalised[name] is not None:
@@ -169,6 +188,10 @@ class Adaptations(JsonbModel):
             value = getattr(self, name)
             return default if value is None else value
         return (self.model_extra or {}).get(name, default)
+
+
+WriteAdaptations = Annotated[Adaptations, BeforeValidator(Adaptations.for_write)]
+"""``Adaptations`` as a Create/Update field: platform names normalised before the document is validated."""
 
 
 class VoiceCharacteristics(JsonbModel):

@@ -33,6 +33,12 @@ class ScheduledPost(Row):
     retry_count: int
     last_error: str | None = None
     published_post_id: UUID | None = None
+    claimed_by: str | None = None
+    """Worker id of the latest claim; kept after completion or failure as a record."""
+    claimed_at: AwareDatetime | None = None
+    """When the latest claim was made."""
+    lease_expires_at: AwareDatetime | None = None
+    """While ``processing``: when the claim lapses and the post becomes claimable again."""
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

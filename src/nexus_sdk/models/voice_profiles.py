@@ -34,6 +34,8 @@ class VoiceProfile(Row):
 class VoiceProfileCreate(CreateModel):
     """A ``voice_profiles`` row to insert."""
 
+    always_sent = frozenset({"id", "characteristics"})
+
     id: UUID = Field(default_factory=uuid4)
     user_id: UUID | None = None
     """None: the caller's own id, filled in by the repository."""

@@ -121,9 +121,15 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
 
     # --- hooks ---------------------------------------------------------------------------------
 
-    def encode_row(self, body: dict[str, Any], row_id: str | None) -> dict[str, Any]:
-        """Transform a request body before sending (encryption happens here in subclasses)."""
+    def encode_row(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Transform a create/upsert body before sending (encryption happens here in subclasses)."""
         return body
+
+    def prepare_update(
+        self, row_id: str, body: dict[str, Any]
+    ) -> tuple[builtins.list[tuple[str, str]], dict[str, Any]]:
+        """The filters and the body of the PATCH changing row ``row_id`` (subclasses encrypt here)."""
+        return [self._by_id(row_id)], body
 
     def decode_rows(self, content: bytes) -> builtins.list[RowT]:
         """Parse a JSON array of rows into Row models (decryption happens here in subclasses)."""
@@ -194,7 +200,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
     def _create_body(self, data: Any, fields: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         body = self._raw_create_body(data, fields)
         row_id = str(body[self.spec.primary_key])
-        return self.encode_row(body, row_id), row_id
+        return self.encode_row(body), row_id
 
     def _select_rows(self, params: Iterable[tuple[str, str]], timeout: TimeoutTypes | NotGiven) -> APIRequest:
         return self._request("GET", params, retry_safe=True, timeout=timeout)
@@ -382,12 +388,13 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         """Change the given columns of one row (PATCH by id, idempotent, so retried)."""
         model: _RequestModel = self._build(self.spec.update, patch, fields)
         row_text = _id_text(row_id)
-        body = self.encode_row(dict(model.to_request_json()), row_text)
+        body = dict(model.to_request_json())
         if not body:
             raise ValidationError("Nothing to update: no field was set.")
+        params, body = self.prepare_update(row_text, body)
         request = self._request(
             "PATCH",
-            [self._by_id(row_text)],
+            params,
             headers={"Prefer": _REPRESENTATION},
             body=body,
             retry_safe=True,
@@ -417,22 +424,36 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
     def upsert(
         self, data: Any, fields: Mapping[str, Any], *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
     ) -> Operation[RowT]:
-        """Insert, or update the row with the same natural key (``resolution=merge-duplicates``).
+        """Insert, or update the row with the same natural key: one ``POST`` with ``merge-duplicates``.
 
-        The existing row's id is looked up first and reused, so the primary key never changes (rows
-        elsewhere reference it) and values bound to the row id (encrypted tokens) stay readable.
+        The body never carries the primary key: on a conflict PostgREST sets every column of the body,
+        and the existing row must keep its id (other rows reference it). A client acting as a user
+        leaves ``user_id`` out too: the column defaults to ``auth.uid()``, and ``authenticated`` may not
+        UPDATE it. The service role must send it (there is no ``auth.uid()``). Retrying is safe: the
+        same body on the same natural key converges to the same row.
         """
         key = self.spec.natural_key
         if not key:
             raise ValidationError(f"{self.spec.table} has no natural key to upsert on.")
-        raw = self._raw_create_body(data, fields)
+        model = self._build(self.spec.create, data, fields)
         pk = self.spec.primary_key
-        lookup = [(column, f"eq.{query.encode_scalar(raw.get(column))}") for column in key]
-        existing = yield from call(self._select_rows([*lookup, ("select", pk)], timeout), self.settings)
-        found = existing.json() or []
-        if found:
-            raw[pk] = str(found[0][pk])
-        body = self.encode_row(raw, str(raw[pk]))
+        if pk in model.model_fields_set:
+            message = (
+                f"upsert() finds the {self.spec.table} row by ({', '.join(key)}) and keeps its {pk}; "
+                f"it cannot set {pk} (use create() to choose one)."
+            )
+            raise ValidationError(message, errors=[{"loc": (pk,), "msg": message, "type": "forbidden"}])
+        body = self._raw_create_body(model, {})
+        acting_user = self.settings.user_id if self.settings.access_token is not None else None
+        if acting_user is not None and _id_text(body["user_id"]) != _id_text(acting_user):
+            message = "A user can only upsert rows of their own: leave user_id out."
+            raise ValidationError(
+                message, errors=[{"loc": ("user_id",), "msg": message, "type": "forbidden"}]
+            )
+        body = self.encode_row(body)
+        body.pop(pk, None)
+        if acting_user is not None:
+            body.pop("user_id", None)
         request = self._request(
             "POST",
             [("on_conflict", ",".join(key))],

@@ -1,24 +1,88 @@
-"""``content_adaptations``: Content ideas and their per-platform adaptations. No ``upsert``: ``idea_hash`` has a plain, not a
-unique, index, so there is no natural key to resolve conflicts on."""
+"""``content_adaptations``: content ideas and their per-platform adaptations.
+
+One row per idea and user: ``(user_id, idea_hash)`` is unique (``idea_hash`` = SHA-256 of the idea's UTF-8
+text, exactly as given). :meth:`ContentAdaptations.create_idea` deduplicates on it in one call
+(``/rpc/create_idea``), and ``upsert`` resolves conflicts on it.
+"""
+
+# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-from nexus_sdk.models import ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate
+from typing import Any
+
+from nexus_sdk._http import Operation
+from nexus_sdk.models import Adaptations, ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
     AsyncRead,
     AsyncUpdate,
+    AsyncUpsert,
     SyncCreate,
     SyncDelete,
     SyncRead,
     SyncUpdate,
+    SyncUpsert,
 )
-from nexus_sdk.repositories._core import TableSpec
+from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._rpc import call_single, uuid_text
+from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
-__all__ = ["AsyncContentAdaptations", "ContentAdaptations"]
+__all__ = ["AsyncContentAdaptations", "ContentAdaptations", "ContentAdaptationsCore"]
 
-SPEC = TableSpec("content_adaptations", ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate)
+SPEC = TableSpec(
+    "content_adaptations",
+    ContentAdaptation,
+    ContentAdaptationCreate,
+    ContentAdaptationUpdate,
+    natural_key=("user_id", "idea_hash"),
+)
+
+_IDEA_ARGS = ("id", "user_id", "original_idea", "adaptations", "tone", "target_audience")
+
+
+class ContentAdaptationsCore(TableCore[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate]):
+    """The I/O-free operations of ``content_adaptations``."""
+
+    def create_idea(
+        self, fields: dict[str, Any], timeout: TimeoutTypes | NotGiven
+    ) -> Operation[ContentAdaptation]:
+        """``create_idea``: checked as a Create model, then deduplicated by the database."""
+        # The Create model checks lengths and the adaptations' platform rules, and fills user_id from the
+        # client's JWT (or asks for it with the service role) before anything is sent.
+        body = self._raw_create_body(None, {k: v for k, v in fields.items() if v is not None})
+        args = {name: body[name] for name in _IDEA_ARGS if body.get(name) is not None}
+        return call_single(
+            self.settings,
+            "create_idea",
+            args,
+            ContentAdaptation,
+            # The same idea twice is one row, so a retry after a lost response returns the first call's row.
+            idempotent=True,
+            timeout=timeout,
+            missing="create_idea returned no row.",
+        )
+
+    def mark_used(
+        self, adaptation: ContentAdaptation | RowId, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[ContentAdaptation]:
+        """``mark_adaptation_used``: stamps ``last_used_at = now()``; a repeat only moves the stamp."""
+        adaptation_id = (
+            str(adaptation.id)
+            if isinstance(adaptation, ContentAdaptation)
+            else uuid_text("adaptation", adaptation)
+        )
+        return call_single(
+            self.settings,
+            "mark_adaptation_used",
+            {"adaptation_id": adaptation_id},
+            ContentAdaptation,
+            idempotent=True,
+            timeout=timeout,
+            missing=f"No content_adaptations row with id {adaptation_id} is visible to this client.",
+        )
 
 
 class ContentAdaptations(
@@ -26,10 +90,72 @@ class ContentAdaptations(
     SyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     SyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     SyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    SyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
 ):
     """The ``content_adaptations`` table, sync."""
 
     spec = SPEC
+    core_class = ContentAdaptationsCore
+    _core: ContentAdaptationsCore
+
+    def create_idea(
+        self,
+        original_idea: str,
+        *,
+        adaptations: Adaptations | dict[str, Any] | None = None,
+        tone: str | None = None,
+        target_audience: str | None = None,
+        user_id: RowId | None = None,
+        id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ContentAdaptation:
+        """Add an idea, or get the one the user already has with the same text (one call, race-free).
+
+        Args:
+            original_idea: The idea; compared exactly as given (no trimming, no Unicode normalisation).
+            adaptations: Per-platform adaptations for a new row.
+            tone: Tone for a new row.
+            target_audience: Audience for a new row.
+            user_id: The user to act for; required with the service role, else the signed-in user.
+            id: The new row's id; generated here by default.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The new row, or the existing one unchanged (this call's adaptations, tone and audience are
+            then not applied).
+
+        Raises:
+            ValidationError: Empty idea, over-long fields, adaptations breaking a platform's rules, or no
+                user (nothing was sent).
+            PermissionDeniedError: A user acting for someone else, or an anon client.
+        """
+        fields = {
+            "original_idea": original_idea,
+            "adaptations": adaptations,
+            "tone": tone,
+            "target_audience": target_audience,
+            "user_id": user_id,
+            "id": id,
+        }
+        return self._sender.run(self._core.create_idea(fields, timeout))
+
+    def mark_used(
+        self, adaptation: ContentAdaptation | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ContentAdaptation:
+        """Stamp ``last_used_at`` with the server's current time.
+
+        Args:
+            adaptation: The adaptation or its id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row.
+
+        Raises:
+            ValidationError: Not a UUID (nothing was sent).
+            NotFoundError: No such adaptation visible to the caller.
+        """
+        return self._sender.run(self._core.mark_used(adaptation, timeout))
 
 
 class AsyncContentAdaptations(
@@ -37,7 +163,38 @@ class AsyncContentAdaptations(
     AsyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     AsyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     AsyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
 ):
     """The ``content_adaptations`` table, async."""
 
     spec = SPEC
+    core_class = ContentAdaptationsCore
+    _core: ContentAdaptationsCore
+
+    async def create_idea(
+        self,
+        original_idea: str,
+        *,
+        adaptations: Adaptations | dict[str, Any] | None = None,
+        tone: str | None = None,
+        target_audience: str | None = None,
+        user_id: RowId | None = None,
+        id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ContentAdaptation:
+        """Add an idea, deduplicated; see :meth:`ContentAdaptations.create_idea`."""
+        fields = {
+            "original_idea": original_idea,
+            "adaptations": adaptations,
+            "tone": tone,
+            "target_audience": target_audience,
+            "user_id": user_id,
+            "id": id,
+        }
+        return await self._sender.run(self._core.create_idea(fields, timeout))
+
+    async def mark_used(
+        self, adaptation: ContentAdaptation | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ContentAdaptation:
+        """Stamp ``last_used_at``; see :meth:`ContentAdaptations.mark_used`."""
+        return await self._sender.run(self._core.mark_used(adaptation, timeout))

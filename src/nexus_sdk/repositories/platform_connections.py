@@ -1,19 +1,44 @@
 """``platform_connections``: connected accounts and their OAuth tokens, encrypted transparently.
 
 ``access_token`` and ``refresh_token`` are encrypted with the client's :class:`~nexus_sdk.crypto.KeyRing`
-before they are sent and decrypted when rows are read; the associated data names the table, the column
-and the row id, so a value copied into another row fails to decrypt. ``upsert`` resolves conflicts on
-the unique ``(user_id, platform)`` index.
+before they are sent and decrypted when rows are read. The associated data names the table, the column
+and the row's natural key, ``(user_id, platform)`` (see :func:`~nexus_sdk.crypto.token_aad`): a token
+belongs to one user's account on one platform, so a value copied to another user's row, another
+platform or the other token column fails to decrypt. Every call is one HTTP request:
+
+- ``create`` inserts with a client-generated id (``ignore-duplicates``, so a retry is a no-op).
+- ``upsert`` is one ``POST ?on_conflict=user_id,platform`` with ``resolution=merge-duplicates``: the
+  tokens are encrypted for the ``(user_id, platform)`` in the body, whichever row it lands on. The body
+  carries neither ``id`` (the existing row keeps it) nor, for a user, ``user_id`` (it defaults to
+  ``auth.uid()``; ``authenticated`` may not UPDATE it).
+- ``update_tokens(platform, ...)`` stores refreshed tokens: one ``PATCH ?user_id=eq.U&platform=eq.P``,
+  the filter being exactly what the tokens are bound to.
+- ``update(id, ...)`` is a ``PATCH`` by id of the other columns. It refuses (ValidationError, before
+  sending) new tokens, whose binding it cannot know without a read, and a change of ``platform``, under
+  which the stored tokens would no longer decrypt: refreshed tokens go through ``update_tokens``, and a
+  connection to another platform is a new connection.
+- ``expiring(within=...)`` lists the active connections whose access token expires within a window, for
+  a token-refresh job.
 """
+
+# The async update_tokens takes `timeout=` on purpose, like every repository method: it is the HTTP
+# timeout passed to httpx, not a cancellation scope.
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, Final
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, cast
 
-from nexus_sdk.errors import ConfigurationError
+from nexus_sdk._http import Operation, call
+from nexus_sdk.crypto import RotationStats
+from nexus_sdk.errors import ConfigurationError, NotFoundError, ValidationError
 from nexus_sdk.models import PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate
+from nexus_sdk.query import F, Filter
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -26,11 +51,13 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import TableCore, TableSpec
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec, _id_text
+from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
 __all__ = ["AsyncPlatformConnections", "PlatformConnections", "PlatformConnectionsCore"]
 
 TABLE: Final = "platform_connections"
+TOKEN_COLUMNS: Final = ("access_token", "refresh_token")
 
 SPEC = TableSpec(
     TABLE,
@@ -41,50 +68,239 @@ SPEC = TableSpec(
 )
 
 
+def _invalid(loc: str, message: str) -> ValidationError:
+    return ValidationError(message, errors=[{"loc": (loc,), "msg": message, "type": "value_error"}])
+
+
 class PlatformConnectionsCore(
     TableCore[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate]
 ):
     """The shared operations, with token encryption on write and decryption on read."""
 
-    encrypted_columns = ("access_token", "refresh_token")
+    encrypted_columns = TOKEN_COLUMNS
 
     def _ring(self) -> Any:
         if self.keys is None:
             raise ConfigurationError("platform_connections needs encryption keys (NEXUS_ENCRYPTION_KEYS).")
         return self.keys()
 
-    def encode_row(self, body: dict[str, Any], row_id: str | None) -> dict[str, Any]:
-        """Encrypt the token columns present in ``body`` for the row ``row_id``."""
-        present = [column for column in self.encrypted_columns if body.get(column) is not None]
+    # --- the binding of tokens to (user_id, platform) -------------------------------------------------
+
+    def _acting_user(self) -> str | None:
+        """The JWT's ``sub`` when the client acts as a user, else None (the service role)."""
+        if self.settings.access_token is None:
+            return None
+        return self.settings.user_id
+
+    def _encrypt(self, body: dict[str, Any], user_id: Any, platform: Any) -> dict[str, Any]:
+        """Encrypt the token columns present (and not null) in ``body`` for ``(user_id, platform)``."""
+        present = [column for column in TOKEN_COLUMNS if body.get(column) is not None]
         if not present:
             return body
         from nexus_sdk.crypto import token_aad
 
-        if row_id is None:
-            raise ConfigurationError("Tokens can only be written to a row whose id is known.")
         ring = self._ring()
         encoded = dict(body)
         for column in present:
-            aad = token_aad(table=TABLE, column=column, row_id=row_id)
+            aad = token_aad(table=TABLE, column=column, user_id=user_id, platform=platform)
             encoded[column] = ring.encrypt(body[column], aad=aad)
         return encoded
 
+    # --- hooks -----------------------------------------------------------------------------------------
+
+    def encode_row(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Encrypt the tokens of a create/upsert body for the body's own ``(user_id, platform)``."""
+        return self._encrypt(body, body.get("user_id"), body.get("platform"))
+
+    def prepare_update(
+        self, row_id: str, body: dict[str, Any]
+    ) -> tuple[builtins.list[tuple[str, str]], dict[str, Any]]:
+        """Filter and body of a PATCH by id; tokens and platform are refused (see the module docstring)."""
+        for column in (*TOKEN_COLUMNS, "platform"):
+            # Clearing a token (None) needs no encryption and is allowed.
+            if body.get(column) is not None:
+                raise _invalid(
+                    column,
+                    "update() does not change tokens or platform: tokens are encrypted for the connection's "
+                    "(user_id, platform), so store refreshed tokens with update_tokens(platform=..., ...) "
+                    "(the service role also passes user_id=) or upsert(), and connect another platform as a "
+                    "new connection.",
+                )
+        return [self._by_id(row_id)], body
+
     def decode_rows(self, content: bytes) -> builtins.list[PlatformConnection]:
-        """Parse rows, decrypting the token columns."""
+        """Parse rows, decrypting the token columns with each row's own binding."""
         if not content:
             return []
         raw_rows = json.loads(content)
-        if not any(row.get(column) for row in raw_rows for column in self.encrypted_columns):
+        if not any(row.get(column) for row in raw_rows for column in TOKEN_COLUMNS):
             return [PlatformConnection.model_validate(row) for row in raw_rows]
         from nexus_sdk.crypto import token_aad
 
         ring = self._ring()
         for row in raw_rows:
-            for column in self.encrypted_columns:
+            for column in TOKEN_COLUMNS:
                 if row.get(column) is not None:
-                    aad = token_aad(table=TABLE, column=column, row_id=row["id"])
+                    aad = token_aad(
+                        table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"]
+                    )
                     row[column] = ring.decrypt(row[column], aad=aad)
         return [PlatformConnection.model_validate(row) for row in raw_rows]
+
+    # --- operations --------------------------------------------------------------------------------
+
+    def update_tokens(
+        self,
+        platform: str,
+        fields: dict[str, Any],
+        *,
+        user_id: uuid.UUID | str | None,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Operation[PlatformConnection]:
+        """PATCH the tokens of the connection ``(user_id, platform)``, filtered by exactly that key."""
+        model: PlatformConnectionUpdate = self._build(
+            PlatformConnectionUpdate, None, {"platform": platform, **fields}
+        )
+        body = model.to_request_json()
+        name = body.pop("platform")
+        acting = self._acting_user()
+        if acting is not None:
+            if user_id is not None and _id_text(user_id) != _id_text(acting):
+                raise _invalid("user_id", "A user can only update their own connections: leave user_id out.")
+            owner = acting
+        elif user_id is not None:
+            owner = _id_text(user_id)
+        else:
+            raise _invalid("user_id", "user_id is required unless the client acts as a user.")
+        request = self._request(
+            "PATCH",
+            [("user_id", f"eq.{_id_text(owner)}"), ("platform", f"eq.{name}")],
+            headers={"Prefer": "return=representation"},
+            body=self._encrypt(body, owner, name),
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        rows = self.decode_rows(response.content)
+        if not rows:
+            raise NotFoundError(
+                f"No {TABLE} row for platform {name!r} of user {_id_text(owner)} is visible to this client.",
+                status_code=404,
+            )
+        return rows[0]
+
+    # --- key rotation (raw ciphertext, service role) ---------------------------------------------------
+
+    def ciphertext_page(
+        self, after: str | None, limit: int, *, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[builtins.list[dict[str, Any]]]:
+        """One keyset page of the raw, still-encrypted token columns, ordered by id."""
+        params = [("select", "id,user_id,platform,access_token,refresh_token"), ("order", "id.asc")]
+        if after is not None:
+            params.append(("id", f"gt.{after}"))
+        params.append(("limit", str(limit)))
+        request = self._request("GET", params, retry_safe=True, timeout=timeout)
+        response = yield from call(request, self.settings)
+        rows: builtins.list[dict[str, Any]] = json.loads(response.content) if response.content else []
+        return rows
+
+    def rotate_keys(
+        self,
+        batch_size: int,
+        allow_plaintext: bool,
+        on_progress: Callable[[RotationStats], object] | None,
+        *,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Operation[RotationStats]:
+        """Page through every row by id, re-encrypting and conditionally rewriting what needs it."""
+        total, after = RotationStats(), None
+        while True:
+            rows = yield from self.ciphertext_page(after, batch_size, timeout=timeout)
+            writes, stats = self.plan_rotation(rows, allow_plaintext=allow_plaintext)
+            for row_id, old, new in writes:
+                written = yield from self.swap_ciphertext(row_id, old, new, timeout=timeout)
+                if not written:
+                    stats.reencrypted -= len(new)
+                    stats.changed_meanwhile += len(new)
+            total += stats
+            if on_progress is not None:
+                on_progress(total)
+            if len(rows) < batch_size:
+                return total
+            after = rows[-1]["id"]
+
+    def plan_rotation(
+        self, rows: builtins.list[dict[str, Any]], *, allow_plaintext: bool
+    ) -> tuple[builtins.list[tuple[str, dict[str, str], dict[str, str]]], RotationStats]:
+        """Re-encrypt a page of raw rows in memory: ``(row id, old values, new values)`` per row to write."""
+        from nexus_sdk.crypto import token_aad
+
+        items = [
+            (
+                (row["id"], column),
+                row[column],
+                token_aad(table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"]),
+            )
+            for row in rows
+            for column in TOKEN_COLUMNS
+        ]
+        batch = self._ring().rotate_batch(items, allow_plaintext=allow_plaintext)
+        writes: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        for (row_id, column), old, new in batch.updates:
+            old_values, new_values = writes.setdefault(row_id, ({}, {}))
+            old_values[column], new_values[column] = old, new
+        return [(row_id, old, new) for row_id, (old, new) in writes.items()], batch.stats
+
+    def swap_ciphertext(
+        self, row_id: str, old: dict[str, str], new: dict[str, str], *, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[bool]:
+        """Replace stored ciphertexts only where they still hold ``old``; True when the row was written.
+
+        The old values are part of the filter, so a token refreshed meanwhile is never overwritten by a
+        re-encryption of its predecessor; and writing the same new values twice is harmless.
+        """
+        params = [self._by_id(row_id), *((column, f"eq.{old[column]}") for column in new)]
+        params.append(("select", "id"))
+        request = self._request(
+            "PATCH",
+            params,
+            headers={"Prefer": "return=representation"},
+            body=new,
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        return bool(response.content and json.loads(response.content))
+
+
+def _page_size(batch_size: int) -> int:
+    if not 1 <= batch_size <= 1000:
+        raise _invalid("batch_size", "batch_size must be between 1 and 1000")
+    return batch_size
+
+
+def _expiring(within: timedelta) -> Filter:
+    if within < timedelta(0):
+        raise _invalid("within", "within must not be negative")
+    return (F("is_active") == True) & (F("token_expires_at") <= datetime.now(UTC) + within)  # noqa: E712
+
+
+def _token_fields(
+    access_token: str | NotGiven,
+    refresh_token: str | NotGiven | None,
+    token_expires_at: datetime | NotGiven | None,
+    scope: str | NotGiven | None,
+) -> dict[str, Any]:
+    given = {
+        "access_token": access_token,
+        "refresh_token": refresh_token,
+        "token_expires_at": token_expires_at,
+        "scope": scope,
+    }
+    fields = {name: value for name, value in given.items() if not isinstance(value, NotGiven)}
+    if not any(column in fields for column in TOKEN_COLUMNS):
+        raise _invalid("access_token", "update_tokens() needs access_token or refresh_token.")
+    return fields
 
 
 class PlatformConnections(
@@ -99,6 +315,92 @@ class PlatformConnections(
     spec = SPEC
     core_class = PlatformConnectionsCore
 
+    def update_tokens(
+        self,
+        platform: str,
+        *,
+        access_token: str | NotGiven = NOT_GIVEN,
+        refresh_token: str | NotGiven | None = NOT_GIVEN,
+        token_expires_at: datetime | NotGiven | None = NOT_GIVEN,
+        scope: str | NotGiven | None = NOT_GIVEN,
+        user_id: uuid.UUID | str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PlatformConnection:
+        """Store refreshed OAuth tokens for the connection to ``platform``, in one request.
+
+        The connection is found by its natural key, ``(user_id, platform)``, which is also what the
+        tokens are encrypted for, so no id and no prior read is needed.
+
+        Args:
+            platform: The connection's platform, e.g. ``"linkedin"``.
+            access_token: The new access token.
+            refresh_token: The new refresh token; ``None`` clears it.
+            token_expires_at: When the access token expires (time-zone aware).
+            scope: The granted scopes.
+            user_id: The owner; required for the service role, implied (the JWT's ``sub``) for a user.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated connection, tokens decrypted.
+
+        Raises:
+            ValidationError: No token given, an invalid value, or a missing or foreign ``user_id``.
+            NotFoundError: The user has no visible connection to ``platform``.
+        """
+        fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
+        core = cast(PlatformConnectionsCore, self._core)
+        return self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
+
+    def expiring(
+        self,
+        within: timedelta,
+        *,
+        limit: int = DEFAULT_LIST_LIMIT,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[PlatformConnection]:
+        """Active connections whose access token expires within ``within`` (or has expired), soonest first.
+
+        For a token-refresh job: refresh each and store the result with :meth:`update_tokens`.
+
+        Args:
+            within: How far ahead to look, e.g. ``timedelta(minutes=15)``.
+            limit: At most this many connections (at most 1000).
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The connections, tokens decrypted.
+        """
+        return self.list(where=_expiring(within), order_by="token_expires_at", limit=limit, timeout=timeout)
+
+    def rotate_keys(
+        self,
+        *,
+        batch_size: int = 200,
+        allow_plaintext: bool = False,
+        on_progress: Callable[[RotationStats], object] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RotationStats:
+        """Re-encrypt every stored token under the current key (the first of the key ring).
+
+        Needs the service role (to see every row) and a key ring holding the old keys as well. Pages by id,
+        one request per page and one per row to rewrite, each write conditional on the old value, so it
+        never overwrites a token refreshed meanwhile. Idempotent and resumable: rows already under the
+        current key are only read, so running it again after an interruption finishes the job.
+
+        Args:
+            batch_size: Rows per page (at most 1000).
+            allow_plaintext: Also encrypt legacy plaintext tokens (otherwise they count as failed).
+            on_progress: Called with the running totals after each page (e.g. to drive a progress bar).
+            timeout: Overrides the client's timeout for each request.
+
+        Returns:
+            The totals: values read, re-encrypted, already current, failed, changed meanwhile.
+        """
+        core = cast(PlatformConnectionsCore, self._core)
+        return self._sender.run(
+            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+        )
+
 
 class AsyncPlatformConnections(
     AsyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
@@ -111,3 +413,45 @@ class AsyncPlatformConnections(
 
     spec = SPEC
     core_class = PlatformConnectionsCore
+
+    async def update_tokens(
+        self,
+        platform: str,
+        *,
+        access_token: str | NotGiven = NOT_GIVEN,
+        refresh_token: str | NotGiven | None = NOT_GIVEN,
+        token_expires_at: datetime | NotGiven | None = NOT_GIVEN,
+        scope: str | NotGiven | None = NOT_GIVEN,
+        user_id: uuid.UUID | str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PlatformConnection:
+        """Store refreshed OAuth tokens in one request; see :meth:`PlatformConnections.update_tokens`."""
+        fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
+        core = cast(PlatformConnectionsCore, self._core)
+        return await self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
+
+    async def expiring(
+        self,
+        within: timedelta,
+        *,
+        limit: int = DEFAULT_LIST_LIMIT,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[PlatformConnection]:
+        """Active connections whose token expires within ``within``; see :meth:`PlatformConnections.expiring`."""
+        return await self.list(
+            where=_expiring(within), order_by="token_expires_at", limit=limit, timeout=timeout
+        )
+
+    async def rotate_keys(
+        self,
+        *,
+        batch_size: int = 200,
+        allow_plaintext: bool = False,
+        on_progress: Callable[[RotationStats], object] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RotationStats:
+        """Re-encrypt every stored token under the current key; see :meth:`PlatformConnections.rotate_keys`."""
+        core = cast(PlatformConnectionsCore, self._core)
+        return await self._sender.run(
+            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+        )

@@ -1,8 +1,21 @@
-"""``published_posts``: Posts published (or attempted) on a platform, with their metrics."""
+"""``published_posts``: posts published (or attempted) on a platform, with their metrics.
+
+Recording metrics (merge, engagement rate, ``last_synced``) and ranking by engagement are SQL functions
+called over ``/rpc/`` (``record_post_metrics``, ``top_published_posts``), one request each.
+"""
+
+# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-from nexus_sdk.models import PublishedPost, PublishedPostCreate, PublishedPostUpdate
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
+
+from nexus_sdk._http import Operation
+from nexus_sdk.errors import ValidationError
+from nexus_sdk.models import PostMetrics, PublishedPost, PublishedPostCreate, PublishedPostUpdate
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -13,11 +26,75 @@ from nexus_sdk.repositories._base import (
     SyncRead,
     SyncUpdate,
 )
-from nexus_sdk.repositories._core import TableSpec
+from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._rpc import aware, call_rows, call_single, uuid_text, validate
+from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
-__all__ = ["AsyncPublishedPosts", "PublishedPosts"]
+__all__ = ["AsyncPublishedPosts", "PublishedPosts", "PublishedPostsCore"]
 
 SPEC = TableSpec("published_posts", PublishedPost, PublishedPostCreate, PublishedPostUpdate)
+
+DEFAULT_TOP_LIMIT: Final = 10
+
+MetricsInput = PostMetrics | Mapping[str, Any]
+"""A metrics snapshot: a :class:`PostMetrics` or a mapping of its keys (unknown keys are kept)."""
+
+
+class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, PublishedPostUpdate]):
+    """The I/O-free operations of ``published_posts``, including metrics and ranking."""
+
+    def record_metrics(
+        self,
+        post: PublishedPost | RowId,
+        metrics: MetricsInput,
+        synced_at: dt.datetime | None,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Operation[PublishedPost]:
+        """``record_post_metrics``: the snapshot is checked with the write rules of ``PostMetrics`` first."""
+        post_id = str(post.id) if isinstance(post, PublishedPost) else uuid_text("post", post)
+        if not isinstance(metrics, PostMetrics | Mapping):
+            raise ValidationError(
+                f"metrics must be a PostMetrics or a mapping, not {type(metrics).__name__}."
+            )
+        # The Update model applies the documents' write rules (non-negative counters, rate in [0, 1]).
+        snapshot = validate(PublishedPostUpdate, {"metrics": metrics}).to_request_json()["metrics"]
+        # The server computes these two from the merged counters; sending them would only be overwritten.
+        snapshot.pop("engagement_rate", None)
+        snapshot.pop("last_synced", None)
+        args: dict[str, Any] = {"post_id": post_id, "metrics": snapshot}
+        if synced_at is not None:
+            args["synced_at"] = aware("synced_at", synced_at)
+        return call_single(
+            self.settings,
+            "record_post_metrics",
+            args,
+            PublishedPost,
+            # Merging the same snapshot twice gives the same document, so a lost response is retried.
+            idempotent=True,
+            timeout=timeout,
+            missing=f"No published_posts row with id {post_id} is visible to this client.",
+        )
+
+    def top(
+        self,
+        limit: int,
+        platform: str | None,
+        since: dt.datetime | None,
+        user_id: RowId | None,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Operation[list[PublishedPost]]:
+        """``top_published_posts`` (a read: retried)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ValidationError("limit must be an integer between 1 and 1000.")
+        args = {
+            "max_posts": limit,
+            "platform": platform.strip().lower() if platform is not None else None,
+            "since": aware("since", since) if since is not None else None,
+            "user_id": uuid_text("user_id", user_id) if user_id is not None else None,
+        }
+        return call_rows(
+            self.settings, "top_published_posts", args, PublishedPost, idempotent=True, timeout=timeout
+        )
 
 
 class PublishedPosts(
@@ -29,6 +106,64 @@ class PublishedPosts(
     """The ``published_posts`` table, sync."""
 
     spec = SPEC
+    core_class = PublishedPostsCore
+    _core: PublishedPostsCore
+
+    def record_metrics(
+        self,
+        post: PublishedPost | RowId,
+        metrics: MetricsInput,
+        *,
+        synced_at: dt.datetime | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PublishedPost:
+        """Merge a metrics snapshot into a published post (one atomic call).
+
+        Keys in the snapshot replace stored ones, other stored keys are kept; ``engagement_rate``
+        (``(likes + comments + shares) / impressions``, else ``/ views``) and ``last_synced`` are then
+        set by the server.
+
+        Args:
+            post: The post or its id.
+            metrics: The counters fetched from the platform.
+            synced_at: When they were fetched (time-zone aware); the server's ``now()`` by default.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row.
+
+        Raises:
+            ValidationError: A negative counter or a naive time (nothing was sent).
+            NotFoundError: No such post visible to the caller.
+            ConflictError: The post is not ``published`` (``details == "not_published"``).
+        """
+        return self._sender.run(self._core.record_metrics(post, metrics, synced_at, timeout))
+
+    def top(
+        self,
+        limit: int = DEFAULT_TOP_LIMIT,
+        *,
+        platform: str | None = None,
+        since: dt.datetime | None = None,
+        user_id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> list[PublishedPost]:
+        """The published posts with the highest engagement rate (posts without one come last).
+
+        Args:
+            limit: At most this many posts (1-1000).
+            platform: Only this platform.
+            since: Only posts published at or after this (time-zone aware) instant.
+            user_id: Only this user's posts (service role; a user only ever sees their own).
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts, best first (ties: newest first).
+
+        Raises:
+            ValidationError: A bad limit, time or user id (nothing was sent).
+        """
+        return self._sender.run(self._core.top(limit, platform, since, user_id, timeout))
 
 
 class AsyncPublishedPosts(
@@ -40,3 +175,28 @@ class AsyncPublishedPosts(
     """The ``published_posts`` table, async."""
 
     spec = SPEC
+    core_class = PublishedPostsCore
+    _core: PublishedPostsCore
+
+    async def record_metrics(
+        self,
+        post: PublishedPost | RowId,
+        metrics: MetricsInput,
+        *,
+        synced_at: dt.datetime | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PublishedPost:
+        """Merge a metrics snapshot; see :meth:`PublishedPosts.record_metrics`."""
+        return await self._sender.run(self._core.record_metrics(post, metrics, synced_at, timeout))
+
+    async def top(
+        self,
+        limit: int = DEFAULT_TOP_LIMIT,
+        *,
+        platform: str | None = None,
+        since: dt.datetime | None = None,
+        user_id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> list[PublishedPost]:
+        """Top posts by engagement; see :meth:`PublishedPosts.top`."""
+        return await self._sender.run(self._core.top(limit, platform, since, user_id, timeout))

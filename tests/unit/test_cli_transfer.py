@@ -1,0 +1,69 @@
+"""The CLI as a whole: ``--help`` on every command, usage errors exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from nexus_sdk.cli import main
+from nexus_sdk.cli._transfer import export_command, import_command
+
+
+def full_cli() -> click.Group:
+    group = click.Group("nexus-sdk", commands=dict(main.commands))
+    group.add_command(import_command)
+    group.add_command(export_command)
+    return group
+
+
+def every_command(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += every_command(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+def test_help_on_every_command() -> None:
+    cli = full_cli()
+    paths = every_command(cli)
+    assert ("import",) in paths
+    assert ("local", "user", "create") in paths
+    for path in paths:
+        result = CliRunner().invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "nope", "{file}"], "Unknown table"),
+        (["import", "adaptations", "{missing}"], "does not exist"),
+        (["import", "adaptations", "{file}", "--batch-size", "0"], "batch-size"),
+        (["export", "users", "--format", "xml"], "xml"),
+        (["export", "adaptations"], "no API URL"),
+        (["import", "adaptations", "{file}", "--url", "http://x"], "no API key"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps({"original_idea": "x"}) + "\n")
+    argv = [a.format(file=source, missing=tmp_path / "missing.jsonl") for a in args]
+    env = {
+        "SUPABASE_URL": "",
+        "SUPABASE_SERVICE_ROLE_KEY": "",
+        "SUPABASE_ANON_KEY": "",
+        "NEXUS_ACCESS_TOKEN": "",
+    }
+
+    result = CliRunner().invoke(full_cli(), argv, env=env)
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output

@@ -1,0 +1,167 @@
+"""Reading JSONL/CSV, deterministic ids, masking and the import request on the wire (respx)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from nexus_sdk import NexusClient
+from nexus_sdk.errors import ValidationError
+from nexus_sdk.io import MASK, ImportReport, RejectedRow, derive_id, import_rows, read_rows, resolve_table
+
+URL = "http://nexus.test"
+USER = str(uuid.uuid4())
+
+
+def token_for(user_id: str) -> str:
+    import base64
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256'})}.{part({'sub': user_id, 'role': 'authenticated'})}.sig"
+
+
+def test_jsonl_lines_and_parse_errors(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\n{oops\n[1]\n{"b": 2}\n', encoding="utf-8")
+
+    rows = list(read_rows(path, "content_adaptations"))
+
+    assert [line for line, _ in rows] == [1, 3, 4, 5]
+    assert rows[0][1] == {"a": 1}
+    assert isinstance(rows[1][1], ValueError)
+    assert "invalid JSON" in str(rows[1][1])
+    assert isinstance(rows[2][1], ValueError)
+    assert rows[3][1] == {"b": 2}
+
+
+def test_csv_json_columns_empty_cells_and_multiline_records(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        'platform,content,metrics,metadata\nx,"two\nlines","{""views"": 3}",\nlinkedin,plain,,"[bad"\nx,extra,,,surplus\n',
+        encoding="utf-8",
+    )
+
+    rows = list(read_rows(path, "published_posts"))
+
+    assert [line for line, _ in rows] == [2, 4, 5]
+    assert rows[0][1] == {"platform": "x", "content": "two\nlines", "metrics": {"views": 3}}
+    assert "metadata" in str(rows[1][1])
+    assert "more fields" in str(rows[2][1])
+
+
+def test_derive_id_is_stable_and_keyed() -> None:
+    body = {"user_id": USER, "idea_hash": "a" * 64, "original_idea": "x", "tone": "casual"}
+    same_key = {**body, "tone": "formal", "id": str(uuid.uuid4())}
+
+    assert derive_id("content_adaptations", body) == derive_id("content_adaptations", same_key)
+    assert derive_id("content_adaptations", body) != derive_id(
+        "content_adaptations", {**body, "user_id": str(uuid.uuid4())}
+    )
+    post = {"user_id": USER, "platform": "x", "content": "hi"}
+    assert derive_id("published_posts", post) == derive_id("published_posts", dict(reversed(post.items())))
+    assert derive_id("published_posts", post) != derive_id("published_posts", {**post, "content": "ho"})
+    assert uuid.UUID(derive_id("published_posts", post)).version == 5
+
+
+def test_resolve_table_aliases() -> None:
+    assert resolve_table("adaptations") == "content_adaptations"
+    with pytest.raises(ValidationError, match="Unknown table"):
+        resolve_table("users", ("content_adaptations",))
+
+
+def test_report_accounting_and_json() -> None:
+    report = ImportReport("voice_profiles", read=5, inserted=2, duplicates=1, seconds=2.0)
+    report.rejects += [
+        RejectedRow(2, "bad", [{"loc": ("name",), "msg": "m", "type": "t"}], {"name": ""}),
+        RejectedRow(4, "worse"),
+    ]
+
+    data = report.to_dict()
+
+    assert report.read == report.inserted + report.duplicates + report.rejected
+    assert (data["rejected"], data["rows_per_second"]) == (2, 2.5)
+    assert data["rejects"][0] == {
+        "line": 2,
+        "reason": "bad",
+        "errors": [{"loc": ["name"], "msg": "m", "type": "t"}],
+        "row": {"name": ""},
+    }
+    assert "line 4: worse" in report.summary()
+    json.dumps(data)
+
+
+@respx.mock
+def test_wire_format_and_503_retry() -> None:
+    calls: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            return httpx.Response(503, json={"code": "PGRST001", "message": "down"})
+        body = json.loads(request.content)
+        return httpx.Response(201, json=[{"id": r["id"]} for r in body[:1]])
+
+    respx.post(f"{URL}/rest/v1/content_adaptations").mock(side_effect=answer)
+    with NexusClient(URL, "anon-key", access_token=token_for(USER), max_retries=2) as client:
+        report = import_rows(
+            client, "adaptations", [{"original_idea": "a"}, {"original_idea": "b", "tone": "t"}]
+        )
+
+    assert (report.inserted, report.duplicates, report.rejected) == (1, 1, 0)
+    assert len(calls) == 2
+    sent = calls[1]
+    assert sent.url.params["on_conflict"] == "user_id,idea_hash"
+    assert sent.url.params["select"] == "id"
+    assert set(sent.url.params["columns"].split(",")) >= {
+        "id",
+        "user_id",
+        "original_idea",
+        "idea_hash",
+        "tone",
+    }
+    assert sent.headers["Prefer"] == "return=representation,resolution=ignore-duplicates,missing=default"
+    rows = json.loads(sent.content)
+    assert [r["user_id"] for r in rows] == [USER, USER]
+    assert rows[0]["id"] == derive_id("content_adaptations", rows[0])
+    assert calls[0].content == calls[1].content  # the retry is the same request
+
+
+@respx.mock
+def test_token_masking_in_rejects(tmp_path: Path) -> None:
+    respx.post(f"{URL}/rest/v1/platform_connections").mock(
+        return_value=httpx.Response(
+            409,
+            json={
+                "code": "23505",
+                "message": "duplicate key",
+                "details": "Failing row contains (ciphertext)",
+            },
+        )
+    )
+    from nexus_sdk.crypto import EncryptionKey, KeyRing
+
+    ring = KeyRing([EncryptionKey.generate()])
+    rows = [
+        {
+            "platform": "x",
+            "platform_user_id": "u",
+            "access_token": "tok-SECRET-1",
+            "refresh_token": "tok-SECRET-2",
+        }
+    ]
+    with NexusClient(URL, "anon-key", access_token=token_for(USER), encryption_keys=ring) as client:
+        report = import_rows(client, "connections", rows, rejects_path=tmp_path / "r.jsonl")
+
+    text = (tmp_path / "r.jsonl").read_text()
+    assert report.rejected == 1
+    assert "23505" in report.rejects[0].reason
+    assert "SECRET" not in text
+    assert "ciphertext" not in text  # PostgREST's details may quote the row: left out
+    assert json.loads(text)["row"]["access_token"] == MASK
