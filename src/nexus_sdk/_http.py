@@ -107,7 +107,7 @@ class Sleep:
 
 
 Step: TypeAlias = Send | Sleep
-Outcome: TypeAlias = httpx.Response | httpx.TransportError | None
+Outcome: TypeAlias = httpx.Response | httpx.RequestError | None
 Operation: TypeAlias = Generator[Step, Outcome, T]
 """An SDK operation: yields steps, receives their outcomes, returns the result."""
 
@@ -173,7 +173,7 @@ def _timeout_budget(timeout: TimeoutTypes) -> float | None:
 
 def retry_delay(
     request: APIRequest,
-    outcome: httpx.Response | httpx.TransportError,
+    outcome: httpx.Response | httpx.RequestError,
     retries_done: int,
     max_retries: int,
     timeout: TimeoutTypes,
@@ -208,19 +208,17 @@ def retry_delay(
     return random.uniform(0, ceiling)
 
 
-def _describe(outcome: httpx.Response | httpx.TransportError) -> str:
+def _describe(outcome: httpx.Response | httpx.RequestError) -> str:
     if isinstance(outcome, httpx.Response):
         return f"HTTP {outcome.status_code}"
     return type(outcome).__name__
 
 
-def _finish(
-    request: APIRequest, outcome: httpx.Response | httpx.TransportError, attempts: int
-) -> APIResponse:
+def _finish(request: APIRequest, outcome: httpx.Response | httpx.RequestError, attempts: int) -> APIResponse:
     """Turn the last outcome into a result or raise the SDK exception for it."""
     if isinstance(outcome, httpx.TimeoutException):
         raise APITimeoutError(f"{request.method} {request.path} timed out.") from outcome
-    if isinstance(outcome, httpx.TransportError):
+    if isinstance(outcome, httpx.RequestError):
         # Our own wording: httpx messages can quote the URL, and we keep the query string out of logs.
         raise APIConnectionError(
             f"{request.method} {request.path} failed: {type(outcome).__name__}."
@@ -292,7 +290,9 @@ class SyncSender:
                     continue
                 try:
                     outcome = self._client.send(_build(self._client, self._settings, step))
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
+                    # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
+                    # loop must also leave as an SDK exception, never as a raw httpx one.
                     outcome = exc
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -317,7 +317,9 @@ class AsyncSender:
                     continue
                 try:
                     outcome = await self._client.send(_build(self._client, self._settings, step))
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
+                    # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
+                    # loop must also leave as an SDK exception, never as a raw httpx one.
                     outcome = exc
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]

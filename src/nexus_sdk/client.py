@@ -209,9 +209,9 @@ class NexusClient(_ClientCore):
             url: The Supabase project URL; else ``SUPABASE_URL``.
             key: The API key; else ``SUPABASE_SERVICE_ROLE_KEY``, else ``SUPABASE_ANON_KEY``.
             anon_key: The anon key :meth:`as_user` uses on a service-role client; else ``SUPABASE_ANON_KEY``.
-            access_token: A user's JWT, to act as that user.
+            access_token: A user's JWT, to act as that user (sent with the anon key, never the service role's).
             http_client: Your own ``httpx.Client`` (never closed by the SDK).
-            timeout: Per-attempt timeout; default 30 s (10 s to connect).
+            timeout: Per-attempt timeout; default 30 s.
             max_retries: Retries for retry-safe requests; default 2.
             encryption_keys: The token key ring; else read from ``NEXUS_ENCRYPTION_KEYS`` when first needed.
 

@@ -283,51 +283,80 @@ def apply(
     bootstrap, schema = bundled_files(source=source)
     checksum = _checksum(schema)
 
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+        parsed = True
+    except psycopg.Error:
+        parsed = False
+    if not parsed:
+        # libpq quotes the piece it could not parse, which may be the password (an unescaped '%' in it,
+        # say), and redaction cannot find a password in a string it cannot parse either: the message
+        # names no part of the URL, and it is raised outside the handler so that libpq's error is
+        # neither its cause nor its context, and no traceback shows it.
+        raise ConfigurationError(
+            "the database URL is not a valid libpq URL or key=value string "
+            "(percent-encode special characters in the password)"
+        )
+
     try:
         conn = psycopg.connect(url, autocommit=True)
     except psycopg.Error as exc:
         raise SchemaError(f"cannot connect to {redact_url(url)}: {exc.diag.message_primary or exc}") from exc
 
-    with conn, conn.transaction(), conn.cursor() as cur:
-        try:
-            cur.execute(f"set local lock_timeout = '{int(lock_timeout * 1000)}ms'")
-            cur.execute("select pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+    try:
+        with conn, conn.transaction(), conn.cursor() as cur:
+            try:
+                cur.execute(f"set local lock_timeout = '{int(lock_timeout * 1000)}ms'")
+                cur.execute("select pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                cur.execute(
+                    "create schema if not exists nexus_sdk;"
+                    "create table if not exists nexus_sdk.schema_migrations ("
+                    " id bigint generated always as identity primary key,"
+                    " version text not null, checksum text not null,"
+                    " applied_at timestamptz not null default now(), applied_by text not null default current_user)"
+                )
+                cur.execute(
+                    "select version, checksum from nexus_sdk.schema_migrations order by id desc limit 1"
+                )
+                last = cur.fetchone()
+            except psycopg.Error as exc:
+                raise SchemaError(
+                    f"could not prepare the schema bookkeeping: [{exc.diag.sqlstate}] {exc.diag.message_primary}"
+                ) from exc
+
+            previous_version = last[0] if last else None
+            if last is not None and last[1] == checksum and not force:
+                logger.info("Nexus schema %s already applied; nothing to do", previous_version)
+                return ApplyResult(
+                    version=previous_version or __version__,
+                    checksum=checksum,
+                    applied=False,
+                    bootstrapped=False,
+                )
+
+            before = _snapshot(cur)
+            cur.execute("select to_regnamespace('auth') is not null")
+            row = cur.fetchone()
+            needs_bootstrap = not (row and row[0])
+            if needs_bootstrap:
+                if not bootstrap:
+                    raise SchemaError("the database has no 'auth' schema and no bootstrap SQL is available")
+                logger.info("no 'auth' schema: running the Supabase-compatibility bootstrap")
+                _run_files(cur, bootstrap)
+            _run_files(cur, schema)
             cur.execute(
-                "create schema if not exists nexus_sdk;"
-                "create table if not exists nexus_sdk.schema_migrations ("
-                " id bigint generated always as identity primary key,"
-                " version text not null, checksum text not null,"
-                " applied_at timestamptz not null default now(), applied_by text not null default current_user)"
+                "insert into nexus_sdk.schema_migrations (version, checksum) values (%s, %s)",
+                (__version__, checksum),
             )
-            cur.execute("select version, checksum from nexus_sdk.schema_migrations order by id desc limit 1")
-            last = cur.fetchone()
-        except psycopg.Error as exc:
-            raise SchemaError(
-                f"could not prepare the schema bookkeeping: [{exc.diag.sqlstate}] {exc.diag.message_primary}"
-            ) from exc
-
-        previous_version = last[0] if last else None
-        if last is not None and last[1] == checksum and not force:
-            logger.info("Nexus schema %s already applied; nothing to do", previous_version)
-            return ApplyResult(
-                version=previous_version or __version__, checksum=checksum, applied=False, bootstrapped=False
-            )
-
-        before = _snapshot(cur)
-        cur.execute("select to_regnamespace('auth') is not null")
-        row = cur.fetchone()
-        needs_bootstrap = not (row and row[0])
-        if needs_bootstrap:
-            if not bootstrap:
-                raise SchemaError("the database has no 'auth' schema and no bootstrap SQL is available")
-            logger.info("no 'auth' schema: running the Supabase-compatibility bootstrap")
-            _run_files(cur, bootstrap)
-        _run_files(cur, schema)
-        cur.execute(
-            "insert into nexus_sdk.schema_migrations (version, checksum) values (%s, %s)",
-            (__version__, checksum),
-        )
-        created = tuple(sorted(_snapshot(cur) - before))
+            created = tuple(sorted(_snapshot(cur) - before))
+    except psycopg.Error as exc:
+        # Anything the database refused after the bookkeeping: the transaction rolled back.
+        raise SchemaError(
+            f"applying the schema failed: [{exc.diag.sqlstate}] {exc.diag.message_primary or type(exc).__name__}; "
+            "the transaction was rolled back, nothing was changed"
+        ) from exc
 
     result = ApplyResult(
         version=__version__,

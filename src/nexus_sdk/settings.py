@@ -192,7 +192,8 @@ class ClientSettings:
             key = self.key
         else:
             raise ConfigurationError(
-                f"as_user() on a service-role client needs the anon key: pass anon_key= or set {ENV_ANON_KEY}."
+                "Acting as a user (as_user() or access_token=) with the service-role key needs the anon key: "
+                f"pass anon_key= or set {ENV_ANON_KEY}."
             )
         return replace(self, key=key, access_token=Secret(access_token))
 
@@ -244,7 +245,8 @@ def resolve_settings(
         The resolved settings.
 
     Raises:
-        ConfigurationError: The URL or the key is missing, or the URL is not an http(s) URL.
+        ConfigurationError: The URL or the key is missing, the URL is not an http(s) URL, or
+            ``access_token`` comes with the service-role key and no anon key is known.
     """
     environ = os.environ if env is None else env
     url = url or environ.get(ENV_URL) or None
@@ -266,9 +268,12 @@ def resolve_settings(
         url=url,
         key=resolved_key,
         anon_key=_secret(anon_key) or _secret(env_anon),
-        access_token=_secret(access_token),
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout,
         max_retries=DEFAULT_MAX_RETRIES if isinstance(max_retries, NotGiven) else max_retries,
     )
     _check_retries(settings.max_retries)
+    token = _secret(access_token)
+    if token is not None:
+        # The same rule as as_user(): a user's JWT travels with the anon key, never the service role's.
+        settings = settings.for_user(token.get_secret_value())
     return settings

@@ -293,3 +293,27 @@ def test_missing_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         schema.apply()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # libpq quotes the token it cannot parse: here, the password with its unescaped '%'.
+        "postgresql://someone:hunter2%zz@127.0.0.1:1/nowhere",
+        # A key=value string whose password has a space: the word after it is reported.
+        "host=127.0.0.1 password=hunter2 secret2 dbname=nowhere",
+    ],
+)
+def test_a_malformed_url_never_shows_the_password(url: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        schema.apply(url)
+    result = CliRunner().invoke(main, ["db", "apply", "--database-url", url])
+
+    chain = [info.value, info.value.__cause__, info.value.__context__]
+    shown = " ".join(str(e) for e in chain if e is not None)
+    assert "not a valid" in shown
+    assert "hunter2" not in shown
+    assert "secret2" not in shown
+    assert result.exit_code == 1
+    assert "hunter2" not in result.output
+    assert "secret2" not in result.output

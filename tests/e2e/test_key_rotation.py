@@ -138,3 +138,31 @@ def test_rotate_refuses_a_user_token(nexus_clean: NexusTestStack) -> None:
     assert result.exit_code == 2
     assert "service-role" in result.output
     assert token not in result.output
+
+
+def test_legacy_plaintext_tokens_are_encrypted_only_on_request_and_never_sent_in_a_url(
+    nexus_clean: NexusTestStack,
+) -> None:
+    key = EncryptionKey.generate("k1")
+    user = nexus_clean.create_user()[0]
+    nexus_clean.sql().execute(
+        "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
+        " VALUES (%s, 'x', 'legacy', 'legacy-plain-SECRET')",
+        (user,),
+    )
+    refused = _rotate(nexus_clean, key.export())
+    assert refused.exit_code == 1
+    assert json.loads(refused.output.splitlines()[0])["failed"] == 1
+    assert next(iter(_stored(nexus_clean).values()))[0] == "legacy-plain-SECRET"
+
+    urls: list[str] = []
+    with _service(nexus_clean, KeyRing([key])) as nx:
+        nx._http.event_hooks["request"].append(lambda request: urls.append(str(request.url)))
+        stats = nx.platform_connections.rotate_keys(allow_plaintext=True)
+        (row,) = nx.platform_connections.list()
+
+    assert (stats.read, stats.reencrypted, stats.failed) == (1, 1, 0)
+    assert row.access_token.get_secret_value() == "legacy-plain-SECRET"
+    assert next(iter(_stored(nexus_clean).values()))[0].startswith("nx1:k1:")
+    assert urls
+    assert not any("SECRET" in url for url in urls)

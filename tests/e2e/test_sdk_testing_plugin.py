@@ -154,8 +154,15 @@ def test_remote_user_is_removed_when_sign_in_fails(respx_mock: respx.MockRouter)
     stack.close()
 
 
-def test_remote_without_a_secret_cannot_mint_tokens() -> None:
-    with pytest.raises(pytest.skip.Exception):
+def test_remote_without_a_secret_cannot_mint_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="SUPABASE_JWT_SECRET"):
+        _remote().mint_token("someone")
+
+
+def test_under_ci_a_missing_secret_fails_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
         _remote().mint_token("someone")
 
 

@@ -139,3 +139,30 @@ def test_error_bodies_never_echo_credentials(stack: Any) -> None:
         for secret in (token, stack.anon_key, stack.jwt_secret):
             assert secret not in r.text
             assert all(secret not in v for v in r.headers.values())
+
+
+async def test_pool_exhaustion_is_504_pgrst003(stack: Any) -> None:
+    # PostgREST answers 504 PGRST003 when no connection frees up in time: the request never reached the
+    # database. A second app over the same database, with one connection that the test holds.
+    from nexus_sdk.local._app import RestApp
+    from nexus_sdk.local._stack import _authenticator_conninfo
+
+    app = RestApp(
+        conninfo=_authenticator_conninfo(stack.database_url, None),
+        jwt_secret=stack.jwt_secret,
+        api_keys=[stack.anon_key],
+        pool_min=1,
+        pool_max=1,
+    )
+    app._pool.timeout = 0.3  # the 10 s default would only slow the test down
+    await app.open()
+    try:
+        async with app._pool.connection():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://stack") as client:
+                r = await client.get("/rest/v1/stack_items", headers={"apikey": stack.anon_key})
+    finally:
+        await app.close()
+
+    assert r.status_code == 504, r.text
+    assert r.json()["code"] == "PGRST003"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import httpx
@@ -38,3 +39,18 @@ def test_restart_on_a_data_dir_keeps_secret_and_data(tmp_path: Path, admin_url: 
         assert me.status_code == 200
         assert [u["id"] for u in me.json()] == [user_id]
     assert oct((data_dir / "jwt_secret").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_start_that_fails_late_stops_its_server(stack: local.LocalStack, tmp_path: Path) -> None:
+    # Writing the state file is the last step of start(), after the HTTP server is up: a directory in
+    # its place makes it fail there. The server thread (and its connection pool) must not outlive it.
+    (tmp_path / "stack.json").mkdir()
+    before = {t for t in threading.enumerate() if t.name == "nexus-sdk-local-stack"}
+
+    with pytest.raises(IsADirectoryError):
+        local.start(
+            port=0, database_url=stack.database_url, apply_schema=False, data_dir=tmp_path, write_state=True
+        )
+
+    left = {t for t in threading.enumerate() if t.name == "nexus-sdk-local-stack"} - before
+    assert [t for t in left if t.is_alive()] == []

@@ -213,6 +213,8 @@ def test_unsupported_media_type_is_refused(anon: httpx.Client) -> None:
         ({"or": "(qty.eq.1"}, 400, "PGRST100"),
         ({"order": "qty.sideways"}, 400, "PGRST100"),
         ({"limit": "-1"}, 400, "PGRST100"),
+        ({"limit": "\u00b2"}, 400, "PGRST100"),
+        ({"offset": "\u00b2"}, 400, "PGRST100"),
         ({"select": "*,stack_children(*)"}, 400, "PGRST100"),
         ({"stack_children.label": "eq.x"}, 400, "PGRST100"),
         ({"qty": "eq(any).{1,2}"}, 400, "PGRST100"),
@@ -226,6 +228,15 @@ def test_bad_requests_are_refused(anon: httpx.Client, params: dict[str, str], st
     body = r.json()
     assert body["code"] == code
     assert set(body) == {"code", "details", "hint", "message"}
+
+
+@pytest.mark.usefixtures("items")
+def test_a_json_key_that_only_looks_numeric_is_a_key(anon: httpx.Client) -> None:
+    # "\u00b2" (superscript two) passes str.isdigit() but is no integer: it must be read as an object key.
+    r = anon.get("/stack_items", params={"select": "name,v:data->\u00b2", "name": "eq.apple"})
+
+    assert r.status_code == 200, r.text
+    assert r.json() == [{"name": "apple", "v": None}]
 
 
 def test_unknown_table_is_404(anon: httpx.Client) -> None:

@@ -67,3 +67,28 @@ def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> N
 
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_user_token_with_only_the_service_role_key_is_a_usage_error(tmp_path: Path) -> None:
+    # make_client must not send a user's JWT alongside the service-role key (no anon key known).
+    import base64
+
+    def jwt(claims: dict[str, str]) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"e30.{body}.c2ln"
+
+    service_key = jwt({"role": "service_role"})
+    user_token = jwt({"role": "authenticated", "sub": "11111111-2222-4333-8444-555555555555"})
+    env = {
+        "SUPABASE_URL": "http://127.0.0.1:9",
+        "SUPABASE_SERVICE_ROLE_KEY": service_key,
+        "SUPABASE_ANON_KEY": "",
+        "NEXUS_ACCESS_TOKEN": user_token,
+    }
+
+    result = CliRunner().invoke(full_cli(), ["export", "adaptations", "--no-progress"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "anon key" in result.output
+    assert service_key not in result.output
+    assert user_token not in result.output

@@ -280,3 +280,21 @@ def test_sync_and_async_repositories_have_the_same_surface() -> None:
     for name in repositories.__all__:
         if name.startswith("Async"):
             _compare(getattr(repositories, name.removeprefix("Async")), getattr(repositories, name))
+
+
+def test_access_token_in_the_constructor_travels_with_the_anon_key(env: pytest.MonkeyPatch) -> None:
+    # The same rule as as_user(): a user-scoped client never carries the service-role key.
+    with NexusClient(URL, SERVICE_KEY, anon_key=ANON_KEY, access_token=USER_TOKEN) as nx:
+        assert nx.auth_mode == "user"
+        assert _auth_headers(nx) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+    env.setenv("SUPABASE_ANON_KEY", ANON_KEY)
+    with NexusClient(URL, SERVICE_KEY, access_token=USER_TOKEN) as nx:
+        assert _auth_headers(nx) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+    env.delenv("SUPABASE_ANON_KEY")
+    with pytest.raises(ConfigurationError, match="SUPABASE_ANON_KEY") as info:
+        NexusClient(URL, SERVICE_KEY, access_token=USER_TOKEN)
+    for secret in SECRETS:
+        assert secret not in str(info.value)
+    settings = resolve_settings(URL, ANON_KEY, access_token=USER_TOKEN)
+    assert settings.key.get_secret_value() == ANON_KEY
+    assert settings.user_id == USER_ID

@@ -271,3 +271,29 @@ async def test_async_client_retries_the_same_way() -> None:
             user = await nx.users.get(ROW_ID)
     assert str(user.id) == ROW_ID
     assert route.call_count == 3
+
+
+def _gzip_garbage(request: httpx.Request) -> httpx.Response:
+    # A raw stream, so the body is decoded (and fails) when the client reads it, not here.
+    return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip"))
+
+
+def test_undecodable_body_becomes_api_connection_error_from_httpx(nx: NexusClient) -> None:
+    # A gzip header over bytes that are not gzip: httpx raises DecodingError, which is not a
+    # TransportError; it must still leave the SDK as one of ours, chained, with no secret in it.
+    with respx.mock(base_url=REST) as mock:
+        mock.get("/users").mock(side_effect=_gzip_garbage)
+        with pytest.raises(APIConnectionError) as info:
+            nx.with_options(max_retries=0).users.get(ROW_ID)
+    assert isinstance(info.value.__cause__, httpx.DecodingError)
+    assert "DecodingError" in str(info.value)
+    assert KEY not in str(info.value)
+
+
+async def test_async_undecodable_body_becomes_api_connection_error() -> None:
+    async with AsyncNexusClient(URL, KEY, max_retries=0) as client:
+        with respx.mock(base_url=REST) as mock:
+            mock.get("/users").mock(side_effect=_gzip_garbage)
+            with pytest.raises(APIConnectionError) as info:
+                await client.users.get(ROW_ID)
+    assert isinstance(info.value.__cause__, httpx.DecodingError)

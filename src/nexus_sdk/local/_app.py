@@ -396,10 +396,11 @@ class RestApp:
                 finally:
                     if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
                         await conn.execute("ROLLBACK")
-        except psycopg.Error as exc:
-            raise self._db_error(exc, ctx.role) from exc
+        # PoolTimeout is a psycopg.OperationalError: it must be caught first, or it is answered as 503.
         except psycopg_pool.PoolTimeout as exc:
             raise ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from exc
+        except psycopg.Error as exc:
+            raise self._db_error(exc, ctx.role) from exc
 
     def _db_error(self, exc: psycopg.Error, role: str) -> ApiError:
         sqlstate = exc.sqlstate

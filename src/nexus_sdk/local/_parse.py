@@ -119,7 +119,9 @@ def parse_field(text: str) -> Field:
         raise parse_error(f'"failed to parse field name ({text})"', details="unexpected character")
     path: list[tuple[str, str | int]] = []
     for arrow, key in _ARROW_RE.findall(m.group(2)):
-        path.append((arrow, int(key) if key.lstrip("-").isdigit() else key))
+        # isdigit() alone also accepts characters like "²" that int() rejects: ASCII digits only.
+        digits = key.lstrip("-")
+        path.append((arrow, int(key) if digits.isascii() and digits.isdigit() else key))
     return Field(m.group(1), tuple(path))
 
 
@@ -340,7 +342,8 @@ def parse_nonnegative(name: str, text: str) -> int:
     Raises:
         ApiError: PGRST100 when the value is not a non-negative integer.
     """
-    if not text.isdigit():
+    # isdigit() alone also accepts characters like "²" that int() rejects: ASCII digits only.
+    if not (text.isascii() and text.isdigit()):
         raise parse_error(f'"failed to parse {name} parameter ({text})"', details="expecting an integer")
     return int(text)
 

@@ -353,6 +353,9 @@ def start(
         sock.setblocking(False)
         thread = _ServerThread(app, sock)
         thread.start()
+        # Stopped first on any later failure (cleanup runs in reverse), so that neither the server nor
+        # its connection pool outlives a start() that raised; stopping twice is harmless.
+        cleanup.append(thread.stop)
         if not thread.ready.wait(60):
             thread.stop()
             raise NexusError("the local stack's HTTP server did not start within 60 seconds")
@@ -394,6 +397,7 @@ def _run_sql(database_url: str, scripts: Sequence[str]) -> None:
 def _write_private(path: Path, text: str) -> None:
     # The file holds the JWT secret: readable by its owner only, from the moment it exists.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the mode above applies only to a new file; an existing one may be wider
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
 

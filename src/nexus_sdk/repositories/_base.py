@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeAlias
 
 from nexus_sdk import query
 from nexus_sdk._http import AsyncSender, Operation, SyncSender
+from nexus_sdk._results import RowList
 from nexus_sdk.repositories._core import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LIST_LIMIT,
@@ -109,7 +110,7 @@ class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[RowT]:
+    ) -> RowList[RowT]:
         """Fetch up to ``limit`` rows in one request.
 
         Args:
@@ -192,7 +193,7 @@ class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[RowT]:
+    ) -> RowList[RowT]:
         """Fetch up to ``limit`` rows in one request; see :meth:`SyncRead.list`."""
         operation = self._core.list(
             where=where, order_by=order_by, limit=limit, offset=offset, timeout=timeout

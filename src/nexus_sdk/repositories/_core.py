@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call
+from nexus_sdk._results import RowList
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
 
@@ -239,7 +240,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> Operation[builtins.list[RowT]]:
+    ) -> Operation[RowList[RowT]]:
         """At most ``limit`` (<= 1000) rows matching ``where``, in ``order_by`` order."""
         _check_size("limit", limit)
         params = query.compile_where(self.spec.row, where)
@@ -248,7 +249,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         if offset:
             params.append(("offset", str(offset)))
         response = yield from call(self._select_rows(params, timeout), self.settings)
-        return self.decode_rows(response.content)
+        return RowList(self.decode_rows(response.content), self.spec.row)
 
     def plan_pages(
         self, *, where: query.WhereClause, order_by: str | None, page_size: int

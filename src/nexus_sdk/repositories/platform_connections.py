@@ -257,9 +257,17 @@ class PlatformConnectionsCore(
         """Replace stored ciphertexts only where they still hold ``old``; True when the row was written.
 
         The old values are part of the filter, so a token refreshed meanwhile is never overwritten by a
-        re-encryption of its predecessor; and writing the same new values twice is harmless.
+        re-encryption of its predecessor; and writing the same new values twice is harmless. A legacy
+        plaintext value is never put in the URL (where proxies log it): its condition is "still not
+        encrypted", which a refresh through the SDK, always encrypting, also breaks.
         """
-        params = [self._by_id(row_id), *((column, f"eq.{old[column]}") for column in new)]
+        from nexus_sdk.crypto import FORMAT_PREFIX, is_encrypted
+
+        conditions = [
+            (column, f"eq.{old[column]}" if is_encrypted(old[column]) else f"not.like.{FORMAT_PREFIX}*")
+            for column in new
+        ]
+        params = [self._by_id(row_id), *conditions]
         params.append(("select", "id"))
         request = self._request(
             "PATCH",
