@@ -40,6 +40,7 @@ __all__ = [
     "Sleep",
     "SyncSender",
     "call",
+    "encode_json",
     "error_from_response",
     "retry_delay",
 ]
@@ -75,6 +76,13 @@ class APIRequest:
     """Whether repeating the request cannot change the outcome (reads, writes keyed by id)."""
     timeout: TimeoutTypes | NotGiven = NOT_GIVEN
     """Per-attempt timeout for this call; ``NOT_GIVEN`` means the client's."""
+    content: bytes | None = None
+    """An already-encoded JSON body, sent as is with ``Content-Type: application/json``; use instead of
+    ``json`` when the body is large (see :func:`encode_json`)."""
+
+    def __post_init__(self) -> None:
+        if self.json is not None and self.content is not None:
+            raise ValueError("An APIRequest takes a json body or encoded content, not both.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,35 @@ Step: TypeAlias = Send | Sleep
 Outcome: TypeAlias = httpx.Response | httpx.RequestError | None
 Operation: TypeAlias = Generator[Step, Outcome, T]
 """An SDK operation: yields steps, receives their outcomes, returns the result."""
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode a JSON body once, in Rust: about a microsecond per row instead of six with ``json.dumps``.
+
+    The output is compact UTF-8, as httpx would send it. Unlike ``json.dumps`` it also accepts UUIDs,
+    datetimes and enums (written as pydantic writes them in JSON mode).
+
+    Args:
+        value: JSON-compatible data, e.g. a list of row bodies.
+
+    Returns:
+        The encoded body, for :attr:`APIRequest.content`.
+
+    Raises:
+        ValueError: ``value`` holds a float JSON cannot carry (NaN, infinity) or an unknown type.
+    """
+    from pydantic_core import PydanticSerializationError, to_json
+
+    try:
+        body = to_json(value)
+    except PydanticSerializationError as exc:
+        raise ValueError(f"The request body is not JSON-serialisable: {exc}") from None
+    if b"NaN" in body or b"Infinity" in body:
+        # to_json writes NaN and Infinity bare, which is not JSON and which PostgreSQL refuses. Such bytes
+        # may also just sit inside a string: let the strict encoder decide (it raises ValueError on a
+        # non-finite float), as httpx's json= does.
+        json.dumps(value, allow_nan=False, default=str)
+    return body
 
 
 def error_from_response(response: httpx.Response) -> APIStatusError:
@@ -261,12 +298,16 @@ def _build(client: httpx.Client | httpx.AsyncClient, settings: ClientSettings, s
     request = step.request
     timeout = settings.timeout if isinstance(request.timeout, NotGiven) else request.timeout
     headers = {**settings.headers(), **request.headers}
+    # httpx sets this header for json= only; encoded content must say what it is itself.
+    if request.content is not None and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = "application/json"
     return client.build_request(
         request.method,
         settings.base_url + request.path,
         params=request.params,
         headers=headers,
         json=request.json,
+        content=request.content,
         timeout=timeout,
     )
 

@@ -366,7 +366,7 @@ class KeyRing:
     re-encrypted every value; then drop the old ones. Neither ``repr`` nor ``str`` shows key material.
     """
 
-    __slots__ = ("_by_header", "_by_id", "_current", "_keys", "allow_plaintext")
+    __slots__ = ("_by_head", "_by_id", "_current", "_keys", "_sealer", "allow_plaintext")
 
     allow_plaintext: bool
     """Whether :meth:`decrypt` may return a legacy unencrypted value as it is (off unless asked for)."""
@@ -400,8 +400,11 @@ class KeyRing:
             seen.add(key._secret)
         self._keys = ordered
         self._by_id = by_id
-        self._by_header = {key._header: key for key in ordered}
+        # Keyed by the header without its final colon, as str.rpartition(":") leaves it.
+        self._by_head = {key._header[:-1]: key for key in ordered}
         self._current = ordered[0]
+        # What encrypt needs from the current key, unpacked in one step instead of one lookup each.
+        self._sealer = (self._current._header, self._current._header_bytes, self._current._encrypt)
         self.allow_plaintext = allow_plaintext
 
     @classmethod
@@ -494,23 +497,29 @@ class KeyRing:
         Raises:
             ValidationError: The token contains a lone surrogate, so it has no UTF-8 form.
         """
-        text = plaintext if type(plaintext) is str else plaintext.get_secret_value()  # type: ignore[union-attr]
         try:
-            data = text.encode()
+            # A str is encoded directly; a SecretStr has no `encode` and takes the slower path below. This
+            # is cheaper than testing the type first, which every call of the fast path would pay.
+            data = plaintext.encode()  # type: ignore[union-attr]
         except UnicodeEncodeError:
             # A lone surrogate (e.g. from a "\ud800" JSON escape). Raised below, outside this block, so
             # the UnicodeEncodeError, which holds the whole token, is not chained to ours.
-            data = None
-        if data is None:
-            raise ValidationError(
-                "Token is not valid Unicode text (it contains a lone surrogate).",
-                errors=[{"loc": ("plaintext",), "msg": "lone surrogate", "type": "string_unicode"}],
-            )
-        key = self._current
-        nonce = _urandom(NONCE_SIZE)
-        # One base64 call over nonce || sealed: the call's fixed cost is larger than copying 2 KB (and
-        # cheaper than AESGCM.encrypt_into a preallocated buffer, which takes the slower buffer path).
-        return key._header + _b64encode(nonce + key._encrypt(nonce, data, key._header_bytes + aad))
+            secret = False
+        except AttributeError:
+            secret = True
+        else:
+            header, header_bytes, seal = self._sealer
+            nonce = _urandom(NONCE_SIZE)
+            # One base64 call over nonce || sealed: the call's fixed cost is larger than copying 2 KB (and
+            # cheaper than AESGCM.encrypt_into a preallocated buffer, which takes the slower buffer path).
+            return header + _b64encode(nonce + seal(nonce, data, header_bytes + aad))
+        if secret:
+            # Outside the except block, so a failure here is not chained to the AttributeError.
+            return self.encrypt(plaintext.get_secret_value(), aad=aad)  # type: ignore[union-attr]
+        raise ValidationError(
+            "Token is not valid Unicode text (it contains a lone surrogate).",
+            errors=[{"loc": ("plaintext",), "msg": "lone surrogate", "type": "string_unicode"}],
+        )
 
     def decrypt(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> str:
         """Decrypt a value written by :meth:`encrypt`, checking it belongs to this row and column.
@@ -530,41 +539,31 @@ class KeyRing:
                 not in the ring) or ``"authentication_failed"`` (wrong key, tampered, or another row's or
                 column's value). Nothing of the token or the key is in the message.
         """
-        # Fast path: the value is under the current key (one prefix test). Otherwise the header up to the
-        # second colon names another key of this ring (one dict lookup checks version and key id
-        # together). Everything else is sorted out in _decrypt_other.
-        key = self._current
-        if not value.startswith(key._header):
-            found = self._by_header.get(value[: value.find(":", _PREFIX_LEN) + 1])
-            if found is None:
-                return self._decrypt_other(value, allow_plaintext)
-            key = found
+        # One C call splits header and payload: base64 has no ":", so the part before the last colon is
+        # "nx1:<key id>" for every well-formed value, and one dict lookup checks version and key id
+        # together (cheaper than str.startswith, whose argument parsing costs more than the comparison).
+        # Anything else, including a payload with a stray ":", is sorted out in _decrypt_other.
+        head, _, payload = value.rpartition(":")
+        key = self._by_head.get(head)
+        if key is None:
+            return self._decrypt_other(value, allow_plaintext)
         if value[-1] == "=":
             _check_canonical_padding(value)
         try:
-            sealed = _b64decode(value[key._header_len :], None, True)
+            sealed = _b64decode(payload, None, True)
         except ValueError:
             # binascii.Error is a ValueError. Its message names the problem, not the data; still, it is
             # not chained, so that nothing derived from the value travels with our exception.
             sealed = None
-        if sealed is None or len(sealed) < _MIN_PAYLOAD:
-            what = "not valid base64" if sealed is None else "truncated"
-            raise DecryptionError(f"Encrypted token is malformed: {what}.", reason=_MALFORMED)
+        if sealed is None:
+            raise DecryptionError("Encrypted token is malformed: not valid base64.", reason=_MALFORMED)
         try:
             # Slices copy, but bytes are AESGCM's fast path: a memoryview costs more than the copy.
             plain = key._decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], key._header_bytes + aad)
         except Exception as exc:
-            # Imported here for the same load-time reason as AESGCM; by now cryptography is loaded.
-            from cryptography.exceptions import InvalidTag
-
-            if not isinstance(exc, InvalidTag):
-                raise
-            raise DecryptionError(
-                f"Encrypted token did not authenticate under key {key.key_id!r}: the key with this id "
-                "is not the one that encrypted it, the value was altered, or it was copied from another "
-                "row or column.",
-                reason=_AUTH_FAILED,
-            ) from exc
+            # The length is checked only here, off the fast path: a payload shorter than nonce + tag
+            # always fails in AESGCM (a short nonce is a ValueError, a short ciphertext an InvalidTag).
+            raise _open_failure(key, sealed, exc) from (None if len(sealed) < _MIN_PAYLOAD else exc)
         try:
             return plain.decode()
         except UnicodeDecodeError:
@@ -687,11 +686,35 @@ class KeyRing:
             return DecryptionError(
                 "Encrypted token is malformed: no valid key id after 'nx1:'.", reason=_MALFORMED
             )
+        if key_id in self._by_id:
+            # The header names a key we hold, but the payload contains a ":" (decrypt split there).
+            return DecryptionError("Encrypted token is malformed: not valid base64.", reason=_MALFORMED)
         return DecryptionError(
             f"Encrypted token was written with key {key_id!r}, which is not in {ENV_VAR} "
             f"(it has {', '.join(self.key_ids)}); add that key back to decrypt it.",
             reason=_UNKNOWN_KEY,
         )
+
+
+def _open_failure(key: EncryptionKey, sealed: bytes, exc: Exception) -> DecryptionError:
+    """Classify a failed AES-GCM decryption: a truncated payload, or a tag that did not verify.
+
+    Raises:
+        Exception: ``exc`` again when it is neither (a bug, not a property of the value).
+    """
+    if len(sealed) < _MIN_PAYLOAD:
+        return DecryptionError("Encrypted token is malformed: truncated.", reason=_MALFORMED)
+    # Imported here for the same load-time reason as AESGCM; by now cryptography is loaded.
+    from cryptography.exceptions import InvalidTag
+
+    if not isinstance(exc, InvalidTag):
+        raise exc
+    return DecryptionError(
+        f"Encrypted token did not authenticate under key {key.key_id!r}: the key with this id "
+        "is not the one that encrypted it, the value was altered, or it was copied from another "
+        "row or column.",
+        reason=_AUTH_FAILED,
+    )
 
 
 def _check_canonical_padding(value: str) -> None:

@@ -363,10 +363,9 @@ _PLACEHOLDER_ID: Final = uuid.UUID(int=0)
 
 def _canonical_key(values: list[Any]) -> str:
     """``_canonical(values)`` for a natural key, without json.dumps when every value is a plain string."""
-    if values and all(type(v) is str for v in values):
-        joined = '","'.join(values)
-        if _JSON_ESCAPED.search(joined) is None:
-            return f'["{joined}"]'
+    # The escape test runs on the bare values: the '","' separators would always match it.
+    if values and all(type(v) is str for v in values) and _JSON_ESCAPED.search("".join(values)) is None:
+        return '["' + '","'.join(values) + '"]'
     return _canonical(values)
 
 
@@ -406,6 +405,16 @@ class _Prepared:
     body: dict[str, Any]
     source: Any
     """The row as read (mask it with :func:`_mask` before it goes anywhere: it may hold tokens)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A row that passed the cheap checks and awaits validation with the rest of its batch."""
+
+    line: int
+    data: dict[str, Any]
+    has_id: bool
+    source: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,19 +472,28 @@ class _Planner:
         self.rejects: list[RejectedRow] = []
 
     def batches(self, rows: Iterable[Any]) -> Iterator[_Batch]:
-        """Validate ``rows`` lazily and yield each batch as soon as it is full (the last may be short)."""
-        pending: list[_Prepared] = []
+        """Validate ``rows`` lazily and yield each batch as soon as it is full (the last may be short).
+
+        Rows are validated a batch's worth at a time, with one pydantic call for the lot (see
+        ``TableCore._raw_create_bodies``); batches are still made of ``batch_size`` valid rows in order.
+        """
+        staged: list[_Staged] = []
+        ready: list[_Prepared] = []
         for line, item in _numbered(rows):
             self.read += 1
-            prepared = self._prepare(line, item)
-            if prepared is None:
+            row = self._stage(line, item)
+            if row is None:
                 continue
-            pending.append(prepared)
-            if len(pending) == self.batch_size:
-                yield self._batch(pending)
-                pending = []
-        if pending:
-            yield self._batch(pending)
+            staged.append(row)
+            if len(staged) == self.batch_size:
+                ready.extend(self._validate(staged))
+                staged = []
+                if len(ready) >= self.batch_size:
+                    yield self._batch(ready[: self.batch_size])
+                    ready = ready[self.batch_size :]
+        ready.extend(self._validate(staged))
+        for start in range(0, len(ready), self.batch_size):
+            yield self._batch(ready[start : start + self.batch_size])
 
     def _batch(self, rows: list[_Prepared]) -> _Batch:
         index = self.batch_count
@@ -486,7 +504,8 @@ class _Planner:
     def _reject(self, line: int, reason: str, item: Any, errors: list[dict[str, Any]] | None = None) -> None:
         self.rejects.append(RejectedRow(line, reason, errors or [], _mask(item)))
 
-    def _prepare(self, line: int, item: Any) -> _Prepared | None:
+    def _stage(self, line: int, item: Any) -> _Staged | None:
+        """The checks that need no model; ``None`` when the row is rejected here."""
         if isinstance(item, Exception):
             self.rejects.append(RejectedRow(line, str(item)))
             return None
@@ -513,14 +532,22 @@ class _Planner:
         has_id = data.get("id") not in (None, "")
         if not has_id:
             data["id"] = _PLACEHOLDER_ID
-        try:
-            body = self.core._raw_create_body(data, {})
-        except ValidationError as exc:
-            self._reject(line, exc.message, item, list(exc.errors))
-            return None
-        if not has_id:
-            body["id"] = derive_id(self.table, body)
-        return _Prepared(line, body, item)
+        return _Staged(line, data, has_id, item)
+
+    def _validate(self, staged: list[_Staged]) -> list[_Prepared]:
+        """Validate staged rows together; reject the invalid ones by line, keep the rest in order."""
+        if not staged:
+            return []
+        prepared: list[_Prepared] = []
+        bodies = self.core._raw_create_bodies([row.data for row in staged])
+        for row, body in zip(staged, bodies, strict=True):
+            if isinstance(body, ValidationError):
+                self._reject(row.line, body.message, row.source, list(body.errors))
+                continue
+            if not row.has_id:
+                body["id"] = derive_id(self.table, body)
+            prepared.append(_Prepared(row.line, body, row.source))
+        return prepared
 
 
 # --- sending -------------------------------------------------------------------------------------------
@@ -560,7 +587,7 @@ class _BatchResult:
 
 def _insert(core: Any, rows: list[_Prepared], timeout: TimeoutTypes | NotGiven) -> Operation[int]:
     """One POST of ``rows``; returns how many were inserted (the others were already there)."""
-    from nexus_sdk._http import APIRequest, call
+    from nexus_sdk._http import APIRequest, call, encode_json
 
     table = core.spec.table
     bodies = [core.encode_row(dict(r.body)) for r in rows]
@@ -572,10 +599,11 @@ def _insert(core: Any, rows: list[_Prepared], timeout: TimeoutTypes | NotGiven) 
         f"/{table}",
         (("columns", ",".join(columns)), ("on_conflict", target), ("select", "id")),
         {"Prefer": "return=representation,resolution=ignore-duplicates,missing=default"},
-        bodies,
         # Safe: a repeat conflicts with what the first attempt inserted and inserts nothing.
         retry_safe=True,
         timeout=timeout,
+        # One encoding of the whole batch, in Rust: json.dumps cost about 6 us a row.
+        content=encode_json(bodies),
     )
     response = yield from call(request, core.settings)
     returned = response.json() or []

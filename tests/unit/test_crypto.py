@@ -281,12 +281,21 @@ def test_unknown_version(ring: KeyRing, prefix: str) -> None:
         "nx1:k2026a:" + "A" * 20 + " " + "A" * 20,
         "nx1:k2026a:" + "A" * 41,
         "nx1:k2026a:=" + "A" * 40,
+        # A ":" inside the payload: the header still names a key of the ring, the payload is not base64.
+        "nx1:k2026a:" + "A" * 20 + ":" + "A" * 20,
+        "nx1:k2026a::" + "A" * 40,
+        # Payloads shorter than nonce + tag (28 bytes), on both sides of the 8-byte minimum nonce.
+        "nx1:k2026a:" + "A" * 8,
+        "nx1:k2026a:" + "A" * 16,
+        "nx1:k2026a:" + "A" * 36,
     ],
 )
 def test_malformed(ring: KeyRing, value: str) -> None:
     with pytest.raises(DecryptionError) as info:
         ring.decrypt(value, aad=ACCESS)
     assert info.value.reason == "malformed"
+    # Nothing derived from the value is chained to the error.
+    assert info.value.__cause__ is None
 
 
 @pytest.mark.parametrize("value", ["", TOKEN, "garbage", "nx", "nx1", "NX1:k2026a:AAAA", "nxa:b"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -297,3 +298,51 @@ async def test_async_undecodable_body_becomes_api_connection_error() -> None:
             with pytest.raises(APIConnectionError) as info:
                 await client.users.get(ROW_ID)
     assert isinstance(info.value.__cause__, httpx.DecodingError)
+
+
+# --- pre-encoded bodies -------------------------------------------------------------------------------
+
+
+def test_encode_json_is_compact_utf8_json() -> None:
+    value = [{"id": ROW_ID, "text": "café ✓", "n": 1.5, "tags": ["a", None, True]}]
+    body = _http.encode_json(value)
+    assert json.loads(body) == value
+    assert body == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_encode_json_refuses_non_finite_floats_like_httpx(bad: float) -> None:
+    with pytest.raises(ValueError, match="JSON"):
+        _http.encode_json([{"score": bad}])
+
+
+def test_encode_json_keeps_strings_that_merely_spell_nan() -> None:
+    value = {"text": "NaN and -Infinity are words here"}
+    assert json.loads(_http.encode_json(value)) == value
+
+
+def test_request_takes_json_or_content_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        APIRequest("POST", "/rows", json=[1], content=b"[1]")
+
+
+def test_encoded_content_is_sent_byte_for_byte_as_json(nx: NexusClient) -> None:
+    content = _http.encode_json([{"id": ROW_ID, "text": "café"}])
+    request = APIRequest("POST", "/rows", content=content)
+    with respx.mock(base_url=REST) as mock:
+        route = mock.post("/rows").respond(201, json=[])
+        nx._sender.run(_http.call(request, nx._settings))
+    sent = route.calls.last.request
+    assert sent.content == content
+    assert sent.headers["content-type"] == "application/json"
+    assert KEY in sent.headers["apikey"]  # the client's headers still travel with it
+
+
+def test_encoded_content_keeps_a_content_type_the_request_sets(nx: NexusClient) -> None:
+    request = APIRequest(
+        "POST", "/rows", {}, {"content-type": "application/json; charset=utf-8"}, content=b"{}"
+    )
+    with respx.mock(base_url=REST) as mock:
+        route = mock.post("/rows").respond(201, json=[])
+        nx._sender.run(_http.call(request, nx._settings))
+    assert route.calls.last.request.headers.get_list("content-type") == ["application/json; charset=utf-8"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nexus_sdk import NexusClient, io
 from nexus_sdk.io import _ID_NAMESPACE, _canonical, _canonical_key, _uuid5_text, derive_id
 from nexus_sdk.local._catalog import Column, Table
 from nexus_sdk.local._sql import InsertPlan, Params, build_insert, shared_columns
@@ -77,3 +79,56 @@ def test_mixed_rows_and_merges_with_missing_columns_keep_per_row_defaults() -> N
     assert '"qty" = EXCLUDED."qty"' in merge
     full = _sql([{"id": "1", "name": "a"}], ["id", "name"], upsert="merge-duplicates")
     assert "json_populate_recordset" in full
+
+
+def test_canonical_key_of_plain_strings_skips_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast path is the point: a natural key of plain strings must not reach json.dumps.
+    def refuse(value: object) -> str:
+        raise AssertionError(f"json.dumps used for {value!r}")
+
+    monkeypatch.setattr(io, "_canonical", refuse)
+    assert _canonical_key(["8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572", "ab" * 32]) == (
+        '["8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572","' + "ab" * 32 + '"]'
+    )
+
+
+def _planned(rows: list[object], batch_size: int) -> tuple[list[list[int]], list[tuple[int, str]]]:
+    with NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client:
+        planner = io._Planner(
+            client.content_adaptations._core, "content_adaptations", user_id=USER, batch_size=batch_size
+        )
+        batches = [[row.line for row in batch.rows] for batch in planner.batches(rows)]
+    return batches, [(r.line, r.reason) for r in planner.rejects]
+
+
+USER = "8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572"
+
+
+def test_planner_rejects_invalid_rows_by_line_and_keeps_batches_full() -> None:
+    rows: list[object] = [{"original_idea": f"idea {i}"} for i in range(1, 11)]
+    rows[2] = {"original_idea": ""}  # line 3: invalid, found by the per-row fallback
+    rows[6] = "not an object"  # line 7: rejected before validation
+    rows[7] = {"original_idea": "idea 8", "tone": "x" * 51}  # line 8: too long
+    batches, rejects = _planned(rows, batch_size=3)
+    assert batches == [[1, 2, 4], [5, 6, 9], [10]]
+    assert [line for line, _ in rejects] == [3, 7, 8]
+    assert "original_idea" in rejects[0][1]
+    assert "tone" in rejects[2][1]
+
+
+def test_planner_ids_and_bodies_do_not_depend_on_batch_validation() -> None:
+    rows = [{"original_idea": f"idea {i}", "adaptations": {"x": {"text": f"t{i}"}}} for i in range(5)]
+    with NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client:
+        core = client.content_adaptations._core
+        planned = [
+            row.body
+            for batch in io._Planner(core, "content_adaptations", user_id=USER, batch_size=5).batches(rows)
+            for row in batch.rows
+        ]
+        singly = [
+            row.body
+            for batch in io._Planner(core, "content_adaptations", user_id=USER, batch_size=1).batches(rows)
+            for row in batch.rows
+        ]
+    assert planned == singly
+    assert [b["id"] for b in planned] == [derive_id("content_adaptations", b) for b in planned]

@@ -730,3 +730,75 @@ def test_invalid_create_never_echoes_a_token(me: NexusClient) -> None:
     assert "tok-SECRET" not in repr(info.value.errors)
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
+
+
+# --- batch validation (one pydantic call per batch) ----------------------------------------------------
+
+
+def _idea(**extra: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "user_id": USER_ID, "original_idea": "an idea", **extra}
+
+
+def test_batch_create_bodies_equal_the_row_by_row_bodies() -> None:
+    items = [
+        _idea(),
+        _idea(
+            tone="casual", adaptations={"linkedin": {"text": "hi", "hashtags": ["a"]}, "mastodon": {"x": 1}}
+        ),
+        _idea(target_audience="devs", last_used_at="2025-01-02T03:04:05+00:00", idea_hash="ab" * 32),
+        _idea(user_id=None),  # the acting user's id is filled in
+    ]
+    with NexusClient(URL, ANON_KEY, access_token=USER_TOKEN) as me:
+        core = me.content_adaptations._core
+        batch = core._raw_create_bodies(items)
+        one_by_one = [core._raw_create_body(item, {}) for item in items]
+    assert batch == one_by_one
+    assert batch[3]["user_id"] == USER_ID
+    assert "tone" not in batch[0]
+    assert batch[1]["tone"] == "casual"
+
+
+def test_batch_create_bodies_reveal_tokens_as_the_row_path_does(nx: NexusClient) -> None:
+    core = nx.platform_connections._core
+    items = [
+        {"id": str(uuid.uuid4()), "user_id": USER_ID, "platform": "LinkedIn", "platform_user_id": f"u{i}",
+         "access_token": f"tok-{i}"}
+        for i in range(3)
+    ]  # fmt: skip
+    batch = core._raw_create_bodies(items)
+    assert batch == [core._raw_create_body(item, {}) for item in items]
+    assert [b["access_token"] for b in batch] == ["tok-0", "tok-1", "tok-2"]  # type: ignore[index]
+
+
+def test_batch_create_bodies_name_each_invalid_item(nx: NexusClient) -> None:
+    core = nx.content_adaptations._core
+    items = [_idea(), _idea(original_idea=""), _idea(), {"user_id": USER_ID}, _idea()]
+    results = core._raw_create_bodies(items)
+    assert [type(r).__name__ for r in results] == [
+        "dict",
+        "ValidationError",
+        "dict",
+        "ValidationError",
+        "dict",
+    ]
+    assert {e["loc"] for e in results[3].errors} == {("original_idea",)}  # type: ignore[union-attr]
+    assert [r["id"] for r in results if isinstance(r, dict)] == [items[i]["id"] for i in (0, 2, 4)]
+
+
+def test_batch_create_bodies_report_a_missing_user_per_item(nx: NexusClient) -> None:
+    # Service role, no acting user: a row without user_id is invalid, the others are not.
+    results = nx.content_adaptations._core._raw_create_bodies([_idea(), _idea(user_id=None)])
+    assert isinstance(results[0], dict)
+    assert isinstance(results[1], ValidationError)
+    assert results[1].errors[0]["loc"] == ("user_id",)
+
+
+def test_create_many_sends_one_encoded_json_body_per_batch(nx: NexusClient) -> None:
+    table = FakeTable()
+    items = [_new_post(content=f"post {i}") for i in range(3)]
+    with respx.mock(base_url=REST) as mock:
+        mock.route(path="/published_posts").mock(side_effect=table.handle)
+        nx.published_posts.create_many(items)
+    (post,) = [r for r in table.requests if r.method == "POST"]
+    assert post.headers["content-type"] == "application/json"
+    assert [row["content"] for row in json.loads(post.content)] == ["post 0", "post 1", "post 2"]

@@ -22,8 +22,8 @@ from pydantic import (
     SecretStr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -181,14 +181,18 @@ class WriteModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _check_documents(cls, value: Any) -> Any:
+    @model_validator(mode="after")
+    def _check_documents(self) -> Self:
         # The JSONB documents' platform rules live here, on the write side only, so reading rows never
-        # pays for them (see JsonbModel).
-        if isinstance(value, JsonbModel):
-            return check_write_rules(value)
-        return value
+        # pays for them (see JsonbModel). One call per model, not one per field: bulk imports validate
+        # hundreds of thousands of rows.
+        errors: list[InitErrorDetails] = []
+        for name, value in self.__dict__.items():
+            if isinstance(value, JsonbModel):
+                _collect_rule_errors(value, (name,), errors)
+        if errors:
+            raise PydanticValidationError.from_exception_data(type(self).__name__, errors)
+        return self
 
     def __init__(self, /, **data: Any) -> None:
         __tracebackhide__ = True
