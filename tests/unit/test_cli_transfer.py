@@ -92,3 +92,13 @@ def test_user_token_with_only_the_service_role_key_is_a_usage_error(tmp_path: Pa
     assert "anon key" in result.output
     assert service_key not in result.output
     assert user_token not in result.output
+
+
+def test_export_json_error_never_mixes_into_data_on_stdout() -> None:
+    args = ["export", "voice_profiles", "--json", "--url", "http://127.0.0.1:9", "--key", "k"]
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    error = json.loads(result.stderr.splitlines()[0])
+    assert error["error"] == "APIConnectionError"

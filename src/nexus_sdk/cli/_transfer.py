@@ -38,13 +38,19 @@ def _table(name: str, tables: tuple[str, ...]) -> str:
         raise click.BadParameter(exc.message, param_hint="TABLE") from exc
 
 
-def _fail(exc: BaseException, as_json: bool) -> None:
+def _fail(exc: BaseException, as_json: bool, *, json_to_stderr: bool = False) -> None:
+    """Report a failure: for people on stderr, and with ``--json`` as one JSON line.
+
+    The JSON line goes to stdout, like every ``--json`` result, except when stdout carries data (an export
+    to stdout), which it must not corrupt: then it goes to stderr.
+    """
     notes = [str(n) for n in getattr(exc, "__notes__", ())]
     message = exc.message if isinstance(exc, NexusError) else str(exc)
     if isinstance(exc, NexusError) and hasattr(exc, "status_code"):
         message = str(exc)
     if as_json:
-        click.echo(json.dumps({"error": type(exc).__name__, "message": message, "notes": notes}))
+        line = json.dumps({"error": type(exc).__name__, "message": message, "notes": notes})
+        click.echo(line, err=json_to_stderr)
     click.echo(f"Error: {message}", err=True)
     for note in notes:
         click.echo(note, err=True)
@@ -221,12 +227,12 @@ def export_command(
                     progress=progress,
                 )
     except KeyboardInterrupt as exc:
-        _fail(exc, as_json)
+        _fail(exc, as_json, json_to_stderr=output is None)
         sys.exit(EXIT_INTERRUPTED)
     except ValidationError as exc:
         raise click.UsageError(exc.message) from exc
     except NexusError as exc:
-        _fail(exc, as_json)
+        _fail(exc, as_json, json_to_stderr=output is None)
         sys.exit(1)
     finally:
         client.close()
