@@ -80,6 +80,7 @@ __all__ = [
     "nexus_stack",
     "nexus_user",
     "nexus_user_factory",
+    "skip_unless_ci",
 ]
 
 NEXUS_TABLES: Final = (
@@ -155,8 +156,16 @@ def choose_backend(environ: Mapping[str, str] | None = None) -> Backend:
     return Backend("embedded")
 
 
-def _skip_unless_ci(reason: str) -> NoReturn:
-    """Skip a test that needs what the backend lacks; under ``CI=true`` fail instead, never skip silently."""
+def skip_unless_ci(reason: str) -> NoReturn:
+    """Skip a test that needs what the backend lacks; under ``CI=true`` fail instead, never skip silently.
+
+    Args:
+        reason: What is missing, shown in the skip or failure message.
+
+    Raises:
+        pytest.skip.Exception: Outside CI.
+        pytest.fail.Exception: Under ``CI=true``.
+    """
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"{reason} (CI=true: tests must run, not skip)")
     pytest.skip(reason)
@@ -214,7 +223,7 @@ class NexusTestStack:
             pytest.skip.Exception: The backend is a Supabase project and ``SUPABASE_DB_URL`` is not set.
         """
         if self.database_url is None:
-            _skip_unless_ci("raw SQL needs SUPABASE_DB_URL on a Supabase project")
+            skip_unless_ci("raw SQL needs SUPABASE_DB_URL on a Supabase project")
         if self._sql is None or self._sql.closed:
             import psycopg
 
@@ -321,7 +330,7 @@ class NexusTestStack:
                 ``SUPABASE_JWT_SECRET``).
         """
         if self.jwt_secret is None:
-            _skip_unless_ci("minting tokens needs SUPABASE_JWT_SECRET on a Supabase project")
+            skip_unless_ci("minting tokens needs SUPABASE_JWT_SECRET on a Supabase project")
         from nexus_sdk.local import mint_access_token
 
         return mint_access_token(

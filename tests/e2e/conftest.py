@@ -10,7 +10,6 @@ use the plugin's ``nexus_*`` fixtures.
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ import psycopg
 import pytest
 
 from nexus_sdk import local
-from nexus_sdk.testing import NexusTestStack
+from nexus_sdk.testing import NexusTestStack, skip_unless_ci
 
 # Scratch objects for the wire-level tests: every operator, constraint and function shape.
 SCRATCH = """
@@ -114,9 +113,7 @@ def stack(nexus_stack: NexusTestStack) -> local.LocalStack:
     if nexus_stack.local is None:
         # Only when a Supabase project was chosen explicitly (NEXUS_TEST_SUPABASE=1): these tests
         # check the local stack's own HTTP layer, which such a run does not have.
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("the test_stack_* tests need the local stack; unset NEXUS_TEST_SUPABASE in CI")
-        pytest.skip("the test_stack_* tests check the local stack, not a Supabase project")
+        skip_unless_ci("the test_stack_* tests check the local stack, not a Supabase project")
     return nexus_stack.local
 
 
