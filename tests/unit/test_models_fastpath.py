@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import string
 import unicodedata
 from typing import Any, ClassVar
@@ -12,8 +13,15 @@ from hypothesis import strategies as st
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from nexus_sdk.models import ContentAdaptationCreate
-from nexus_sdk.models._base import CreateModel, JsonbModel
+from nexus_sdk.models import (
+    ContentAdaptationCreate,
+    PlatformConnectionCreate,
+    PublishedPostCreate,
+    ScheduledPostCreate,
+    UserCreate,
+    VoiceProfileCreate,
+)
+from nexus_sdk.models._base import CreateModel, JsonbModel, request_bodies
 from nexus_sdk.models._fields import (
     WRITE_KEY,
     X_MAX_WEIGHTED_LENGTH,
@@ -173,3 +181,138 @@ def test_create_model_still_validates_and_derives() -> None:
         ContentAdaptationCreate.model_validate(
             {"original_idea": "i", "adaptations": {"x": {"text": "a.com " * 20}}}
         )
+
+
+# --- request_bodies: one dump for a batch equals to_request_json row by row -----------------------------
+
+_UID = "8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572"
+_NOW = "2025-02-10T12:00:00+00:00"
+
+_PLATFORM_DOCS = st.fixed_dictionaries(
+    {},
+    optional={
+        "linkedin": st.one_of(
+            st.text(min_size=1, max_size=20).filter(str.strip),  # the shorthand: a bare string
+            st.fixed_dictionaries(
+                {"text": st.text(min_size=1, max_size=20).filter(str.strip)},
+                optional={
+                    "hashtags": st.lists(st.sampled_from(["#AI", "ai", " ml ", "Data"]), max_size=3),
+                    "media_urls": st.lists(st.just("https://example.com/a.png"), max_size=1),
+                    "poll": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+                },
+            ),
+        ),
+        "X": st.fixed_dictionaries(
+            {"text": st.sampled_from(["short post", "another"])},
+            optional={"thread": st.lists(st.just("more"), max_size=2)},
+        ),
+        "threads": st.one_of(
+            st.none(), st.text(max_size=5), st.dictionaries(st.text(max_size=3), st.booleans())
+        ),
+    },
+)
+
+
+@st.composite
+def _create_inputs(draw: st.DrawFn) -> tuple[type[CreateModel], dict[str, Any]]:
+    table = draw(st.sampled_from(["content", "voice", "post", "connection", "scheduled", "user"]))
+    common: dict[str, Any] = draw(
+        st.fixed_dictionaries({}, optional={"user_id": st.sampled_from([None, _UID]), "id": st.uuids()})
+    )
+    if table == "content":
+        data = {"original_idea": draw(st.text(min_size=1, max_size=20).filter(str.strip))}
+        data |= draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "adaptations": _PLATFORM_DOCS,
+                    "tone": st.sampled_from([None, "casual"]),
+                    "idea_hash": st.just("ab" * 32),
+                },
+            )
+        )
+        return ContentAdaptationCreate, common | data
+    if table == "voice":
+        characteristics = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "tone": st.lists(st.sampled_from(["warm", "dry"]), max_size=2),
+                    "emoij_usage": st.just("some"),
+                    "formality_level": st.integers(1, 10),
+                    "extra": st.booleans(),
+                },
+            )
+        )
+        data = {"name": "voice"} | draw(
+            st.fixed_dictionaries(
+                {}, optional={"characteristics": st.just(characteristics), "is_default": st.booleans()}
+            )
+        )
+        return VoiceProfileCreate, common | data
+    if table == "post":
+        metrics = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "likes": st.integers(0, 9),
+                    "engagement_rate": st.floats(0, 1),
+                    "last_synced": st.just(_NOW),
+                },
+            )
+        )
+        data = {"platform": "LinkedIn", "content": "hello"} | draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "metrics": st.one_of(st.none(), st.just(metrics)),
+                    "metadata": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+                    "status": st.sampled_from(["pending", "published"]),
+                },
+            )
+        )
+        return PublishedPostCreate, common | data
+    if table == "connection":
+        data = {
+            "platform": "x",
+            "platform_user_id": "me",
+            "access_token": draw(st.text(min_size=1, max_size=9)),
+        }
+        data |= draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "refresh_token": st.one_of(st.none(), st.just("r")),
+                    "profile_data": st.just({"a": [1]}),
+                },
+            )
+        )
+        return PlatformConnectionCreate, common | data
+    if table == "scheduled":
+        data = {"platform_connection_id": _UID, "platform": "x", "content": "c", "scheduled_for": _NOW}
+        data |= draw(
+            st.fixed_dictionaries(
+                {}, optional={"timezone": st.just("europe/paris"), "retry_count": st.just(0)}
+            )
+        )
+        return ScheduledPostCreate, common | data
+    common.pop("user_id", None)
+    return UserCreate, common | {"email": "a@example.com"}
+
+
+@given(st.lists(_create_inputs(), min_size=1, max_size=4))
+@settings(max_examples=300)
+def test_request_bodies_equal_to_request_json(inputs: list[tuple[type[CreateModel], dict[str, Any]]]) -> None:
+    create = inputs[0][0]
+    items = [data for model, data in inputs if model is create]
+    before = copy.deepcopy(items)
+    models = [create.model_validate(data) for data in items]
+    expected = [model.to_request_json() for model in models]  # before request_bodies marks fields set
+    assert request_bodies(models) == expected
+    assert items == before  # validation never changes its input (the batch path relies on it)
+
+
+def test_request_bodies_refuses_mixed_classes() -> None:
+    mixed = [ContentAdaptationCreate(original_idea="i"), UserCreate(email="a@example.com")]
+    with pytest.raises(TypeError, match="one class"):
+        request_bodies(mixed)

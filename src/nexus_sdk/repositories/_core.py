@@ -21,8 +21,8 @@ from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call, encode_json
 from nexus_sdk._results import RowList
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
-from nexus_sdk.models._base import CreateModel
-from nexus_sdk.models._fields import REVEAL_KEY, write_context
+from nexus_sdk.models._base import CreateModel, request_bodies
+from nexus_sdk.models._fields import write_context
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
 
 __all__ = [
@@ -80,21 +80,6 @@ def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
         f"{'.'.join(str(part) for part in e['loc']) or exc.title}: {e['msg']}" for e in errors
     )
     return ValidationError(f"Invalid {exc.title}: {summary}", errors=errors)
-
-
-_REVEAL: Final[dict[str, Any]] = {REVEAL_KEY: True}
-
-
-def _request_fields(model: Any, dumped: dict[str, Any]) -> dict[str, Any]:
-    """Keep of a full JSON dump what :meth:`CreateModel.to_request_json` would have sent.
-
-    Equal to ``model.to_request_json()`` (the fields the caller set and those always sent, without a
-    ``user_id`` of None), but cut from a dump made for a whole batch at once.
-    """
-    include = model.model_fields_set | model.always_sent
-    if model.__dict__.get("user_id", "") is None:
-        include.discard("user_id")
-    return {name: value for name, value in dumped.items() if name in include}
 
 
 @lru_cache(maxsize=64)
@@ -221,15 +206,13 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         if batched:
             adapter = _list_adapter(create)
             try:
-                models = adapter.validate_python([dict(item) for item in items], context=write_context(None))
+                # Validation never changes its input: only mappings other than dicts need a copy.
+                data = [item if type(item) is dict else dict(item) for item in items]
+                models = adapter.validate_python(data, context=write_context(None))
             except pydantic.ValidationError:
                 pass  # some item is invalid: find which, below
             else:
-                dumped = adapter.dump_python(models, mode="json", context=_REVEAL)
-                return [
-                    self._try_complete(_request_fields(model, body))
-                    for model, body in zip(models, dumped, strict=True)
-                ]
+                return [self._try_complete(body) for body in request_bodies(models)]
         results: builtins.list[dict[str, Any] | ValidationError] = []
         for item in items:
             try:
