@@ -1,6 +1,7 @@
 """Importing content adaptations into the local stack: ``import_rows`` vs a naive loop vs PostgreSQL's COPY.
 
 - ours: ``import_rows`` of N rows (default 100,000) through the API, service role, batches of 1000;
+  also ``import_file`` of N rows from a JSONL file (what ``nexus-sdk import`` runs), for information;
 - naive: one ``insert().execute()`` per row through the official ``supabase`` client, on a sample
   (default 2,000 rows), rate extrapolated;
 - COPY: the same N rows with ``COPY ... FROM STDIN`` straight into PostgreSQL (the physical limit).
@@ -22,7 +23,7 @@ import time
 import uuid
 
 from nexus_sdk import NexusClient
-from nexus_sdk.io import import_rows
+from nexus_sdk.io import import_file, import_rows
 
 
 def start_stack(data_dir: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -74,6 +75,16 @@ def main() -> None:
                 ours = args.rows / (time.perf_counter() - started)
                 assert report.inserted == args.rows, report.summary()
 
+                # What `nexus-sdk import` does: the same number of rows read from a JSONL file, with the
+                # default checkpoint file saved after every batch.
+                source = os.path.join(data_dir, "rows.jsonl")
+                with open(source, "w", encoding="utf-8") as handle:
+                    handle.writelines(json.dumps(row) + "\n" for row in rows(args.rows, user_id, "file"))
+                started = time.perf_counter()
+                report = import_file(client, "content_adaptations", source, batch_size=1000, concurrency=4)
+                from_file = args.rows / (time.perf_counter() - started)
+                assert report.inserted == args.rows, report.summary()
+
             from supabase import create_client
 
             supabase = create_client(url, service)
@@ -108,6 +119,7 @@ def main() -> None:
     result = {
         "rows": args.rows,
         "import_rows_per_s": round(ours),
+        "import_file_rows_per_s": round(from_file),
         "naive_supabase_rows_per_s": round(naive, 1),
         "copy_rows_per_s": round(copy_rate),
         "speedup_vs_naive": round(ours / naive, 1),

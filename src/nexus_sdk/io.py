@@ -369,13 +369,15 @@ def _canonical_key(values: list[Any]) -> str:
     return _canonical(values)
 
 
+# sha1 hex digit 16 -> the same digit with the RFC 4122 variant bits (10xx) set.
+_VARIANT_DIGIT: Final = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+
+
 def _uuid5_text(name: str) -> str:
     """``str(uuid.uuid5(_ID_NAMESPACE, name))``, without building two UUID objects per row."""
-    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest()
+    # Digit 12 becomes the version (5); digit 16 gets the variant bits. The rest is the hash as it is.
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT_DIGIT[text[16]]}{text[17:20]}-{text[20:32]}"
 
 
 def derive_id(table: str, body: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Final, Self, cast
+from typing import Annotated, Any, ClassVar, Final, Self, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -80,6 +80,9 @@ WriteRule = Callable[[Any], Any] | Each
 """A function that returns the (possibly normalised) value or raises ``PydanticCustomError``."""
 
 
+_FIELD_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
 class JsonbModel(BaseModel):
     """A document stored in a JSONB column.
 
@@ -107,14 +110,15 @@ class JsonbModel(BaseModel):
         call (~0.25 ms for ``list``), which made serialising a document the slowest step of a bulk import.
         The values are only compared with, never handed out, so sharing one list per class is safe.
         """
-        cached = cls.__dict__.get("_nexus_field_defaults")
+        cached = _FIELD_DEFAULTS.get(cls)
         if cached is None:
+            # Keyed by the class itself, so a subclass computes its own (and a dict lookup is cheaper
+            # than a class attribute read through ``cls.__dict__``, which builds a proxy per call).
             cached = {
                 name: info.get_default(call_default_factory=True) for name, info in cls.model_fields.items()
             }
-            # Set on this very class (not inherited), so a subclass computes its own.
-            type.__setattr__(cls, "_nexus_field_defaults", cached)
-        return cast("dict[str, Any]", cached)
+            _FIELD_DEFAULTS[cls] = cached
+        return cached
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -133,9 +137,32 @@ class JsonbModel(BaseModel):
         return data
 
 
+def _mentions_document(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, JsonbModel):
+        return True
+    return any(_mentions_document(arg) for arg in get_args(annotation))
+
+
+_DOCUMENT_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _document_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold a JSONB document, found once per class from the annotations.
+
+    Checking only these, instead of every value of every model, makes the write rules cheaper in a bulk
+    import. (A dict keyed by class, not a class attribute: ``cls.__dict__`` builds a proxy per call.)
+    """
+    cached = _DOCUMENT_FIELDS.get(cls)
+    if cached is None:
+        cached = tuple(name for name, info in cls.model_fields.items() if _mentions_document(info.annotation))
+        _DOCUMENT_FIELDS[cls] = cached
+    return cached
+
+
 def _collect_rule_errors(doc: JsonbModel, loc: tuple[str | int, ...], errors: list[InitErrorDetails]) -> None:
     values = doc.__dict__
-    for name, rule in type(doc)._write_rules.items():
+    cls = type(doc)
+    for name, rule in cls._write_rules.items():
         value = values.get(name)
         if value is None:
             continue
@@ -154,7 +181,8 @@ def _collect_rule_errors(doc: JsonbModel, loc: tuple[str | int, ...], errors: li
             # Normalising rules (hashtags) return a new value; store it without re-validating. The
             # document is the write model's own copy (``revalidate_instances``), never the caller's.
             values[name] = checked
-    for name, value in values.items():
+    for name in _document_fields(cls):
+        value = values.get(name)
         if isinstance(value, JsonbModel):
             _collect_rule_errors(value, (*loc, name), errors)
 
@@ -190,7 +218,9 @@ class WriteModel(BaseModel):
         # pays for them (see JsonbModel). One call per model, not one per field: bulk imports validate
         # hundreds of thousands of rows.
         errors: list[InitErrorDetails] = []
-        for name, value in self.__dict__.items():
+        values = self.__dict__
+        for name in _document_fields(type(self)):
+            value = values.get(name)
             if isinstance(value, JsonbModel):
                 _collect_rule_errors(value, (name,), errors)
         if errors:
