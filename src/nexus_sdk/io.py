@@ -720,6 +720,7 @@ class _Checkpoint:
         self.done: dict[int, _BatchResult] = {}
         """The batches of this run that are finished, sent now or by an earlier run."""
         self.resumed = 0
+        self._saving = asyncio.Lock()
         if path is not None and path.exists():
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
@@ -742,17 +743,37 @@ class _Checkpoint:
         return entry[1]
 
     def record(self, batch: _Batch, result: _BatchResult) -> None:
-        self.done[batch.index] = result
-        self.saved[batch.index] = (batch.digest, result)
+        """Note a finished batch and save the file."""
+        self._remember(batch, result)
+        if self.path is not None:
+            self._write(self.path, self._text())
+
+    async def arecord(self, batch: _Batch, result: _BatchResult) -> None:
+        """Like :meth:`record`, writing the file in a worker thread so the event loop never waits on disk."""
+        self._remember(batch, result)
         if self.path is None:
             return
+        # One save at a time, each taken when its turn comes, so a late write never replaces a newer one.
+        async with self._saving:
+            await asyncio.to_thread(self._write, self.path, self._text())
+
+    def _remember(self, batch: _Batch, result: _BatchResult) -> None:
+        self.done[batch.index] = result
+        self.saved[batch.index] = (batch.digest, result)
+
+    def _text(self) -> str:
         payload = {
             "version": _CHECKPOINT_VERSION,
             "batches": {str(k): {"digest": d, **r.to_json()} for k, (d, r) in sorted(self.saved.items())},
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(temporary, self.path)
+        return json.dumps(payload)
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        # Atomically: a crash mid-write leaves the previous checkpoint, never half of a new one.
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
 
     def finish(self) -> None:
         if self.path is not None:
@@ -952,7 +973,7 @@ async def aimport_rows(
         try:
             async with limit:
                 result = await sender.run(_send(core, batch.rows, timeout))
-            saved.record(batch, result)
+            await saved.arecord(batch, result)
             bar.update(len(batch.rows))
         finally:
             slots.release()

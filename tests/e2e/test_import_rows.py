@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nexus_sdk import APIConnectionError, NexusClient
+from nexus_sdk import APIConnectionError, NexusClient, io
 from nexus_sdk.io import MASK, aimport_rows, derive_id, import_file, import_rows
 from nexus_sdk.testing import NexusTestStack, NexusTestUser
 
@@ -314,3 +314,28 @@ async def test_async_twin(nexus_stack: NexusTestStack, nexus_user: NexusTestUser
     assert (second.inserted, second.duplicates) == (0, 250)
     assert not checkpoint.exists()
     assert db_count(nexus_stack, "published_posts", nexus_user.id) == 250
+
+
+async def test_async_checkpoint_is_saved_off_the_event_loop(
+    nexus_user: NexusTestUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_thread = threading.get_ident()
+    saved_from: list[int] = []
+    saved_batches: list[int] = []
+    write = io._Checkpoint._write
+
+    def spy(path: Path, text: str) -> None:
+        saved_from.append(threading.get_ident())
+        saved_batches.append(len(json.loads(text)["batches"]))
+        write(path, text)
+
+    monkeypatch.setattr(io._Checkpoint, "_write", staticmethod(spy))
+    rows = [{"platform": "x", "content": f"checkpointed post {i}"} for i in range(200)]
+    report = await aimport_rows(
+        nexus_user.aclient, "posts", rows, batch_size=50, concurrency=3, checkpoint=tmp_path / "cp.json"
+    )
+
+    assert report.inserted == 200
+    assert len(saved_from) == 4
+    assert loop_thread not in saved_from
+    assert saved_batches == [1, 2, 3, 4]  # each save holds every batch finished before it, never fewer
