@@ -121,9 +121,10 @@ class JsonbModel(BaseModel):
         return cached
 
     @model_serializer(mode="wrap")
-    def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         data = handler(self)
-        if not isinstance(data, dict):
+        if info.exclude_unset or not isinstance(data, dict):
+            # exclude_unset (the bodies of a bulk write, any Update) already left out every key nobody set.
             return data
         given = self.__pydantic_fields_set__
         defaults = type(self)._field_defaults()
