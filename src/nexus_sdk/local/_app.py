@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from nexus_sdk.local import _jwt
 from nexus_sdk.local._catalog import Catalog, Function, Table, load_catalog
-from nexus_sdk.local._errors import ApiError, pg_error_status, unsupported
+from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported, valid_header
 from nexus_sdk.local._parse import (
     Condition,
     Logic,
@@ -48,6 +48,7 @@ from nexus_sdk.local._sql import (
     build_delete,
     build_insert,
     build_read,
+    build_scalar_set_read,
     build_update,
     check_columns,
     rpc_source,
@@ -84,6 +85,11 @@ _SET_CONFIG: Final = sql.SQL(
     "set_config('request.jwt.claims', %(claims)s, true), set_config('request.method', %(method)s, true), "
     "set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
     "set_config('request.cookies', '{}', true)"
+)
+# What the statement (a function, a trigger) asked for with set_config('response.status'|'response.headers').
+_RESPONSE_SETTINGS: Final = sql.SQL(
+    "SELECT nullif(current_setting('response.status', true), ''), "
+    "nullif(current_setting('response.headers', true), '')"
 )
 _BEGIN_RO: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
 _BEGIN_RW: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED")
@@ -139,6 +145,53 @@ def _wants_singular(accept: str | None) -> bool:
         if media in _PLURAL_TYPES or media == "":
             return False
     raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+
+
+def _response_settings(status: str | None, headers: str | None) -> tuple[int | None, list[tuple[str, str]]]:
+    """Parse ``response.status`` and ``response.headers`` as PostgREST does.
+
+    Raises:
+        ApiError: 500 PGRST112 for a status that is not an HTTP status code, 500 PGRST111 for headers that
+            are not a JSON array of single-key objects with string values.
+    """
+    code: int | None = None
+    if status is not None:
+        text = status.strip()
+        if not (text.isascii() and text.isdigit() and 100 <= int(text) <= 599):
+            raise ApiError(500, "PGRST112", "response.status guc must be a valid status code")
+        code = int(text)
+    pairs: list[tuple[str, str]] = []
+    if headers is not None:
+        bad = ApiError(
+            500,
+            "PGRST111",
+            "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+        )
+        try:
+            parsed = json.loads(headers)
+        except ValueError as exc:
+            raise bad from exc
+        if not isinstance(parsed, list):
+            raise bad
+        for item in parsed:
+            if not (isinstance(item, dict) and len(item) == 1):
+                raise bad
+            ((name, value),) = item.items()
+            if not valid_header(name, value):
+                raise bad
+            pairs.append((name, value))
+    return code, pairs
+
+
+def _apply_response_settings(ctx: _Ctx, response: Response) -> Response:
+    """Give the response the status and headers the statement set; they replace the stack's own."""
+    if ctx.response_status is not None:
+        response.status_code = ctx.response_status
+    for name in {n.lower() for n, _ in ctx.response_headers}:
+        del response.headers[name]
+    for name, value in ctx.response_headers:
+        response.headers.append(name, value)
+    return response
 
 
 def _content_range(lower: int, rows: int, total: int | None) -> str:
@@ -277,6 +330,10 @@ class RestApp:
         resource = path[len(self._prefix) :].strip("/")
         method = request.method.upper()
         ctx = _Ctx(request, role, claims, method)
+        return _apply_response_settings(ctx, await self._dispatch(ctx, resource))
+
+    async def _dispatch(self, ctx: _Ctx, resource: str) -> Response:
+        method = ctx.method
         if resource == "":
             raise unsupported("The OpenAPI root endpoint")
         if resource.startswith("rpc/"):
@@ -381,8 +438,15 @@ class RestApp:
                         await conn.execute(_SET_CONFIG, settings)
                         values = params.values if isinstance(params, Params) else params
                         cur = await conn.execute(statement, values)
+                        # Never prepared: when the statement above fails, the pipeline skips this one, and
+                        # psycopg would then believe in a prepared statement the server never made.
+                        settings_cur = await conn.execute(_RESPONSE_SETTINGS, prepare=False)
                     row = await cur.fetchone()
                     assert row is not None
+                    wanted = await settings_cur.fetchone()
+                    assert wanted is not None
+                    # Invalid settings fail the request before COMMIT, so nothing it did is kept.
+                    ctx.response_status, ctx.response_headers = _response_settings(wanted[0], wanted[1])
                     if expect_one and row[1] != 1:
                         await conn.execute("ROLLBACK")
                         raise ApiError(
@@ -407,12 +471,19 @@ class RestApp:
         if sqlstate is None:
             return ApiError(503, "PGRST001", "Database client error. Retrying the connection.")
         diag = exc.diag
+        message = diag.message_primary or str(exc)
+        if sqlstate == "PGRST":
+            # RAISE SQLSTATE 'PGRST': the function chose the status, headers and body itself.
+            return raised_error(message, diag.message_detail)
+        status = pg_error_status(sqlstate, authenticated=role != self._anon_role, message=message)
         return ApiError(
-            pg_error_status(sqlstate, authenticated=role != self._anon_role),
+            status,
             sqlstate,
-            diag.message_primary or str(exc),
+            message,
             details=diag.message_detail,
             hint=diag.message_hint,
+            # PostgREST asks for credentials on every 401 that comes from the database.
+            headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
         )
 
     # -- reads --------------------------------------------------------------------------------------
@@ -471,10 +542,11 @@ class RestApp:
         if ctype not in ("application/json", "", "*/*"):
             raise ApiError(415, "PGRST107", f"The Content-Type sent in the request is invalid: {ctype}")
         raw = await ctx.request.body()
-        text = raw.decode("utf-8", errors="strict") if raw else ""
-        if not text.strip():
-            raise ApiError(400, "PGRST102", "Empty or invalid json")
         try:
+            # UnicodeDecodeError is a ValueError: a body that is not UTF-8 is invalid JSON, not a crash.
+            text = raw.decode("utf-8", errors="strict") if raw else ""
+            if not text.strip():
+                raise ApiError(400, "PGRST102", "Empty or invalid json")
             return json.loads(text), text
         except ValueError as exc:
             raise ApiError(400, "PGRST102", "Empty or invalid json", details=str(exc)) from exc
@@ -656,6 +728,7 @@ class RestApp:
                 sql.Identifier("pgrst_call"),
                 {c.name: c for c in fn.result_columns},
                 name,
+                call=True,
             )
             if not fn.returns_set:
                 plan.singular = True
@@ -677,17 +750,8 @@ class RestApp:
             await self._run(ctx, statement, params, read_only=read_only, expect_one=False)
             return Response(status_code=204)
         if fn.returns_set:
-            limit = (
-                sql.SQL(" LIMIT {}").format(sql.Literal(plan.limit))
-                if plan.limit is not None
-                else sql.SQL("")
-            )
-            offset = sql.SQL(" OFFSET {}").format(sql.Literal(plan.offset)) if plan.offset else sql.SQL("")
-            statement = sql.SQL(
-                "SELECT NULL::bigint, pg_catalog.count(*), coalesce(json_agg(pgrst_t.pgrst_scalar), '[]')::text "
-                "FROM (SELECT pgrst_call.pgrst_scalar FROM {} AS pgrst_call(pgrst_scalar){}{}) pgrst_t"
-            ).format(call, limit, offset)
-            row = await self._run(ctx, statement, params, read_only=read_only, expect_one=False)
+            statement = build_scalar_set_read(call, plan)
+            row = await self._run(ctx, statement, params, read_only=read_only, expect_one=plan.singular)
             return self._read_response(ctx, plan, row)
         # A function that is not set-returning yields exactly one row in FROM.
         statement = sql.SQL(
@@ -702,7 +766,16 @@ class RestApp:
 class _Ctx:
     """Per-request facts computed once."""
 
-    __slots__ = ("claims", "method", "prefs", "request", "role", "singular")
+    __slots__ = (
+        "claims",
+        "method",
+        "prefs",
+        "request",
+        "response_headers",
+        "response_status",
+        "role",
+        "singular",
+    )
 
     def __init__(self, request: Request, role: str, claims: dict[str, Any], method: str) -> None:
         self.request = request
@@ -711,3 +784,7 @@ class _Ctx:
         self.method = method
         self.prefs = _prefs(request.headers.getlist("prefer"))
         self.singular = _wants_singular(request.headers.get("accept"))
+        self.response_status: int | None = None
+        """``response.status`` as set by the statement, if it was."""
+        self.response_headers: list[tuple[str, str]] = []
+        """``response.headers`` as set by the statement."""

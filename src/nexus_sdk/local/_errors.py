@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Final
+import re
+from typing import Any, Final
 
-__all__ = ["ApiError", "pg_error_status"]
+__all__ = ["ApiError", "pg_error_status", "raised_error", "valid_header"]
 
 
 class ApiError(Exception):
@@ -61,6 +62,7 @@ _EXACT: Final[dict[str, int]] = {
     "23503": 409,
     "23505": 409,
     "25006": 405,
+    "57P01": 503,
     "53400": 500,
     "P0001": 400,
     "42883": 404,
@@ -91,12 +93,15 @@ _CLASSES: Final[dict[str, int]] = {
 }
 
 
-def pg_error_status(sqlstate: str | None, *, authenticated: bool) -> int:
+def pg_error_status(sqlstate: str | None, *, authenticated: bool, message: str = "") -> int:
     """The HTTP status PostgREST answers for a PostgreSQL error.
 
     Args:
         sqlstate: the error's SQLSTATE (``None`` when the server sent none).
         authenticated: whether the request runs as a role other than anon; 42501 is 401 for anon, 403 else.
+        message: the error's primary message, which decides two codes: ``21000`` is 400 only for
+            pg-safeupdate's "... requires a WHERE clause" (else 500), ``22023`` is 401 for a JWT role that
+            does not exist (else 400).
 
     Returns:
         The HTTP status code.
@@ -105,9 +110,107 @@ def pg_error_status(sqlstate: str | None, *, authenticated: bool) -> int:
         return 500
     if sqlstate == "42501":
         return 403 if authenticated else 401
+    if sqlstate == "21000":
+        return 400 if message.endswith("requires a WHERE clause") else 500
+    if sqlstate == "22023":
+        return 401 if message.startswith("role") and message.endswith("does not exist") else 400
     if sqlstate in _EXACT:
         return _EXACT[sqlstate]
-    if sqlstate.startswith("PT") and sqlstate[2:].isdigit():
-        # RAISE ... USING ERRCODE = 'PT402' chooses the status itself.
-        return int(sqlstate[2:])
+    if sqlstate.startswith("PT"):
+        # RAISE ... USING ERRCODE = 'PT402' chooses the status itself; anything but a status is a 500.
+        digits = sqlstate[2:]
+        if digits.isascii() and digits.isdigit() and 100 <= int(digits) <= 599:
+            return int(digits)
+        return 500
     return _CLASSES.get(sqlstate[:2], 400)
+
+
+# RFC 9110 field names are tokens; values may not hold control characters (no CR/LF header injection).
+_HEADER_NAME_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_RE: Final = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+
+
+def valid_header(name: object, value: object) -> bool:
+    """Whether ``name: value`` is a header a database setting may add (strings, no CR/LF or controls)."""
+    return (
+        isinstance(name, str)
+        and isinstance(value, str)
+        and _HEADER_NAME_RE.fullmatch(name) is not None
+        and _HEADER_VALUE_RE.fullmatch(value) is not None
+    )
+
+
+_MESSAGE_HINT: Final = (
+    "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' "
+    "and optional keys: 'details', 'hint'."
+)
+_DETAIL_HINT: Final = (
+    "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'."
+)
+
+
+def _raise_parse_error(details: str, hint: str) -> ApiError:
+    return ApiError(
+        500,
+        "PGRST121",
+        "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
+        details=details,
+        hint=hint,
+    )
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _optional_text(obj: dict[str, Any], key: str) -> tuple[bool, str | None]:
+    value = obj.get(key)
+    return value is None or isinstance(value, str), value
+
+
+def raised_error(message: str, detail: str | None) -> ApiError:
+    """The response a function asked for with ``RAISE SQLSTATE 'PGRST'``, as PostgREST builds it.
+
+    The error's MESSAGE is a JSON object ``{code, message, details?, hint?}`` (the response body) and its
+    DETAIL a JSON object ``{status, headers, status_text?}`` (the HTTP status and extra headers).
+
+    Args:
+        message: the error's primary message.
+        detail: the error's DETAIL, if any.
+
+    Returns:
+        The error to answer: the one asked for, or 500 PGRST121 when MESSAGE or DETAIL is malformed.
+    """
+    body = _json_object(message)
+    ok_details, details = _optional_text(body or {}, "details")
+    ok_hint, hint = _optional_text(body or {}, "hint")
+    if (
+        body is None
+        or not isinstance(body.get("code"), str)
+        or not isinstance(body.get("message"), str)
+        or not (ok_details and ok_hint)
+    ):
+        return _raise_parse_error(f"Invalid JSON value for MESSAGE: '{message}'", _MESSAGE_HINT)
+    if detail is None:
+        return _raise_parse_error("DETAIL is missing in the RAISE statement", _DETAIL_HINT)
+    spec = _json_object(detail)
+    bad_detail = _raise_parse_error(f"Invalid JSON value for DETAIL: '{detail}'", _DETAIL_HINT)
+    if spec is None:
+        return bad_detail
+    status, headers = spec.get("status"), spec.get("headers")
+    ok_text, _status_text = _optional_text(spec, "status_text")
+    if (
+        not isinstance(status, int)
+        or isinstance(status, bool)
+        or not 100 <= status <= 599
+        or not isinstance(headers, dict)
+        or not ok_text
+        or not all(valid_header(k, v) for k, v in headers.items())
+    ):
+        return bad_detail
+    # status_text (a custom reason phrase) is accepted but not sent: the server picks the standard one.
+    return ApiError(status, body["code"], body["message"], details=details, hint=hint, headers=dict(headers))

@@ -17,7 +17,7 @@ from nexus_sdk.local._catalog import Column, Function, Table
 from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._parse import Condition, Field, Logic, OrderTerm, SelectItem
 
-__all__ = ["Params", "ReadPlan", "Source", "build_read", "build_where"]
+__all__ = ["Params", "ReadPlan", "Source", "build_read", "build_scalar_set_read", "build_where"]
 
 _BINARY: Final[dict[str, str]] = {
     "eq": "=",
@@ -77,6 +77,8 @@ class Source:
     columns: Mapping[str, Column]
     display_name: str
     """Used in error messages, as PostgreSQL would name the relation."""
+    call: bool = False
+    """A function call, which must run once per request even when the count reads its rows again."""
 
 
 def undefined_column(relation: str, column: str) -> ApiError:
@@ -183,37 +185,80 @@ class ReadPlan:
     body: bool = True
 
 
-def body_expr(singular: bool, wanted: bool, rows: str = "pgrst_t") -> sql.Composable:
-    """The aggregate that renders the result rows as PostgREST's JSON body."""
+def body_expr(singular: bool, wanted: bool, rows: sql.Composable | None = None) -> sql.Composable:
+    """The aggregate that renders the result rows (``pgrst_t`` unless ``rows``) as PostgREST's JSON body."""
     if not wanted:
         return sql.SQL("NULL::text")
-    alias = sql.Identifier(rows)
+    alias = sql.Identifier("pgrst_t") if rows is None else rows
     if singular:
         return sql.SQL("coalesce((json_agg({})->0)::text, 'null')").format(alias)
     return sql.SQL("coalesce(json_agg({}), '[]')::text").format(alias)
 
 
-def build_read(src: Source, plan: ReadPlan, params: Params) -> sql.Composed:
-    """One statement that returns ``(total or NULL, page row count, body text)``."""
-    where = build_where(src, plan.filters, params)
-    total: sql.Composable = sql.SQL("NULL::bigint")
-    if plan.count:
-        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {}{})").format(src.from_clause, where)
+def _page(plan: ReadPlan) -> sql.Composable:
+    """`` LIMIT n OFFSET m`` for the plan's range (either part empty when not needed)."""
     limit: sql.Composable = sql.SQL("")
     if plan.limit is not None:
         limit = sql.SQL(" LIMIT {}").format(sql.Literal(int(plan.limit)))
     offset = sql.SQL(" OFFSET {}").format(sql.Literal(int(plan.offset))) if plan.offset else sql.SQL("")
+    return sql.Composed([limit, offset])
+
+
+def _shared_call(
+    src: Source, plan: ReadPlan, columns: sql.Composable
+) -> tuple[sql.Composable, sql.Composable]:
+    """``(WITH prefix, FROM item)`` so that a counted function call runs once, not once per reference.
+
+    The count reads the call's rows a second time; a CTE referenced twice is evaluated once, so a volatile
+    function's side effects (an INSERT ... RETURNING, say) happen once, as in PostgREST.
+    """
+    if not (plan.count and src.call):
+        return sql.SQL(""), src.from_clause
+    prefix = sql.SQL("WITH pgrst_source AS (SELECT {} FROM {}) ").format(columns, src.from_clause)
+    return prefix, sql.SQL("pgrst_source AS {}").format(src.qualifier)
+
+
+def build_read(src: Source, plan: ReadPlan, params: Params) -> sql.Composed:
+    """One statement that returns ``(total or NULL, page row count, body text)``."""
+    prefix, from_clause = _shared_call(src, plan, sql.SQL("{}.*").format(src.qualifier))
+    where = build_where(src, plan.filters, params)
+    total: sql.Composable = sql.SQL("NULL::bigint")
+    if plan.count:
+        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {}{})").format(from_clause, where)
     return sql.SQL(
-        "SELECT {total}, pg_catalog.count(*), {body} FROM (SELECT {cols} FROM {src}{where}{order}{limit}{offset}) pgrst_t"
+        "{prefix}SELECT {total}, pg_catalog.count(*), {body} FROM (SELECT {cols} FROM {src}{where}{order}{page}) pgrst_t"
     ).format(
+        prefix=prefix,
         total=total,
         body=body_expr(plan.singular, plan.body),
         cols=select_list(src, plan.select, params),
-        src=src.from_clause,
+        src=from_clause,
         where=where,
         order=order_by(src, plan.order, params),
-        limit=limit,
-        offset=offset,
+        page=_page(plan),
+    )
+
+
+def build_scalar_set_read(call: sql.Composable, plan: ReadPlan) -> sql.Composed:
+    """The read of a function returning ``SETOF`` a scalar: a JSON array of the values, or one value.
+
+    Only the range, the count and the singular/plural choice apply (filters, order and select do not).
+    """
+    qualifier = sql.Identifier("pgrst_call")
+    src = Source(sql.SQL("{} AS pgrst_call(pgrst_scalar)").format(call), qualifier, {}, "", call=True)
+    prefix, from_clause = _shared_call(src, plan, sql.SQL("pgrst_call.pgrst_scalar"))
+    total: sql.Composable = sql.SQL("NULL::bigint")
+    if plan.count:
+        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {})").format(from_clause)
+    return sql.SQL(
+        "{prefix}SELECT {total}, pg_catalog.count(*), {body} "
+        "FROM (SELECT pgrst_call.pgrst_scalar FROM {src}{page}) pgrst_t"
+    ).format(
+        prefix=prefix,
+        total=total,
+        body=body_expr(plan.singular, plan.body, sql.SQL("pgrst_t.pgrst_scalar")),
+        src=from_clause,
+        page=_page(plan),
     )
 
 
