@@ -87,7 +87,7 @@ class APIRequest:
 
 @dataclass(frozen=True, slots=True)
 class APIResponse:
-    """A successful (2xx/3xx) response, read in full."""
+    """A successful (2xx) response, read in full."""
 
     status_code: int
     headers: httpx.Headers
@@ -262,7 +262,23 @@ def _finish(request: APIRequest, outcome: httpx.Response | httpx.RequestError, a
         ) from outcome
     if outcome.status_code >= 400:
         raise error_from_response(outcome)
+    if outcome.status_code >= 300:
+        # PostgREST never redirects; a proxy in front of it does (http:// to https://, a moved domain).
+        # Its empty body must not pass for "no rows" (list() would return [], create() a ConflictError).
+        raise _redirect_error(request, outcome)
     return APIResponse(outcome.status_code, outcome.headers, outcome.content, attempts)
+
+
+def _redirect_error(request: APIRequest, response: httpx.Response) -> APIStatusError:
+    location = response.headers.get("location")
+    # Only scheme, host and path: the query string holds filter values, kept out of messages and logs.
+    target = str(httpx.URL(location).copy_with(query=None, fragment=None)) if location else "elsewhere"
+    return status_error_class(response.status_code)(
+        f"{request.method} {request.path} was redirected ({response.status_code}) to {target}; "
+        "set the client URL to the address the API answers at (e.g. https:// rather than http://).",
+        status_code=response.status_code,
+        request_id=response.headers.get("sb-request-id") or response.headers.get("x-request-id"),
+    )
 
 
 def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse]:

@@ -195,24 +195,45 @@ class ClientSettings:
                 "Acting as a user (as_user() or access_token=) with the service-role key needs the anon key: "
                 f"pass anon_key= or set {ENV_ANON_KEY}."
             )
-        return replace(self, key=key, access_token=Secret(access_token))
+        token = _secret(access_token, "access token")
+        if token is None:
+            raise ConfigurationError("The access token is empty.")
+        return replace(self, key=key, access_token=token)
 
     def with_changes(self, **changes: Any) -> ClientSettings:
         """A copy with some fields replaced; ``NOT_GIVEN`` values are ignored."""
         given = {name: value for name, value in changes.items() if value is not NOT_GIVEN}
-        if isinstance(given.get("access_token"), str):
-            given["access_token"] = Secret(given["access_token"])
+        if given.get("access_token") is not None:
+            given["access_token"] = _secret(given["access_token"], "access token")
         settings = replace(self, **given)
         _check_retries(settings.max_retries)
         return settings
 
 
-def _secret(value: str | _HasSecret | None) -> Secret | None:
-    if value is None or isinstance(value, Secret):
+def _clean_secret(text: str, what: str) -> str:
+    """``text`` without surrounding whitespace, refused if anything else could not go in a header.
+
+    Keys read from ``.env`` files, secret stores or ``$(cat key)`` often end in a newline. Sent as is,
+    every request fails inside httpx with an error that quotes the header, i.e. the secret itself.
+    """
+    text = text.strip()
+    if not all("!" <= char <= "~" for char in text):
+        # The value is left out of the message: it is a secret.
+        raise ConfigurationError(
+            f"The {what} contains a space, a control or a non-ASCII character; check how it was copied."
+        )
+    return text
+
+
+def _secret(value: str | _HasSecret | None, what: str) -> Secret | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else value.get_secret_value()
+    cleaned = _clean_secret(text, what)
+    if isinstance(value, Secret) and cleaned == text:
         return value
-    if isinstance(value, str):
-        return Secret(value)
-    return Secret(value.get_secret_value())
+    # An empty (or all-whitespace) value counts as not given, as an empty environment variable does.
+    return Secret(cleaned) if cleaned else None
 
 
 def _check_retries(max_retries: int) -> None:
@@ -249,17 +270,26 @@ def resolve_settings(
             ``access_token`` comes with the service-role key and no anon key is known.
     """
     environ = os.environ if env is None else env
-    url = url or environ.get(ENV_URL) or None
+    # Surrounding whitespace (a trailing newline from a .env file) is dropped, as for the keys.
+    url = (url or "").strip() or (environ.get(ENV_URL) or "").strip() or None
     if not url:
         raise ConfigurationError(f"No Supabase URL: pass url= or set {ENV_URL}.")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ConfigurationError(
+            f"The Supabase URL contains a space or a control character (from {ENV_URL})."
+        )
     url = url.rstrip("/")
     if url.endswith(REST_PATH):
         # Accept the PostgREST root too, since that is what other tools print.
         url = url[: -len(REST_PATH)]
     if not url.startswith(("http://", "https://")):
         raise ConfigurationError(f"The Supabase URL must start with http:// or https:// (from {ENV_URL}).")
-    env_anon = environ.get(ENV_ANON_KEY) or None
-    resolved_key = _secret(key) or _secret(environ.get(ENV_SERVICE_ROLE_KEY) or None) or _secret(env_anon)
+
+    def from_env(name: str) -> Secret | None:
+        # Read only when no explicit argument wins, so a variable that is overridden is never checked.
+        return _secret(environ.get(name), name)
+
+    resolved_key = _secret(key, "API key (key=)") or from_env(ENV_SERVICE_ROLE_KEY) or from_env(ENV_ANON_KEY)
     if resolved_key is None:
         raise ConfigurationError(
             f"No Supabase API key: pass key= or set {ENV_SERVICE_ROLE_KEY} or {ENV_ANON_KEY}."
@@ -267,12 +297,12 @@ def resolve_settings(
     settings = ClientSettings(
         url=url,
         key=resolved_key,
-        anon_key=_secret(anon_key) or _secret(env_anon),
+        anon_key=_secret(anon_key, "anon key (anon_key=)") or from_env(ENV_ANON_KEY),
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout,
         max_retries=DEFAULT_MAX_RETRIES if isinstance(max_retries, NotGiven) else max_retries,
     )
     _check_retries(settings.max_retries)
-    token = _secret(access_token)
+    token = _secret(access_token, "access token")
     if token is not None:
         # The same rule as as_user(): a user's JWT travels with the anon key, never the service role's.
         settings = settings.for_user(token.get_secret_value())

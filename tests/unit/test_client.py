@@ -298,3 +298,89 @@ def test_access_token_in_the_constructor_travels_with_the_anon_key(env: pytest.M
     settings = resolve_settings(URL, ANON_KEY, access_token=USER_TOKEN)
     assert settings.key.get_secret_value() == ANON_KEY
     assert settings.user_id == USER_ID
+
+
+# --- keys and URLs as they come out of .env files and secret stores -------------------------------
+
+
+def test_surrounding_whitespace_of_keys_tokens_and_url_is_dropped(env: pytest.MonkeyPatch) -> None:
+    # A .env file or `$(cat key)` leaves a trailing newline; sent as is, httpx refuses the header and
+    # its error quotes the header value, i.e. the key.
+    env.setenv("SUPABASE_URL", URL + "\n")
+    env.setenv("SUPABASE_SERVICE_ROLE_KEY", SERVICE_KEY + "\n")
+    env.setenv("SUPABASE_ANON_KEY", f" {ANON_KEY}\r\n")
+    with NexusClient.from_env() as nx:
+        assert nx.settings.url == URL
+        assert nx.auth_mode == "service_role"
+        assert _auth_headers(nx) == (SERVICE_KEY, f"Bearer {SERVICE_KEY}")
+        me = nx.as_user(USER_TOKEN + "\n")
+        assert me.settings.user_id == USER_ID
+        assert _auth_headers(me) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+        other = nx.with_options(access_token=f"\t{USER_TOKEN} ")
+        assert _auth_headers(other) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+    with NexusClient(f" {URL}/ ", f"{ANON_KEY}\n", access_token=f"{USER_TOKEN}\n") as nx:
+        assert _auth_headers(nx) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+    settings = resolve_settings(URL, Secret(ANON_KEY + "\n")).with_changes(access_token=USER_TOKEN + " ")
+    assert settings.headers() == {"apikey": ANON_KEY, "Authorization": f"Bearer {USER_TOKEN}"}
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        SERVICE_KEY[:20] + "\n" + SERVICE_KEY[20:],
+        SERVICE_KEY[:20] + " " + SERVICE_KEY[20:],
+        SERVICE_KEY + "é",
+    ],
+    ids=["inner newline", "inner space", "non-ascii"],
+)
+def test_a_key_that_cannot_be_a_header_is_refused_without_quoting_it(
+    env: pytest.MonkeyPatch, broken: str
+) -> None:
+    env.setenv("SUPABASE_URL", URL)
+    env.setenv("SUPABASE_SERVICE_ROLE_KEY", broken)
+    with pytest.raises(ConfigurationError, match="SUPABASE_SERVICE_ROLE_KEY") as info:
+        NexusClient.from_env()
+    text = f"{info.value} {info.value!r}"
+    assert SERVICE_KEY[:20] not in text
+    assert SERVICE_KEY[20:] not in text
+    with NexusClient(URL, SERVICE_KEY, anon_key=ANON_KEY) as nx:
+        with pytest.raises(ConfigurationError, match="access token") as info:
+            nx.as_user(broken)
+        assert SERVICE_KEY[20:] not in str(info.value)
+    # A variable that explicit arguments override is never looked at.
+    env.setenv("SUPABASE_ANON_KEY", broken)
+    with NexusClient(URL, SERVICE_KEY, anon_key=ANON_KEY) as nx:
+        assert _auth_headers(nx.as_user(USER_TOKEN)) == (ANON_KEY, f"Bearer {USER_TOKEN}")
+
+
+def test_a_key_with_a_newline_reaches_a_real_server_intact(env: pytest.MonkeyPatch) -> None:
+    # Over a real socket (not a mock): before the fix, h11 refused the header and the chained
+    # exception's message carried the whole key.
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("apikey"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        with NexusClient(url, SERVICE_KEY + "\n", max_retries=0) as nx:
+            assert nx.users.list() == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [SERVICE_KEY]

@@ -346,3 +346,40 @@ def test_encoded_content_keeps_a_content_type_the_request_sets(nx: NexusClient) 
         route = mock.post("/rows").respond(201, json=[])
         nx._sender.run(_http.call(request, nx._settings))
     assert route.calls.last.request.headers.get_list("content-type") == ["application/json; charset=utf-8"]
+
+
+# --- redirects -------------------------------------------------------------------------------------
+# A proxy or a custom domain answering http:// with a redirect to https:// is a fault a local stack does
+# not produce on demand: the wire is mocked.
+
+
+def test_a_redirect_is_an_error_not_an_empty_success(nx: NexusClient) -> None:
+    target = "https://proj.supabase.co/rest/v1/users?token=abc"
+    with respx.mock(base_url=REST) as mock:
+        mock.route().respond(301, headers={"Location": target})
+        with pytest.raises(APIStatusError) as listed:
+            nx.users.list()  # was: [] as if the table were empty
+        with pytest.raises(APIStatusError) as got:
+            nx.users.get(ROW_ID)  # was: IndexError
+        with pytest.raises(APIStatusError) as created:
+            nx.voice_profiles.create(name="v", user_id=ROW_ID)  # was: ConflictError "already exists"
+        with pytest.raises(APIStatusError):
+            nx.users.count()
+        # Nothing was retried: a redirect does not go away on a second try.
+        assert len(mock.calls) == 4
+    for info in (listed, got, created):
+        exc = info.value
+        assert type(exc) is APIStatusError
+        assert exc.status_code == 301
+        assert "https://proj.supabase.co/rest/v1/users" in exc.message
+        assert "token=abc" not in str(exc)  # the query string stays out of messages and logs
+        assert KEY not in str(exc)
+
+
+async def test_async_redirect_is_an_error_too() -> None:
+    async with AsyncNexusClient(URL, KEY) as client:
+        with respx.mock(base_url=REST) as mock:
+            mock.get("/users").respond(308)
+            with pytest.raises(APIStatusError) as info:
+                await client.users.list()
+    assert info.value.status_code == 308

@@ -332,6 +332,38 @@ async def test_async_iter_walks_every_page() -> None:
     assert route.calls[1].request.url.params["id"] == f"gt.{rows[1]['id']}"
 
 
+def test_iter_confirms_a_short_first_page_with_one_more_request(nx: NexusClient) -> None:
+    # Fewer rows than page_size may be the end, or a server whose max_rows is below page_size.
+    rows = sorted((_post() for _ in range(3)), key=lambda r: r["id"])
+    with respx.mock(base_url=REST) as mock:
+        route = mock.get("/published_posts")
+        route.side_effect = [httpx.Response(200, json=rows), httpx.Response(200, json=[])]
+        got = list(nx.published_posts.iter(page_size=10))
+        assert len(route.calls) == 2
+        assert route.calls[1].request.url.params["id"] == f"gt.{rows[-1]['id']}"
+    assert [str(p.id) for p in got] == [r["id"] for r in rows]
+
+
+def test_iter_follows_a_server_that_caps_pages_below_page_size(nx: NexusClient) -> None:
+    rows = sorted((_post() for _ in range(7)), key=lambda r: r["id"])
+    with respx.mock(base_url=REST) as mock:
+        route = mock.get("/published_posts")
+        route.side_effect = _pages(rows, 3)  # the server answers 3, 3, 1 rows to limit=10
+        got = list(nx.published_posts.iter(page_size=10))
+        # The third page is shorter than the cap the first two showed: no fourth request.
+        assert len(route.calls) == 3
+    assert [str(p.id) for p in got] == [r["id"] for r in rows]
+
+
+def test_iter_after_full_pages_ends_on_the_first_short_one(nx: NexusClient) -> None:
+    rows = sorted((_post() for _ in range(5)), key=lambda r: r["id"])
+    with respx.mock(base_url=REST) as mock:
+        route = mock.get("/published_posts")
+        route.side_effect = _pages(rows, 2)
+        assert len(list(nx.published_posts.iter(page_size=2))) == 5
+        assert len(route.calls) == 3
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from nexus_sdk.repositories._core import (
     DEFAULT_LIST_LIMIT,
     DEFAULT_PAGE_SIZE,
     CreateT,
+    PageCursor,
     RowId,
     RowT,
     TableCore,
@@ -157,13 +158,11 @@ class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
         return self._pages(fetch, page_size, timeout)
 
     def _pages(self, fetch: PageFetcher, page_size: int, timeout: TimeoutTypes | NotGiven) -> Iterator[RowT]:
-        last = None
-        while True:
-            rows = self._sender.run(fetch(last, timeout))
+        cursor = PageCursor(page_size)
+        while not cursor.done:
+            rows = self._sender.run(fetch(cursor.last, timeout))
             yield from rows
-            if len(rows) < page_size:
-                return
-            last = rows[-1]
+            cursor.advance(rows)
 
     def count(self, *, where: query.WhereClause = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> int:
         """Count matching rows without fetching them.
@@ -215,14 +214,12 @@ class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
     async def _pages(
         self, fetch: PageFetcher, page_size: int, timeout: TimeoutTypes | NotGiven
     ) -> AsyncIterator[RowT]:
-        last = None
-        while True:
-            rows = await self._sender.run(fetch(last, timeout))
+        cursor = PageCursor(page_size)
+        while not cursor.done:
+            rows = await self._sender.run(fetch(cursor.last, timeout))
             for row in rows:
                 yield row
-            if len(rows) < page_size:
-                return
-            last = rows[-1]
+            cursor.advance(rows)
 
     async def count(
         self, *, where: query.WhereClause = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN

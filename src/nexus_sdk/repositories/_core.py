@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_LIST_LIMIT",
     "DEFAULT_PAGE_SIZE",
+    "PageCursor",
     "RowId",
     "TableCore",
     "TableSpec",
@@ -102,6 +103,41 @@ def _id_text(row_id: RowId) -> str:
     except ValueError:
         message = "id must be a UUID."
         raise ValidationError(message, errors=[{"loc": ("id",), "msg": message, "type": "uuid"}]) from None
+
+
+class PageCursor:
+    """Where ``iter()`` stands: the last row read, and whether another page may follow.
+
+    A page shorter than asked is not proof of the end: Supabase lets a project lower ``max_rows`` below
+    ``page_size``, and then every page is short. So until a page shows how many rows the server really
+    returns (a full page), a short page of ``n`` rows is taken as the cap: one more page is read, and
+    from then on a page shorter than ``n`` ends the iteration. When nothing caps, that costs one extra
+    (empty, indexed) request, and only when the first page was already short.
+    """
+
+    __slots__ = ("_confirmed", "_page_rows", "done", "last")
+
+    def __init__(self, page_size: int) -> None:
+        self._page_rows = page_size
+        self._confirmed = False
+        self.last: Any = None
+        """The last row read: the next page starts after it (``None``: from the start)."""
+        self.done = False
+        """No page follows."""
+
+    def advance(self, rows: Sequence[Any]) -> None:
+        """Account for a page just read."""
+        if not rows:
+            self.done = True
+            return
+        self.last = rows[-1]
+        if len(rows) >= self._page_rows:
+            self._confirmed = True
+        elif self._confirmed:
+            self.done = True
+        else:
+            self._page_rows = len(rows)
+            self._confirmed = True
 
 
 class TableCore(Generic[RowT, CreateT, UpdateT]):
