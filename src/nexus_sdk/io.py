@@ -493,6 +493,9 @@ class _Planner:
         self.acting_user = acting_user
         self.batch_size = batch_size
         self.tokens = TOKEN_COLUMNS.get(table, ())
+        if self.tokens:
+            # Tokens are encrypted as batches are prepared: a missing key fails here, before a row is read.
+            core._ring()
         self.read = 0
         self.valid = 0
         self.batch_count = 0

@@ -174,3 +174,17 @@ def test_token_batches_are_encrypted_once_and_digested_before_encryption() -> No
     assert payloads != [p for batch in second for p in batch.rows.payloads]  # fresh nonces
     assert not any(b"PLAIN" in payload for payload in payloads)
     assert all(json.loads(p)["access_token"].startswith("nx1:") for p in payloads)
+
+
+def test_missing_encryption_keys_fail_before_a_row_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nexus_sdk.errors import ConfigurationError
+
+    monkeypatch.delenv("NEXUS_ENCRYPTION_KEYS", raising=False)
+    rows = iter([{"platform": "x", "platform_user_id": "me", "access_token": "tok"}])
+    with (
+        NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client,
+        pytest.raises(ConfigurationError, match="NEXUS_ENCRYPTION_KEYS") as info,
+    ):
+        io.import_rows(client, "platform_connections", rows, user_id=USER)
+    assert next(rows)["access_token"] == "tok"  # nothing was read
+    assert not getattr(info.value, "__notes__", None)  # no "re-run to resume": nothing had started
