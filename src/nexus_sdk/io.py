@@ -289,7 +289,8 @@ def _read_source(path: Path, table: str, fmt: Format) -> Iterator[_Source]:
     if fmt == "csv":
         yield from _read_csv(path, table)
         return
-    with path.open(encoding="utf-8") as handle:
+    # utf-8-sig: a byte-order mark (Windows editors, Excel's "CSV UTF-8") is not part of the first row.
+    with path.open(encoding="utf-8-sig") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -306,19 +307,47 @@ def _read_source(path: Path, table: str, fmt: Format) -> Iterator[_Source]:
 
 def _read_csv(path: Path, table: str) -> Iterator[_Source]:
     json_columns = JSON_COLUMNS.get(table, ())
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        end = 1  # the header's line; a record may span several lines (quoted newlines)
-        for record in reader:
+    text_columns = _text_columns(table)
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        # The default (131,072 characters) refuses a long post that the database holds happily.
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        consumed: list[str] = []  # the physical lines of the record being parsed
+
+        def lines() -> Iterator[str]:
+            for line in handle:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines())
+        header = next(reader, None)
+        if header is None:
+            return
+        consumed.clear()
+        end = reader.line_num  # a record may span several lines (quoted newlines)
+        for values in reader:
             start, end = end + 1, reader.line_num
-            if None in record:
-                yield _Source(start, _mask(_clean(record)), "more fields than the header has columns")
+            raw = "".join(consumed)
+            consumed.clear()
+            if not values:
+                continue  # a blank line is not a row
+            if len(values) > len(header):
+                yield _Source(
+                    start,
+                    _mask(dict(zip(header, values, strict=False))),
+                    "more fields than the header has columns",
+                )
                 continue
+            quoted = _quoted_empty_fields(raw, len(values)) if "" in values else ()
             data: dict[str, Any] = {}
             error = None
-            for column, value in record.items():
-                if value is None or value == "":
-                    continue  # an empty cell means "not given": the column takes its default
+            for index, (column, value) in enumerate(zip(header, values, strict=False)):
+                if value == "":
+                    # An unquoted empty cell means "not given" (the column takes its default); a quoted
+                    # one ("") is an empty string, in a text column (PostgreSQL's COPY convention).
+                    if column in text_columns and index < len(quoted) and quoted[index]:
+                        data[column] = ""
+                    continue
                 if column in json_columns:
                     try:
                         data[column] = json.loads(value)
@@ -330,8 +359,35 @@ def _read_csv(path: Path, table: str) -> Iterator[_Source]:
             yield _Source(start, data if error is None else _mask(data), error)
 
 
-def _clean(record: Mapping[Any, Any]) -> dict[str, Any]:
-    return {str(k): v for k, v in record.items() if k is not None}
+_CSV_FIELD_LIMIT: Final = 2**31 - 1
+"""The largest cell a CSV file may hold (the csv module's limit is a C long; 32 bits on Windows)."""
+_QUOTED_FIELD: Final = re.compile(r'"(?:[^"]++|"")*+"')
+
+
+def _quoted_empty_fields(record: str, count: int) -> list[bool]:
+    """Which fields of a raw CSV record are a quoted empty string (``""``); all False if unsure.
+
+    The csv module reads ``""`` and an empty cell alike; this looks at the record's text to tell them
+    apart. It only needs to find field boundaries, the values themselves come from the csv module.
+    """
+    text = record.rstrip("\r\n")
+    flags: list[bool] = []
+    pos, size = 0, len(text)
+    while True:
+        if text.startswith('""', pos) and (pos + 2 == size or text[pos + 2] == ","):
+            flags.append(True)
+            pos += 2
+        else:
+            if pos < size and text[pos] == '"':
+                match = _QUOTED_FIELD.match(text, pos)
+                pos = match.end() if match else size
+            comma = text.find(",", pos)
+            pos = size if comma < 0 else comma
+            flags.append(False)
+        if pos >= size:
+            break
+        pos += 1  # the comma
+    return flags if len(flags) == count else [False] * count
 
 
 # --- preparing rows ------------------------------------------------------------------------------------
@@ -1075,7 +1131,8 @@ def import_file(
 # --- export --------------------------------------------------------------------------------------------
 
 
-def _csv_columns(table: str) -> list[str]:
+def _row_model(table: str) -> Any:
+    """The model of a row of ``table`` as the API returns it."""
     from nexus_sdk import models
 
     row_models: dict[str, Any] = {
@@ -1086,12 +1143,31 @@ def _csv_columns(table: str) -> list[str]:
         "published_posts": models.PublishedPost,
         "scheduled_posts": models.ScheduledPost,
     }
-    return list(row_models[table].model_fields)
+    return row_models[table]
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_columns(table: str) -> list[str]:
+    return list(_row_model(table).model_fields)
+
+
+def _text_columns(table: str) -> frozenset[str]:
+    """The columns that hold plain text, where a CSV cell ``""`` is an empty string (not NULL)."""
+    from typing import get_args
+
+    if table not in EXPORT_TABLES:
+        return frozenset()
+    found = set()
+    for name, info in _row_model(table).model_fields.items():
+        annotation = info.annotation
+        if annotation is str or str in get_args(annotation):
+            found.add(name)
+    return frozenset(found)
+
+
+def _csv_cell(value: Any) -> str | None:
+    """A value as CSV text; None for NULL (written as an empty, unquoted cell)."""
     if value is None:
-        return ""
+        return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
@@ -1099,18 +1175,32 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+_CSV_SPECIAL: Final = re.compile(r'[,"\r\n]')
+
+
+def _csv_field(cell: str | None) -> str:
+    """RFC 4180 quoting, plus PostgreSQL's COPY convention: NULL is an empty cell, "" an empty string."""
+    if cell is None:
+        return ""
+    if cell == "":
+        return '""'
+    if _CSV_SPECIAL.search(cell):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
 class _Writer:
     def __init__(self, out: TextIO, fmt: Format, table: str) -> None:
         self._out = out
-        self._csv: Any = None
-        if fmt == "csv":
+        self._csv = fmt == "csv"
+        self._columns: list[str] = []
+        if self._csv:
             self._columns = _csv_columns(table)
-            self._csv = csv.writer(out, lineterminator="\n")
-            self._csv.writerow(self._columns)
+            out.write(",".join(self._columns) + "\n")
 
     def write(self, row: Mapping[str, Any]) -> None:
-        if self._csv is not None:
-            self._csv.writerow([_csv_cell(row.get(c)) for c in self._columns])
+        if self._csv:
+            self._out.write(",".join([_csv_field(_csv_cell(row.get(c))) for c in self._columns]) + "\n")
         else:
             self._out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
 
@@ -1147,11 +1237,12 @@ def export_rows(
         table: Any of the six tables (or an alias).
         out: A text stream (a file opened with ``newline=""`` for CSV, or ``sys.stdout``).
         format: ``jsonl`` (one JSON object per line, every column) or ``csv`` (a header, then the
-            table's columns; JSON columns as JSON text).
+            table's columns; JSON columns as JSON text; NULL an empty cell, an empty string ``""``).
         include_tokens: Write OAuth tokens decrypted (needs ``NEXUS_ENCRYPTION_KEYS``). By default they
             are written as ``"**********"`` (or null when there is none).
         where: Filters (see :mod:`nexus_sdk.query`), e.g. ``{"user_id": "..."}``.
-        page_size: Rows per request (at most 1000).
+        page_size: Rows per request (at most 1000). The export ends at the first empty page, so a server
+            that caps responses below ``page_size`` is still read whole.
         progress: Show a progress bar of rows written.
         timeout: Per-request timeout.
         on_page: Called with the running row count after each page.
@@ -1185,7 +1276,11 @@ def export_rows(
             params += [("order", "id.asc"), ("limit", str(page_size))]
             request = APIRequest("GET", f"/{table}", tuple(params), retry_safe=True, timeout=timeout)
             page: list[dict[str, Any]] = repo._sender.run(call(request, core.settings)).json() or []
-            if tokens and page:
+            if not page:
+                # Only an empty page ends the export: a short one may just be the server's cap on rows
+                # per response (Supabase's max_rows), which can be smaller than page_size.
+                return written
+            if tokens:
                 if include_tokens:
                     page = _reveal_tokens(core, page)
                 else:
@@ -1197,8 +1292,6 @@ def export_rows(
                 bar.update(len(page))
             if on_page is not None:
                 on_page(written)
-            if len(page) < page_size:
-                return written
             last = str(page[-1]["id"])
     finally:
         if bar is not None:

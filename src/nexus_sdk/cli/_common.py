@@ -1,9 +1,12 @@
-"""What the commands that talk to the API share: the connection options and the client they build."""
+"""What the commands share: the connection options, the client they build, and how errors are reported."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
@@ -13,7 +16,15 @@ if TYPE_CHECKING:
     from nexus_sdk.client import NexusClient
     from nexus_sdk.crypto import KeyRing
 
-__all__ = ["connection_options", "make_client"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "Main",
+    "connection_options",
+    "current_argv",
+    "make_client",
+    "one_line",
+    "redact",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,3 +89,115 @@ def make_client(
         return NexusClient(url, key or anon_key, anon_key=anon_key, encryption_keys=encryption_keys)
     except ConfigurationError as exc:
         raise click.UsageError(exc.message) from exc
+
+
+# --- errors: one line, no secret, no traceback ------------------------------------------------------------
+
+SECRET_ENV_VARS: Final = (
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "SUPABASE_ANON_KEY",
+    "NEXUS_ACCESS_TOKEN",
+    "SUPABASE_JWT_SECRET",
+    "NEXUS_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "NEXUS_LOCAL_DATABASE_URL",
+)
+"""Environment variables whose values never appear in what the CLI prints."""
+SECRET_OPTIONS: Final = ("--key", "--anon-key", "--access-token", "--password", "--database-url")
+"""Options whose values never appear in what the CLI prints."""
+REDACTED: Final = "***"
+
+_JWT: Final = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_URL_PASSWORD: Final = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
+_KV_PASSWORD: Final = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def _secret_values(argv: list[str]) -> list[str]:
+    """The secrets this run was given: in the environment, or as the values of secret options."""
+    found: list[str] = []
+    for name in SECRET_ENV_VARS:
+        value = os.environ.get(name, "")
+        found.append(value)
+        found += [part.partition(":")[2] for part in value.split(",")]  # key ring entries: id:key
+    for index, arg in enumerate(argv):
+        for option in SECRET_OPTIONS:
+            if arg == option and index + 1 < len(argv):
+                found.append(argv[index + 1])
+            elif arg.startswith(option + "="):
+                found.append(arg.partition("=")[2])
+    # Longest first, so a secret that contains another is replaced whole; short values are not secrets
+    # worth hiding and would mangle the message.
+    return sorted({v for v in found if len(v) >= 6}, key=len, reverse=True)
+
+
+def redact(text: str, argv: list[str] | None = None) -> str:
+    """``text`` with keys, JWTs, tokens and database passwords replaced by ``***``."""
+    for secret in _secret_values(argv or []):
+        text = text.replace(secret, REDACTED)
+    text = _JWT.sub(REDACTED, text)
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED + "@", text)
+    return _KV_PASSWORD.sub(lambda m: m["head"] + REDACTED, text)
+
+
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined with ``; ``, blank ones dropped."""
+    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+EXIT_INTERRUPTED: Final = 130
+"""Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+class Main(click.Group):
+    """The ``nexus-sdk`` group: every failure becomes one line on stderr, never a traceback or a secret.
+
+    Commands report the errors they expect themselves; this catches the rest (an unwritable file, a
+    database error, a port in use). ``ClickException`` messages are made one line and redacted too, and
+    with ``--json`` a failure is also printed as ``{"error", "message"}`` on stdout. Ctrl-C exits 130.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Remember the arguments, to know which secrets to keep out of error messages."""
+        ctx.meta["nexus.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; turn unexpected exceptions into a one-line ``Error:`` and exit 1."""
+        argv: list[str] = ctx.meta.get("nexus.argv", [])
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            text = exc.format_message()
+            if redact(text, argv) == text:
+                raise
+            raise click.UsageError(one_line(redact(text, argv)), ctx=exc.ctx) from None
+        except click.ClickException as exc:
+            message = one_line(redact(exc.format_message(), argv))
+            _json_error(argv, type(exc.__cause__ or exc).__name__, message)
+            if message == exc.format_message():
+                raise
+            raise click.ClickException(message) from None
+        except (click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            message = one_line(redact(f"{type(exc).__name__}: {exc}", argv))
+            _json_error(argv, type(exc).__name__, message)
+            raise click.ClickException(message) from None
+
+
+def _json_error(argv: list[str], error: str, message: str) -> None:
+    """With ``--json`` (and no data on stdout), the error as one JSON object on stdout."""
+    if "--json" in argv and argv[:1] not in (["import"], ["export"]):
+        click.echo(json.dumps({"error": error, "message": message}))
+
+
+def current_argv() -> list[str]:
+    """The arguments of this run of ``nexus-sdk`` (empty outside :class:`Main`), for :func:`redact`."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return []
+    argv: list[str] = ctx.find_root().meta.get("nexus.argv", [])
+    return argv

@@ -12,7 +12,13 @@ from nexus_sdk.errors import NexusError
 
 @click.group(name="db")
 def db() -> None:
-    """Apply or print the Nexus schema."""
+    """Apply or print the Nexus schema.
+
+    \b
+    Examples:
+      $ nexus-sdk db apply --database-url "$DATABASE_URL"
+      $ nexus-sdk db sql > supabase/migrations/20250101000000_nexus.sql
+    """
 
 
 @db.command(name="apply")
@@ -28,7 +34,15 @@ def db() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def apply_command(database_url: str | None, force: bool, lock_timeout: float, as_json: bool) -> None:
-    """Apply the bundled schema: idempotent, transactional, safe to run concurrently."""
+    """Apply the bundled schema: idempotent, transactional, safe to run concurrently.
+
+    Exit 2 without a database URL, 1 if it cannot be applied (the database is left unchanged).
+
+    \b
+    Example:
+      $ export DATABASE_URL='postgresql://postgres:...@db.example.supabase.co:5432/postgres'
+      $ nexus-sdk db apply
+    """
     from nexus_sdk import schema
 
     if not database_url:
@@ -58,7 +72,12 @@ def apply_command(database_url: str | None, force: bool, lock_timeout: float, as
     help="Also include the plain-PostgreSQL bootstrap (roles, auth schema). Never use it on Supabase.",
 )
 def sql_command(include_bootstrap: bool) -> None:
-    """Print the bundled schema as one migration file (e.g. for supabase/migrations/)."""
+    """Print the bundled schema as one migration file (e.g. for supabase/migrations/).
+
+    \b
+    Example:
+      $ nexus-sdk db sql > supabase/migrations/20250101000000_nexus.sql
+    """
     from nexus_sdk import schema
 
     sys.stdout.write(schema.migration_sql(include_bootstrap=include_bootstrap))

@@ -12,7 +12,13 @@ from nexus_sdk.errors import ConfigurationError
 
 @click.group(name="keys")
 def keys() -> None:
-    """Manage the keys that encrypt OAuth tokens (NEXUS_ENCRYPTION_KEYS)."""
+    """Manage the keys that encrypt OAuth tokens (NEXUS_ENCRYPTION_KEYS).
+
+    \b
+    Examples:
+      $ export NEXUS_ENCRYPTION_KEYS="$(nexus-sdk keys new)"
+      $ nexus-sdk keys check
+    """
 
 
 @keys.command(name="new")
@@ -23,6 +29,10 @@ def new_command(key_id: str | None, as_json: bool) -> None:
 
     The key goes to standard output only, so it can be piped straight into a secret store; the
     instructions go to standard error.
+
+    \b
+    Example:
+      $ export NEXUS_ENCRYPTION_KEYS="$(nexus-sdk keys new --id k2025),$NEXUS_ENCRYPTION_KEYS"
     """
     from nexus_sdk.crypto import ENV_VAR, EncryptionKey
 
@@ -47,7 +57,12 @@ def new_command(key_id: str | None, as_json: bool) -> None:
 @keys.command(name="check")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def check_command(as_json: bool) -> None:
-    """Check that NEXUS_ENCRYPTION_KEYS parses, and list its key ids (never the keys)."""
+    """Check that NEXUS_ENCRYPTION_KEYS parses, and list its key ids (never the keys). Exit 1 if not.
+
+    \b
+    Example:
+      $ nexus-sdk keys check --json
+    """
     from nexus_sdk.crypto import ENV_VAR, KeyRing
 
     try:
@@ -89,6 +104,11 @@ def rotate_command(
     Run it with the service-role key after putting a new key first in NEXUS_ENCRYPTION_KEYS, keeping the
     old keys after it. Idempotent and resumable: tokens already under the current key are left alone, so
     re-running after an interruption finishes the job. Exits 1 if any token could not be decrypted.
+
+    \b
+    Example:
+      $ export NEXUS_ENCRYPTION_KEYS="$(nexus-sdk keys new),$NEXUS_ENCRYPTION_KEYS"
+      $ nexus-sdk keys rotate
     """
     from tqdm.auto import tqdm
 

@@ -25,11 +25,24 @@ def _export_lines(env: dict[str, str]) -> str:
 
 @click.group(name="local")
 def local() -> None:
-    """Run Nexus locally: embedded PostgreSQL behind a PostgREST-compatible API (like `supabase start`)."""
+    """Run Nexus locally: embedded PostgreSQL behind a PostgREST-compatible API (like `supabase start`).
+
+    \b
+    Examples:
+      $ nexus-sdk local start                    # in one terminal
+      $ eval "$(nexus-sdk local status)"         # in another
+      $ eval "$(nexus-sdk local user create ada@example.com)"
+    """
 
 
 @local.command("start")
-@click.option("--port", type=int, default=54321, show_default=True, help="API port (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=54321,
+    show_default=True,
+    help="API port (0 picks a free one).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--data-dir",
@@ -43,11 +56,18 @@ def local() -> None:
     default=None,
     help="Use this existing PostgreSQL database instead of the embedded server.",
 )
-@click.option("--max-rows", type=int, default=1000, show_default=True, help="Row cap per response.")
+@click.option(
+    "--max-rows", type=click.IntRange(min=1), default=1000, show_default=True, help="Row cap per response."
+)
 def start_command(
     port: int, host: str, data_dir: Path | None, database_url: str | None, max_rows: int
 ) -> None:
-    """Start the stack, print its settings as `export` lines, and serve until Ctrl-C or SIGTERM."""
+    """Start the stack, print its settings as `export` lines, and serve until Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      $ nexus-sdk local start --port 0 --data-dir ./.nexus
+    """
     from nexus_sdk import local as local_stack
 
     base = data_dir or local_stack.default_data_dir()
@@ -58,14 +78,22 @@ def start_command(
 
     previous = signal.signal(signal.SIGTERM, _on_signal)
     try:
-        with local_stack.start(
-            port=port,
-            host=host,
-            data_dir=base,
-            database_url=database_url,
-            max_rows=max_rows,
-            write_state=True,
-        ) as stack:
+        try:
+            running = local_stack.start(
+                port=port,
+                host=host,
+                data_dir=base,
+                database_url=database_url,
+                max_rows=max_rows,
+                write_state=True,
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            hint = " (is a stack already running? `--port 0` picks a free port)" if port else ""
+            raise click.ClickException(
+                f"cannot start the local stack on {host}:{port}: {reason}{hint}"
+            ) from exc
+        with running as stack:
             click.echo(_export_lines(stack.state().env()))
             click.echo(f"# serving {stack.rest_url} (state in {base}); Ctrl-C to stop", err=True)
             try:
@@ -80,9 +108,19 @@ def start_command(
 
 
 @local.command("status")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+)
 def status_command(data_dir: Path | None) -> None:
-    """Print the running stack's settings as `export` lines."""
+    """Print the running stack's settings as `export` lines (exit 1 if no stack is running).
+
+    \b
+    Example:
+      $ eval "$(nexus-sdk local status)"
+    """
     from nexus_sdk import local as local_stack
     from nexus_sdk.errors import ConfigurationError
 
@@ -95,19 +133,40 @@ def status_command(data_dir: Path | None) -> None:
 
 @local.group("user")
 def user() -> None:
-    """Manage auth users on the running local stack."""
+    """Manage auth users on the running local stack.
+
+    \b
+    Example:
+      $ eval "$(nexus-sdk local user create ada@example.com)"
+    """
 
 
 @user.command("create")
 @click.argument("email")
 @click.option("--password", default=None, help="Stored hashed when possible; there is no sign-in endpoint.")
 @click.option("--metadata", default=None, help='User metadata as JSON, e.g. \'{"full_name": "Ada"}\'.')
-@click.option("--expires-in", type=int, default=3600, show_default=True, help="Token lifetime in seconds.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--expires-in",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Token lifetime in seconds.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+)
 def user_create_command(
     email: str, password: str | None, metadata: str | None, expires_in: int, data_dir: Path | None
 ) -> None:
-    """Create an auth user on the running stack and print its id and an access token."""
+    """Create an auth user on the running stack and print its id and an access token.
+
+    \b
+    Example:
+      $ eval "$(nexus-sdk local user create ada@example.com --metadata '{"full_name": "Ada"}')"
+    """
     from nexus_sdk import local as local_stack
     from nexus_sdk.errors import ConfigurationError
 
@@ -123,6 +182,14 @@ def user_create_command(
             raise click.BadParameter("must be a JSON object", param_hint="--metadata") from exc
         if not isinstance(meta, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--metadata")
-    user_id = local_stack.create_auth_user(state.database_url, email, password=password, metadata=meta)
+    import psycopg
+
+    try:
+        user_id = local_stack.create_auth_user(state.database_url, email, password=password, metadata=meta)
+    except psycopg.errors.UniqueViolation:
+        raise click.ClickException(f"a user with the email {email!r} already exists") from None
+    except psycopg.Error as exc:
+        # Never the connection string: it can hold the database password.
+        raise click.ClickException(f"cannot create the user: {type(exc).__name__}: {exc}") from None
     token = local_stack.mint_access_token(state.jwt_secret, user_id, email=email, expires_in=expires_in)
     click.echo(_export_lines({"NEXUS_USER_ID": user_id, "NEXUS_ACCESS_TOKEN": token}))

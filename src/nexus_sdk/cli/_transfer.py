@@ -8,25 +8,30 @@ interrupted by Ctrl-C (an import can be resumed by re-running it).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final, TextIO
 
 import click
 
-from nexus_sdk.cli._common import connection_options, make_client
+from nexus_sdk.cli._common import (
+    EXIT_INTERRUPTED,
+    connection_options,
+    current_argv,
+    make_client,
+    one_line,
+    redact,
+)
 from nexus_sdk.errors import NexusError, ValidationError
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_REJECTED", "export_command", "import_command"]
 
 EXIT_REJECTED: Final = 3
 """The import finished, but some rows were rejected."""
-EXIT_INTERRUPTED: Final = 130
-"""Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def _table(name: str, tables: tuple[str, ...]) -> str:
@@ -44,16 +49,54 @@ def _fail(exc: BaseException, as_json: bool, *, json_to_stderr: bool = False) ->
     The JSON line goes to stdout, like every ``--json`` result, except when stdout carries data (an export
     to stdout), which it must not corrupt: then it goes to stderr.
     """
-    notes = [str(n) for n in getattr(exc, "__notes__", ())]
+    argv = current_argv()
+    notes = [one_line(redact(str(n), argv)) for n in getattr(exc, "__notes__", ())]
     message = exc.message if isinstance(exc, NexusError) else str(exc)
     if isinstance(exc, NexusError) and hasattr(exc, "status_code"):
         message = str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        message = "interrupted"
+    message = one_line(redact(message, argv))
     if as_json:
         line = json.dumps({"error": type(exc).__name__, "message": message, "notes": notes})
         click.echo(line, err=json_to_stderr)
     click.echo(f"Error: {message}", err=True)
     for note in notes:
         click.echo(note, err=True)
+
+
+def _check_writable(output: Path) -> None:
+    """A usage error (exit 2) up front when ``output`` cannot be written, before any request."""
+    folder = output.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"no such directory: {folder}", param_hint="'-o' / '--output'")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise click.BadParameter(f"cannot write {output}: permission denied", param_hint="'-o' / '--output'")
+
+
+@contextlib.contextmanager
+def _destination(output: Path | None) -> Iterator[TextIO]:
+    """Where an export writes: stdout, or ``FILE.part`` renamed to ``FILE`` once every row is written.
+
+    So an export that fails part-way never leaves a file that looks complete (nor clobbers a good one).
+    A FILE that exists and is not a regular file (``/dev/stdout``, a FIFO) is written directly.
+    """
+    if output is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    if output.exists() and not output.is_file():
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        return
+    part = output.with_name(output.name + ".part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        part.replace(output)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 @click.command(name="import")
@@ -106,6 +149,11 @@ def import_command(
     adaptations, profiles, posts, connections). Every row is validated first; bad rows are reported by
     line and written to the rejects file. Importing the same file again adds nothing. After an
     interruption, run the same command again to finish. Exit 3 when rows were rejected.
+
+    \b
+    Examples:
+      $ nexus-sdk import adaptations ideas.jsonl
+      $ nexus-sdk import posts posts.csv --user-id 0b6f... --json   # service-role key
     """
     from nexus_sdk.io import IMPORT_TABLES, default_checkpoint_path, default_rejects_path, import_file
 
@@ -130,7 +178,8 @@ def import_command(
         _fail(exc, as_json)
         click.echo("Interrupted: run the same command again to finish the import.", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except NexusError as exc:
+    except (NexusError, OSError, UnicodeDecodeError) as exc:
+        # A file that cannot be read, or is not UTF-8, fails as cleanly as the server does.
         _fail(exc, as_json)
         sys.exit(1)
     finally:
@@ -186,7 +235,14 @@ def export_command(
 
     TABLE is any of users, platform_connections, content_adaptations, voice_profiles, published_posts,
     scheduled_posts (or an alias). Rows come in id order, one page at a time. OAuth tokens are written as
-    "**********" unless --include-tokens is given.
+    "**********" unless --include-tokens is given. A file is written as FILE.part and renamed when
+    complete. In CSV an empty cell is NULL and "" an empty string.
+
+    \b
+    Examples:
+      $ nexus-sdk export adaptations -o ideas.jsonl
+      $ nexus-sdk export posts --format csv > posts.csv
+      $ nexus-sdk export connections --include-tokens -o connections.jsonl
     """
     from nexus_sdk.io import EXPORT_TABLES, Format, export_rows, guess_format
 
@@ -194,6 +250,8 @@ def export_command(
     file_format: Format = (
         "csv" if (fmt or (guess_format(output) if output else "jsonl")) == "csv" else "jsonl"
     )
+    if output is not None:
+        _check_writable(output)
     client = make_client(url, key, anon_key, access_token)
     if progress is None:
         progress = output is not None and sys.stderr.isatty()
@@ -203,35 +261,23 @@ def export_command(
     # With data on stdout the summary must not mix into it.
     summary_to_stderr = output is None
     try:
-        if output is None:
+        with _destination(output) as handle:
             count = export_rows(
                 client,
                 table,
-                sys.stdout,
+                handle,
                 format=file_format,
                 include_tokens=include_tokens,
                 where=where,
                 page_size=page_size,
                 progress=progress,
             )
-        else:
-            with output.open("w", encoding="utf-8", newline="") as handle:
-                count = export_rows(
-                    client,
-                    table,
-                    handle,
-                    format=file_format,
-                    include_tokens=include_tokens,
-                    where=where,
-                    page_size=page_size,
-                    progress=progress,
-                )
     except KeyboardInterrupt as exc:
         _fail(exc, as_json, json_to_stderr=output is None)
         sys.exit(EXIT_INTERRUPTED)
     except ValidationError as exc:
         raise click.UsageError(exc.message) from exc
-    except NexusError as exc:
+    except (NexusError, OSError) as exc:
         _fail(exc, as_json, json_to_stderr=output is None)
         sys.exit(1)
     finally:
