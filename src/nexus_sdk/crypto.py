@@ -71,7 +71,7 @@ TAG_SIZE: Final = 16
 _KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _KEY_ID_RULE: Final = "1-32 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit"
 # Anything that looks like "nx<digits>:" is an encrypted value of some format version, never plaintext.
-_VERSIONED_RE: Final = re.compile(r"nx([0-9]{1,9}):")
+_VERSIONED_RE: Final = re.compile(r"nx([0-9]+):")
 _IDENT_RE: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _AAD_LABEL: Final = "nx-aad-1"
 # 32 bytes in base64url: 43 characters, optionally one "=" of padding.
@@ -330,8 +330,10 @@ class RotationStats:
     failed: int = 0
     """Values that could not be decrypted (unknown key, tampered, plaintext without opt-in ...)."""
     changed_meanwhile: int = 0
-    """Values replaced by another writer (e.g. a refreshed token) between the read and the write: left as
-    they are, since the new value was written under the current key anyway."""
+    """Values replaced by another writer (e.g. a refreshed token) between the read and the write with a
+    value already under the current key, cleared, or deleted with their row: left as they are. (A
+    repository rotation reads such a row again; a replacement still under an older key is re-encrypted
+    and counted in ``reencrypted``.)"""
 
     def __add__(self, other: RotationStats) -> RotationStats:
         return RotationStats(
@@ -386,18 +388,9 @@ class KeyRing:
             raise ConfigurationError(
                 f"No encryption keys: set {ENV_VAR} (create one with `nexus-sdk keys new`)."
             )
-        by_id: dict[str, EncryptionKey] = {}
-        seen: set[bytes] = set()
-        for key in ordered:
-            if key.key_id in by_id:
-                raise ConfigurationError(f"Encryption key id {key.key_id!r} appears twice.")
-            if key._secret in seen:
-                # The same key under two ids would make a "rotation" that changes nothing.
-                raise ConfigurationError(
-                    f"Encryption key {key.key_id!r} repeats the material of another key."
-                )
-            by_id[key.key_id] = key
-            seen.add(key._secret)
+        for index, key in enumerate(ordered):
+            _check_distinct(key, ordered[:index])
+        by_id = {key.key_id: key for key in ordered}
         self._keys = ordered
         self._by_id = by_id
         # Keyed by the header without its final colon, as str.rpartition(":") leaves it.
@@ -431,9 +424,12 @@ class KeyRing:
             if not entry:
                 continue
             try:
-                keys.append(EncryptionKey.parse(entry))
+                key = EncryptionKey.parse(entry)
+                # Checked here as well as in __init__, so that the message names the entry.
+                _check_distinct(key, keys)
             except ConfigurationError as exc:
                 raise ConfigurationError(f"{ENV_VAR} entry {position}: {exc.message}") from exc
+            keys.append(key)
         if not keys:
             raise ConfigurationError(
                 f"{ENV_VAR} is empty: set it to '<id>:<base64url key>' (create one with `nexus-sdk keys new`)."
@@ -674,7 +670,8 @@ class KeyRing:
         """Explain why a value's header was not accepted: version, shape or key id."""
         match = _VERSIONED_RE.match(value)
         if match is None or match.group(1) != FORMAT_PREFIX[2:-1]:
-            version = f"nx{match.group(1)}" if match else "?"
+            digits = match.group(1) if match else ""
+            version = f"nx{digits[:9]}{'...' if len(digits) > 9 else ''}" if match else "?"
             return DecryptionError(
                 f"Encrypted token uses format version {version!r}, which this nexus-sdk cannot read "
                 f"(it reads '{FORMAT_PREFIX[:-1]}'); upgrade nexus-sdk.",
@@ -694,6 +691,22 @@ class KeyRing:
             f"(it has {', '.join(self.key_ids)}); add that key back to decrypt it.",
             reason=_UNKNOWN_KEY,
         )
+
+
+def _check_distinct(key: EncryptionKey, earlier: Iterable[EncryptionKey]) -> None:
+    """Refuse a key whose id or material is already among ``earlier``; the message names ids only.
+
+    Raises:
+        ConfigurationError: The id appears twice, or the same material is under two ids (which would
+            make a rotation that changes nothing).
+    """
+    for other in earlier:
+        if other.key_id == key.key_id:
+            raise ConfigurationError(f"Encryption key id {key.key_id!r} appears twice.")
+        if secrets.compare_digest(other._secret, key._secret):
+            raise ConfigurationError(
+                f"Encryption key {key.key_id!r} repeats the material of key {other.key_id!r}."
+            )
 
 
 def _open_failure(key: EncryptionKey, sealed: bytes, exc: Exception) -> DecryptionError:

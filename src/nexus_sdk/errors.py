@@ -9,6 +9,7 @@ raises on purpose. The tree::
     ├── SchemaError                   applying the bundled SQL failed (nothing was changed)
     ├── CryptoError
     │   └── DecryptionError           a stored token could not be decrypted (which reason is in .reason)
+    │       └── RowDecryptionError    ... while reading rows: names every (row id, column, reason)
     ├── APIConnectionError            the request never got an HTTP response
     │   └── APITimeoutError
     └── APIStatusError                PostgREST answered with a 4xx/5xx; carries code/message/details/hint
@@ -48,6 +49,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RowDecryptionError",
     "SchemaError",
     "UnprocessableEntityError",
     "ValidationError",
@@ -108,6 +110,45 @@ class DecryptionError(CryptoError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class RowDecryptionError(DecryptionError):
+    """Tokens of rows read from a table could not be decrypted.
+
+    A :class:`DecryptionError` (``reason`` is that of the first failure) that also says where: the row id
+    and the column of the first failure, and every failure of the response in :attr:`failures`, so a
+    caller can report them and read the other rows (e.g. excluding these ids). The message names row ids,
+    columns and reasons, never a stored value or a token.
+    """
+
+    table: str
+    """The table read, e.g. ``platform_connections``."""
+    row_id: str | None
+    """The id of the first row that failed (None if the response did not include ids)."""
+    column: str
+    """The column of the first failure, e.g. ``access_token``."""
+    failures: tuple[tuple[str | None, str, str], ...]
+    """``(row id, column, reason)`` for every value of the response that failed, in response order."""
+
+    def __init__(self, table: str, failures: tuple[tuple[str | None, str, str], ...]) -> None:
+        """Describe the failed values.
+
+        Args:
+            table: The table the rows were read from.
+            failures: ``(row id, column, reason)`` per failed value; at least one.
+        """
+        row_id, column, reason = failures[0]
+        listed = "; ".join(f"row {rid} {col}: {why}" for rid, col, why in failures[:10])
+        more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+        super().__init__(
+            f"Cannot decrypt {len(failures)} token(s) read from {table}: {listed}{more}. The other rows "
+            "are intact; read them by id or exclude these ids, and see the reasons in docs/encryption.md.",
+            reason=reason,
+        )
+        self.table = table
+        self.row_id = row_id
+        self.column = column
+        self.failures = failures
 
 
 class APIConnectionError(NexusError):

@@ -36,7 +36,13 @@ from typing import Any, Final, cast
 
 from nexus_sdk._http import Operation, call
 from nexus_sdk.crypto import RotationStats
-from nexus_sdk.errors import ConfigurationError, NotFoundError, ValidationError
+from nexus_sdk.errors import (
+    ConfigurationError,
+    DecryptionError,
+    NotFoundError,
+    RowDecryptionError,
+    ValidationError,
+)
 from nexus_sdk.models import PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate
 from nexus_sdk.query import F, Filter
 from nexus_sdk.repositories._base import (
@@ -51,10 +57,14 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec, _id_text
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, PageCursor, TableCore, TableSpec, _id_text
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
-__all__ = ["AsyncPlatformConnections", "PlatformConnections", "PlatformConnectionsCore"]
+__all__ = [
+    "AsyncPlatformConnections",
+    "PlatformConnections",
+    "PlatformConnectionsCore",
+]
 
 TABLE: Final = "platform_connections"
 TOKEN_COLUMNS: Final = ("access_token", "refresh_token")
@@ -129,23 +139,48 @@ class PlatformConnectionsCore(
         return [self._by_id(row_id)], body
 
     def decode_rows(self, content: bytes) -> builtins.list[PlatformConnection]:
-        """Parse rows, decrypting the token columns with each row's own binding."""
+        """Parse rows, decrypting the token columns with each row's own binding.
+
+        Every value of the response is tried, so one bad row does not hide others. Tokens are decrypted
+        straight into ``SecretStr`` and the raw rows keep their ciphertext, so no local variable of this
+        frame holds a token in clear when an error is raised (crash reporters record frame locals).
+
+        Raises:
+            RowDecryptionError: Some token did not decrypt; it names every (row id, column, reason).
+        """
         if not content:
             return []
         raw_rows = json.loads(content)
-        if not any(row.get(column) for row in raw_rows for column in TOKEN_COLUMNS):
+        # `is not None`, not truthiness: an empty string is not an encrypted value, and reading it as a
+        # token needs the same plaintext opt-in as any other unencrypted value.
+        if not any(row.get(column) is not None for row in raw_rows for column in TOKEN_COLUMNS):
             return [PlatformConnection.model_validate(row) for row in raw_rows]
         from nexus_sdk.crypto import token_aad
 
         ring = self._ring()
-        for row in raw_rows:
+        decoded: builtins.list[PlatformConnection] = []
+        failures: builtins.list[tuple[str | None, str, str]] = []
+        first: DecryptionError | None = None
+        for raw in raw_rows:
+            row = dict(raw)
+            ok = True
             for column in TOKEN_COLUMNS:
-                if row.get(column) is not None:
-                    aad = token_aad(
-                        table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"]
-                    )
-                    row[column] = ring.decrypt(row[column], aad=aad)
-        return [PlatformConnection.model_validate(row) for row in raw_rows]
+                value = raw.get(column)
+                if value is None:
+                    continue
+                aad = token_aad(table=TABLE, column=column, user_id=raw["user_id"], platform=raw["platform"])
+                try:
+                    row[column] = ring.decrypt_secret(value, aad=aad)
+                except DecryptionError as exc:
+                    ok = False
+                    row_id = raw.get("id")
+                    failures.append((None if row_id is None else str(row_id), column, exc.reason))
+                    first = first or exc
+            if ok:
+                decoded.append(PlatformConnection.model_validate(row))
+        if first is not None:
+            raise RowDecryptionError(TABLE, tuple(failures)) from first
+        return decoded
 
     # --- operations --------------------------------------------------------------------------------
 
@@ -195,10 +230,15 @@ class PlatformConnectionsCore(
         self, after: str | None, limit: int, *, timeout: TimeoutTypes | NotGiven
     ) -> Operation[builtins.list[dict[str, Any]]]:
         """One keyset page of the raw, still-encrypted token columns, ordered by id."""
-        params = [("select", "id,user_id,platform,access_token,refresh_token"), ("order", "id.asc")]
+        params = [("select", _ROTATION_SELECT), ("order", "id.asc")]
         if after is not None:
             params.append(("id", f"gt.{after}"))
         params.append(("limit", str(limit)))
+        return (yield from self._raw_rows(params, timeout))
+
+    def _raw_rows(
+        self, params: builtins.list[tuple[str, str]], timeout: TimeoutTypes | NotGiven
+    ) -> Operation[builtins.list[dict[str, Any]]]:
         request = self._request("GET", params, retry_safe=True, timeout=timeout)
         response = yield from call(request, self.settings)
         rows: builtins.list[dict[str, Any]] = json.loads(response.content) if response.content else []
@@ -212,54 +252,123 @@ class PlatformConnectionsCore(
         *,
         timeout: TimeoutTypes | NotGiven,
     ) -> Operation[RotationStats]:
-        """Page through every row by id, re-encrypting and conditionally rewriting what needs it."""
-        total, after = RotationStats(), None
-        while True:
+        """Page through every row by id, re-encrypting and conditionally rewriting what needs it.
+
+        A page shorter than ``batch_size`` does not end the run by itself: the server may cap responses
+        below it (Supabase's ``max_rows``), so :class:`PageCursor` decides, as for ``iter()``.
+
+        Raises:
+            ValidationError: The client acts as a user (it would see only that user's rows).
+        """
+        if self._acting_user() is not None:
+            # RLS would show only the user's own rows, and the counts would pass for a complete run.
+            raise _invalid(
+                "rotate_keys",
+                "rotate_keys() needs the service role: a client acting as a user sees only its own rows.",
+            )
+        total, cursor = RotationStats(), PageCursor(batch_size)
+        while not cursor.done:
+            after = None if cursor.last is None else str(cursor.last["id"])
             rows = yield from self.ciphertext_page(after, batch_size, timeout=timeout)
+            cursor.advance(rows)
             writes, stats = self.plan_rotation(rows, allow_plaintext=allow_plaintext)
-            for row_id, old, new in writes:
-                written = yield from self.swap_ciphertext(row_id, old, new, timeout=timeout)
-                if not written:
-                    stats.reencrypted -= len(new)
-                    stats.changed_meanwhile += len(new)
+            for row, old, new in writes:
+                outcome = yield from self.write_rotation(row, old, new, allow_plaintext, timeout=timeout)
+                # The plan counted these values as re-encrypted; the write says what became of them.
+                stats.reencrypted -= len(new)
+                stats += outcome
             total += stats
             if on_progress is not None:
                 on_progress(total)
-            if len(rows) < batch_size:
-                return total
-            after = rows[-1]["id"]
+        return total
 
     def plan_rotation(
         self, rows: builtins.list[dict[str, Any]], *, allow_plaintext: bool
-    ) -> tuple[builtins.list[tuple[str, dict[str, str], dict[str, str]]], RotationStats]:
-        """Re-encrypt a page of raw rows in memory: ``(row id, old values, new values)`` per row to write."""
-        from nexus_sdk.crypto import token_aad
-
+    ) -> tuple[builtins.list[tuple[dict[str, Any], dict[str, str], dict[str, str]]], RotationStats]:
+        """Re-encrypt a page of raw rows in memory: ``(row, old values, new values)`` per row to write."""
         items = [
-            (
-                (row["id"], column),
-                row[column],
-                token_aad(table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"]),
-            )
-            for row in rows
+            ((index, column), row[column], _aad(row, column))
+            for index, row in enumerate(rows)
             for column in TOKEN_COLUMNS
         ]
         batch = self._ring().rotate_batch(items, allow_plaintext=allow_plaintext)
-        writes: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
-        for (row_id, column), old, new in batch.updates:
-            old_values, new_values = writes.setdefault(row_id, ({}, {}))
+        writes: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+        for (index, column), old, new in batch.updates:
+            old_values, new_values = writes.setdefault(index, ({}, {}))
             old_values[column], new_values[column] = old, new
-        return [(row_id, old, new) for row_id, (old, new) in writes.items()], batch.stats
+        return [(rows[index], old, new) for index, (old, new) in writes.items()], batch.stats
+
+    def write_rotation(
+        self,
+        row: dict[str, Any],
+        old: dict[str, str],
+        new: dict[str, str],
+        allow_plaintext: bool,
+        *,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Operation[RotationStats]:
+        """Write one row's re-encrypted values; on a conflict, re-read the row and rotate what it holds now.
+
+        A conditional write fails as a whole when any of its columns changed, e.g. when the application
+        refreshed the access token but not the refresh token. Counting both as "changed meanwhile" would
+        leave the untouched one under the old key while the run looks complete, so the row is read again:
+        a value now under the current key (or gone) is counted in ``changed_meanwhile``; any other value,
+        unchanged or replaced by a writer still on an older key, is re-encrypted from what is stored now
+        and written under the same condition. After ``_ROTATION_ATTEMPTS`` conflicts on one row, its
+        remaining values are counted as ``failed``, so the run does not pass for complete.
+
+        Returns:
+            The outcome of the ``len(new)`` values: ``reencrypted``, ``changed_meanwhile`` or ``failed``.
+        """
+        ring = self._ring()
+        outcome = RotationStats()
+        for _ in range(_ROTATION_ATTEMPTS):
+            written = yield from self.swap_ciphertext(row, old, new, timeout=timeout)
+            if written:
+                outcome.reencrypted += len(new)
+                return outcome
+            fresh = yield from self._raw_rows(
+                [("select", _ROTATION_SELECT), self._by_id(str(row["id"]))], timeout
+            )
+            if not fresh:
+                outcome.changed_meanwhile += len(new)  # deleted meanwhile
+                return outcome
+            row, retry_old, retry_new = fresh[0], {}, {}
+            for column in new:
+                value = row.get(column)
+                if value is None or not ring.needs_rotation(value):
+                    outcome.changed_meanwhile += 1
+                    continue
+                try:
+                    replacement = ring.reencrypt(
+                        value, aad=_aad(row, column), allow_plaintext=allow_plaintext
+                    )
+                except DecryptionError:
+                    outcome.failed += 1
+                    continue
+                if replacement is not None:
+                    retry_old[column], retry_new[column] = value, replacement
+            if not retry_new:
+                return outcome
+            old, new = retry_old, retry_new
+        outcome.failed += len(new)
+        return outcome
 
     def swap_ciphertext(
-        self, row_id: str, old: dict[str, str], new: dict[str, str], *, timeout: TimeoutTypes | NotGiven
+        self,
+        row: dict[str, Any],
+        old: dict[str, str],
+        new: dict[str, str],
+        *,
+        timeout: TimeoutTypes | NotGiven,
     ) -> Operation[bool]:
-        """Replace stored ciphertexts only where they still hold ``old``; True when the row was written.
+        """Replace stored values only where they still hold ``old``; True when the row was written.
 
         The old values are part of the filter, so a token refreshed meanwhile is never overwritten by a
         re-encryption of its predecessor; and writing the same new values twice is harmless. A legacy
         plaintext value is never put in the URL (where proxies log it): its condition is "still not
-        encrypted", which a refresh through the SDK, always encrypting, also breaks.
+        encrypted" and, since a writer predating encryption would also store plaintext, "the row's
+        ``updated_at`` (set by a trigger on every UPDATE) is still the one read".
         """
         from nexus_sdk.crypto import FORMAT_PREFIX, is_encrypted
 
@@ -267,8 +376,9 @@ class PlatformConnectionsCore(
             (column, f"eq.{old[column]}" if is_encrypted(old[column]) else f"not.like.{FORMAT_PREFIX}*")
             for column in new
         ]
-        params = [self._by_id(row_id), *conditions]
-        params.append(("select", "id"))
+        if not all(is_encrypted(old[column]) for column in new):
+            conditions.append(("updated_at", f"eq.{row['updated_at']}"))
+        params = [self._by_id(str(row["id"])), *conditions, ("select", "id")]
         request = self._request(
             "PATCH",
             params,
@@ -279,6 +389,19 @@ class PlatformConnectionsCore(
         )
         response = yield from call(request, self.settings)
         return bool(response.content and json.loads(response.content))
+
+
+_ROTATION_SELECT: Final = "id,user_id,platform,updated_at,access_token,refresh_token"
+"""The columns a rotation reads: the id, the tokens' binding, the write condition and the tokens."""
+_ROTATION_ATTEMPTS: Final = 5
+"""Conditional writes of one row before its remaining values are counted as failed (a rewrite race)."""
+
+
+def _aad(row: dict[str, Any], column: str) -> bytes:
+    """The associated data of a raw row's token column."""
+    from nexus_sdk.crypto import token_aad
+
+    return token_aad(table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"])
 
 
 def _page_size(batch_size: int) -> int:
@@ -402,7 +525,12 @@ class PlatformConnections(
             timeout: Overrides the client's timeout for each request.
 
         Returns:
-            The totals: values read, re-encrypted, already current, failed, changed meanwhile.
+            The totals: values read, re-encrypted, already current, failed, changed meanwhile. A value
+            another writer replaced meanwhile is read again and rotated if it still needs it, so a run
+            ending with ``reencrypted == failed == 0`` leaves nothing under an older key.
+
+        Raises:
+            ValidationError: ``batch_size`` is out of range, or the client acts as a user.
         """
         core = cast(PlatformConnectionsCore, self._core)
         return self._sender.run(
