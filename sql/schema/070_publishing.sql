@@ -397,8 +397,9 @@ $$;
 -- content, platform, connection and adaptation from the schedule), link it from the schedule and mark the
 -- schedule 'completed'. Only the worker named in the current claim may complete; its lease may have
 -- lapsed as long as nobody took the post over (refusing then would lose a post that is already live).
--- Idempotent: the same worker calling again gets the published post made the first time, and nothing
--- changes. No row: no such scheduled post.
+-- That includes a post that claim_due_posts marked 'failed' only because this worker's lease lapsed on the
+-- last attempt: nobody else publishes it, and this worker did. Idempotent: the same worker calling again
+-- gets the published post made the first time, and nothing changes. No row: no such scheduled post.
 CREATE OR REPLACE FUNCTION public.complete_scheduled_post(
     post_id uuid,
     worker_id text,
@@ -427,6 +428,16 @@ BEGIN
     IF sched.status = 'completed' AND sched.claimed_by IS NOT DISTINCT FROM complete_scheduled_post.worker_id THEN
         RETURN QUERY SELECT p.* FROM public.published_posts p WHERE p.id = sched.published_post_id;
         RETURN;
+    END IF;
+    -- Given up by claim_due_posts when this worker's lease lapsed on the last attempt (it keeps
+    -- claimed_by, and last_error says why): not taken over, so still this worker's to complete.
+    IF sched.status = 'failed'
+       AND sched.claimed_by IS NOT DISTINCT FROM complete_scheduled_post.worker_id
+       AND pg_catalog.starts_with(
+           coalesce(sched.last_error, ''),
+           pg_catalog.format('lease of worker %s expired at ', sched.claimed_by)
+       ) THEN
+        sched.status := 'processing';
     END IF;
     IF sched.status NOT IN ('processing', 'completed') THEN
         RAISE EXCEPTION 'scheduled post is %, not claimed', sched.status
@@ -562,10 +573,10 @@ AS $$
     ) AS n
 $$;
 
--- Merge a metrics snapshot into a published post's metrics (existing || snapshot: keys in the snapshot
--- win, others are kept), then set engagement_rate (computed from the merged counters, overriding any sent)
--- and last_synced (synced_at, default now(), as UTC ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffffZ"). Only for
--- status 'published'. No row: no such post, or not the caller's.
+-- Merge a metrics snapshot into a published post's metrics (existing || snapshot without its nulls: keys
+-- in the snapshot win, others are kept, a null never erases), then set engagement_rate (computed from the
+-- merged counters, overriding any sent) and last_synced (synced_at, finite, default now(), as UTC ISO 8601
+-- "YYYY-MM-DDTHH:MM:SS.ffffffZ"). Only for status 'published'. No row: no such post, or not the caller's.
 CREATE OR REPLACE FUNCTION public.record_post_metrics(post_id uuid, metrics jsonb, synced_at timestamptz DEFAULT NULL)
 RETURNS SETOF public.published_posts
 LANGUAGE plpgsql
@@ -583,6 +594,10 @@ BEGIN
     IF record_post_metrics.metrics IS NULL OR pg_catalog.jsonb_typeof(record_post_metrics.metrics) <> 'object' THEN
         RAISE EXCEPTION 'metrics must be a JSON object' USING ERRCODE = 'invalid_parameter_value', DETAIL = 'invalid_argument';
     END IF;
+    -- to_char() of an infinite time is NULL: it would erase last_synced.
+    IF record_post_metrics.synced_at IS NOT NULL AND NOT pg_catalog.isfinite(record_post_metrics.synced_at) THEN
+        RAISE EXCEPTION 'synced_at must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value', DETAIL = 'invalid_time';
+    END IF;
     SELECT p.* INTO post FROM public.published_posts p WHERE p.id = record_post_metrics.post_id FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
@@ -591,7 +606,9 @@ BEGIN
         RAISE EXCEPTION 'post is %, not published', post.status
             USING ERRCODE = 'P0001', DETAIL = 'not_published';
     END IF;
-    merged := coalesce(post.metrics, '{}'::jsonb) || record_post_metrics.metrics;
+    -- JSON null means "not reported this time" (decision 13: null counts as absent), not "erase": a
+    -- snapshot's nulls are dropped before the merge, so a stored counter is never lost to one.
+    merged := coalesce(post.metrics, '{}'::jsonb) || pg_catalog.jsonb_strip_nulls(record_post_metrics.metrics);
     merged := merged || pg_catalog.jsonb_build_object(
         'engagement_rate', public.engagement_rate(merged),
         'last_synced', pg_catalog.to_char(

@@ -226,7 +226,7 @@ class _WorkerCore:
         secrets: Sequence[str],
         stopped: Callable[[], bool],
     ) -> None:
-        from nexus_sdk.repositories.scheduled_posts import new_worker_id
+        from nexus_sdk.repositories.scheduled_posts import backoff_seconds, new_worker_id
 
         if not isinstance(publishers, Mapping) or not all(callable(p) for p in publishers.values()):
             raise ValidationError("publishers must map platform names to callables.")
@@ -250,6 +250,9 @@ class _WorkerCore:
             "lease": lease,
             "max_attempts": max_attempts,
         }
+        # Checked now, as the database would check them at the first failure: by then the worker holds a
+        # batch, and a refusal would stop it with its posts left to lapse.
+        backoff_seconds(base_delay, max_delay)
         self.fail_options = {"max_attempts": max_attempts, "base_delay": base_delay, "max_delay": max_delay}
         # Do not start a post in the last tenth of its lease (at most 30 s): its claim could lapse while
         # it is being published and another worker publish it again.
@@ -315,12 +318,15 @@ class _WorkerCore:
             yield from self._fail(post, f"no publisher for platform {post.platform!r}", retryable=False)
             return
         try:
-            result = _as_result((yield _Publish(publisher, post)))
+            returned = yield _Publish(publisher, post)
         except Exception as exc:  # the user's code: any failure is this post's failure
             retryable = exc.retryable if isinstance(exc, PublishError) else True
             text = str(exc) if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}"
             yield from self._fail(post, redact(text, self.secrets)[:_MAX_ERROR_LENGTH], retryable=retryable)
             return
+        # Outside the try: the publisher returned, so the post is live. An unexpected return value must
+        # not turn into a failed attempt, which would publish the post again.
+        result = _as_result(post, returned)
         options = {
             "platform_post_id": result.platform_post_id,
             "published_at": result.published_at,
@@ -385,14 +391,25 @@ class _WorkerCore:
             yield from self._fail(post, f"not attempted: {reason}", retryable=True, release=True)
 
 
-def _as_result(value: Any) -> PublishResult:
+def _as_result(post: ClaimedPost, value: Any) -> PublishResult:
+    """What a publisher returned, as a PublishResult; a wrong type is logged and recorded as best it can."""
     if value is None:
         return PublishResult()
     if isinstance(value, PublishResult):
         return value
     if isinstance(value, str):
         return PublishResult(platform_post_id=value)
-    raise TypeError(f"a publisher must return a str, a PublishResult or None, not {type(value).__name__}")
+    # The post is live whatever came back: record it, keeping a numeric id (many platform APIs answer
+    # with one), and say loudly what the publisher got wrong.
+    logger.error(
+        "post %s: a publisher must return a str, a PublishResult or None, not %s; recorded as published%s",
+        post.id,
+        type(value).__name__,
+        "" if isinstance(value, int) and not isinstance(value, bool) else " without a platform_post_id",
+    )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return PublishResult(platform_post_id=str(value))
+    return PublishResult()
 
 
 def _secrets_of(client: Any) -> list[str]:
@@ -529,26 +546,64 @@ def run_worker(
 
 @contextlib.contextmanager
 def _loop_signals_set(stop: asyncio.Event, enabled: bool) -> Iterator[None]:
-    """The asyncio form of :func:`_signals_set` (Unix event loops in the main thread)."""
-    installed: list[signal.Signals] = []
+    """The asyncio form of :func:`_signals_set` (Unix event loops in the main thread).
+
+    The handlers found are put back after the first signal and on exit: under ``asyncio.run`` that is
+    the runner's SIGINT handler, which cancels the main task, so a second Ctrl-C interrupts a hung
+    publisher (``loop.remove_signal_handler`` alone would leave Python's default handler instead).
+    """
+    installed: dict[signal.Signals, Any] = {}
+    loop = asyncio.get_running_loop()
+
+    def restore() -> None:
+        for sig, previous in installed.items():
+            loop.remove_signal_handler(sig)
+            if previous is not None:  # None: not set from Python; the loop's reset is the best we have
+                signal.signal(sig, previous)
+        installed.clear()
+
     if enabled and threading.current_thread() is threading.main_thread():
-        loop = asyncio.get_running_loop()
 
         def handler(sig: signal.Signals) -> None:
             logger.info("received %s: stopping after the current post", sig.name)
             stop.set()
+            # A second signal acts as it would without the worker (e.g. Ctrl-C twice interrupts at once).
+            restore()
 
         for sig in _SIGNALS:
+            previous = signal.getsignal(sig)
             try:
                 loop.add_signal_handler(sig, handler, sig)
             except (NotImplementedError, RuntimeError):  # e.g. Windows' proactor loop
                 break
-            installed.append(sig)
+            installed[sig] = previous
     try:
         yield
     finally:
-        for sig in installed:
-            asyncio.get_running_loop().remove_signal_handler(sig)
+        restore()
+
+
+async def _complete_despite_cancel(post: ClaimedPost, completion: Awaitable[Any]) -> Any:
+    """Await a completion to its end even if the worker is cancelled meanwhile, then let that through.
+
+    The post is already live: a completion dropped half-way leaves it ``processing``, its lease lapses and
+    another worker publishes it again. A second cancellation is not held back.
+    """
+    task = asyncio.ensure_future(completion)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            logger.warning(
+                "post %s: cancelled while recording its publication; finishing that first", post.id
+            )
+        try:
+            await task
+        except Exception as exc:  # reported like the loop would, then the cancellation goes on
+            logger.error("post %s was published but could not be recorded (%s)", post.id, exc)
+        else:
+            logger.info("post %s published on %s", post.id, post.platform)
+        raise
 
 
 async def arun_worker(
@@ -570,8 +625,11 @@ async def arun_worker(
     """Run a publisher worker on asyncio; see :func:`run_worker` (run several as tasks for parallelism).
 
     Publishers may be coroutine functions (awaited) or plain functions (called in the event loop, so keep
-    them quick). Cancelling the task stops the worker at once: posts it had claimed are retried by another
-    worker once their lease lapses.
+    them quick). Cancelling the task stops the worker at once, except that a post already published is
+    still recorded (a second cancellation does not wait for that): posts it had claimed are retried by
+    another worker once their lease lapses. With ``handle_signals``, the first SIGINT/SIGTERM stops it
+    after the current post; the handlers found before (``asyncio.run``'s, which cancels the main task on
+    SIGINT) are then back for a second one.
     """
     event = stop if stop is not None else asyncio.Event()
     core = _core(client, publishers, event.is_set, locals())
@@ -585,7 +643,10 @@ async def arun_worker(
         if isinstance(step, _Publish):
             result = step.publisher(step.post)
             return await result if inspect.isawaitable(result) else result
-        return await getattr(repository, step.method)(*step.args, **step.kwargs)
+        call = getattr(repository, step.method)(*step.args, **step.kwargs)
+        if step.method == "complete":
+            return await _complete_despite_cancel(step.args[0], call)
+        return await call
 
     with _loop_signals_set(event, handle_signals):
         loop = core.run()

@@ -119,7 +119,8 @@ class PublishedPosts(
     ) -> PublishedPost:
         """Merge a metrics snapshot into a published post (one atomic call).
 
-        Keys in the snapshot replace stored ones, other stored keys are kept; ``engagement_rate``
+        Keys in the snapshot replace stored ones, other stored keys are kept, and a key set to None
+        (not reported this time) keeps its stored value; ``engagement_rate``
         (``(likes + comments + shares) / impressions``, else ``/ views``) and ``last_synced`` are then
         set by the server.
 

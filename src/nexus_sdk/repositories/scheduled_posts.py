@@ -38,7 +38,7 @@ from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
 from nexus_sdk.repositories._rpc import call_rows, call_single, seconds, uuid_text, validate
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
-__all__ = ["AsyncScheduledPosts", "ScheduledPosts", "ScheduledPostsCore", "new_worker_id"]
+__all__ = ["AsyncScheduledPosts", "ScheduledPosts", "ScheduledPostsCore", "backoff_seconds", "new_worker_id"]
 
 SPEC = TableSpec("scheduled_posts", ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate)
 
@@ -112,6 +112,30 @@ def _claim_of(post: PostRef, worker_id: str | None) -> tuple[str, str]:
 
 def _delay(name: str, value: float | dt.timedelta | None, default: int) -> int:
     return default if value is None else seconds(name, value, low=0, high=_MAX_DELAY)
+
+
+def backoff_seconds(
+    base_delay: float | dt.timedelta | None, max_delay: float | dt.timedelta | None
+) -> tuple[int, int]:
+    """The retry delays ``fail()`` sends, checked as the database will check them.
+
+    Args:
+        base_delay: First retry delay in seconds (or a timedelta); 60 by default.
+        max_delay: Cap of the delay; 3600 by default.
+
+    Returns:
+        ``(base_delay_seconds, max_delay_seconds)``, whole seconds.
+
+    Raises:
+        ValidationError: A negative or non-numeric delay, or a base delay above the cap (including the
+            default cap of 3600 s): the database would refuse it only once a post had failed.
+    """
+    base = _delay("base_delay", base_delay, DEFAULT_BASE_DELAY_SECONDS)
+    cap = _delay("max_delay", max_delay, DEFAULT_MAX_DELAY_SECONDS)
+    if base > cap:
+        message = f"base_delay ({base} s) must not exceed max_delay ({cap} s; 3600 by default)."
+        raise ValidationError(message, errors=[{"loc": ("base_delay",), "msg": message, "type": "range"}])
+    return base, cap
 
 
 class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate]):
@@ -241,14 +265,15 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         post_id, worker = _claim_of(post, worker_id)
         if not isinstance(error, str) or not error.strip():
             raise ValidationError("error must be a non-empty message.")
+        base_delay_seconds, max_delay_seconds = backoff_seconds(base_delay, max_delay)
         args = {
             "post_id": post_id,
             "worker_id": worker,
             "error_message": error,
             "retryable": retryable,
             "max_attempts": max_attempts,
-            "base_delay_seconds": _delay("base_delay", base_delay, DEFAULT_BASE_DELAY_SECONDS),
-            "max_delay_seconds": _delay("max_delay", max_delay, DEFAULT_MAX_DELAY_SECONDS),
+            "base_delay_seconds": base_delay_seconds,
+            "max_delay_seconds": max_delay_seconds,
         }
         return call_single(
             self.settings,
@@ -472,7 +497,8 @@ class ScheduledPosts(
             The updated row (``scheduled`` for a retry, ``failed`` when given up).
 
         Raises:
-            ValidationError: Empty error or no worker id (nothing was sent).
+            ValidationError: Empty error, no worker id, or a negative delay or one above
+                ``max_delay`` (nothing was sent).
             NotFoundError: No such scheduled post.
             ConflictError: The caller does not hold the claim (``not_claimed`` / ``claim_lost``).
         """
