@@ -4,8 +4,12 @@
 
 * everything happens in one transaction, so a failure leaves the database exactly as it was;
 * a transaction-scoped advisory lock serialises concurrent appliers on the same database;
-* the version and a SHA-256 checksum of the bundled SQL are recorded in ``nexus_sdk.schema_migrations``; when
-  the recorded checksum equals the bundled one there is nothing to do, and nothing is touched;
+* the version and a SHA-256 checksum of the bundled SQL are recorded in ``nexus_sdk.schema_migrations``, with a
+  digest of every object in ``public`` (and of the triggers on ``auth.users``) as the SQL left it. When the
+  recorded checksum equals the bundled one and none of those objects was dropped or altered since, there is
+  nothing to do and nothing is touched; when one was (an index or a policy dropped by hand, a grant revoked),
+  the SQL runs again and repairs it (:attr:`ApplyResult.drift`);
+* an older nexus-sdk refuses to run its SQL over a schema recorded by a newer one (``force`` overrides);
 * the SQL itself is written to be re-runnable (``IF NOT EXISTS``, ``CREATE OR REPLACE``, guarded ``DO``
   blocks), so upgrading from an older bundled version re-runs it safely.
 
@@ -24,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -97,6 +102,12 @@ class ApplyResult:
     """The version recorded before this run, if any."""
     created: tuple[CatalogObject, ...] = field(default=())
     """Objects that did not exist before this run."""
+    drift: tuple[str, ...] = field(default=())
+    """Objects (e.g. ``index public.idx_x``, ``policy public.users.users_select_own``) that were missing or
+    altered since the last apply although the recorded checksum matched: the reason this run re-applied."""
+    unrepaired: tuple[str, ...] = field(default=())
+    """Drifted objects the SQL could not restore (e.g. a column default changed by hand: tables are created
+    only if missing). They need a manual fix; the next apply takes their current state as the baseline."""
 
     def summary(self) -> str:
         """A few human-readable lines describing the outcome."""
@@ -108,6 +119,12 @@ class ApplyResult:
             + (" with the Supabase-compatibility bootstrap" if self.bootstrapped else "")
             + "."
         ]
+        if self.drift:
+            lines.append(f"Re-applied because {len(self.drift)} object(s) were dropped or altered by hand:")
+            lines.extend(f"  {name}" for name in self.drift)
+        if self.unrepaired:
+            lines.append(f"{len(self.unrepaired)} of them were not repaired by the SQL; fix them by hand:")
+            lines.extend(f"  {name}" for name in self.unrepaired)
         if self.created:
             counts: dict[str, int] = {}
             for obj in self.created:
@@ -196,6 +213,30 @@ def redact_url(url: str) -> str:
     return _PASSWORD_IN_DSN.sub(r"\g<head>***", url)
 
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _ambiguous_credentials(url: str) -> bool:
+    """True when a URL's password holds an unencoded ``@`` or ``/``.
+
+    libpq splits the authority at the first ``@`` or ``/``, so the rest of such a password becomes the host,
+    the port or the database name, and reappears in its error messages, where no redaction can tell it
+    from a host name.
+    """
+    match = _URL_SCHEME.match(url)
+    if not match:
+        return False
+    head = url[match.end() :].split("?", 1)[0]
+    if head.count("@") > 1:
+        return True
+    return "@" in head and "@" not in head.split("/", 1)[0]
+
+
+def _scrub(message: str, password: str | None) -> str:
+    """``message`` without the password libpq parsed from the URL, should a message ever echo it."""
+    return message.replace(password, "***") if password else message
+
+
 def _resolve_url(database_url: str | None) -> str:
     url = database_url or os.environ.get("DATABASE_URL")
     if not url:
@@ -226,6 +267,79 @@ union all
 select 'role', rolname::text from pg_roles
 where rolname in ('anon', 'authenticated', 'service_role', 'authenticator', 'supabase_auth_admin')
 """
+
+
+# One row per object the bundled SQL manages, with a digest of everything about it a re-run would restore:
+# definitions, ACLs, RLS flags, validity. Scoped to `public` (plus the triggers on auth.users); run under
+# search_path = pg_catalog so every name in the output is schema-qualified the same way on every run.
+_STATE_QUERY: Final = """
+select format('table %I.%I', n.nspname, c.relname),
+       md5(concat_ws('|', c.relkind, c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, ''),
+                     -- the policy names too: a policy added by hand (say, anon may read) alters the table
+                     array(select p.polname::text from pg_policy p where p.polrelid = c.oid order by 1)::text))
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S')
+union all
+select format('index %I.%I', n.nspname, c.relname), md5(concat_ws('|', pg_get_indexdef(c.oid), i.indisvalid))
+from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = 'public'
+union all
+select format('column %I.%I.%I', n.nspname, c.relname, a.attname),
+       md5(concat_ws('|', format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                     coalesce(pg_get_expr(d.adbin, d.adrelid), ''), coalesce(a.attacl::text, '')))
+from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+where n.nspname = 'public' and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped
+union all
+select format('constraint %I.%I.%I', n.nspname, c.relname, k.conname),
+       md5(concat_ws('|', pg_get_constraintdef(k.oid), k.convalidated))
+from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = 'public'
+union all
+select format('policy %I.%I.%I', n.nspname, c.relname, p.polname),
+       md5(concat_ws('|', p.polcmd, p.polpermissive, p.polroles::regrole[]::text,
+                     coalesce(pg_get_expr(p.polqual, p.polrelid), ''),
+                     coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')))
+from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = 'public'
+union all
+select format('function %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+       md5(concat_ws('|', pg_get_functiondef(p.oid), coalesce(p.proacl::text, '')))
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname = 'public' and p.prokind in ('f', 'p')
+union all
+select format('trigger %I.%I.%I', n.nspname, c.relname, t.tgname), md5(concat_ws('|', pg_get_triggerdef(t.oid), t.tgenabled))
+from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+where not t.tgisinternal and (n.nspname = 'public' or (n.nspname = 'auth' and c.relname = 'users'))
+union all
+select 'schema public', md5(coalesce(nspacl::text, '')) from pg_namespace where nspname = 'public'
+"""
+
+
+def _catalog_state(cur: psycopg.Cursor[tuple[str, str]]) -> dict[str, str]:
+    """``{object: digest}`` for every object :data:`_STATE_QUERY` covers, as the database has them now."""
+    cur.execute("select current_setting('search_path'), set_config('search_path', 'pg_catalog', true)")
+    row = cur.fetchone()
+    saved = row[0] if row else ""
+    try:
+        cur.execute(_STATE_QUERY)
+        return dict(cur.fetchall())
+    finally:
+        cur.execute("select '', set_config('search_path', %s, true)", (saved,))
+
+
+def _drift(recorded: dict[str, str], current: dict[str, str]) -> tuple[str, ...]:
+    """The recorded objects that are now missing or different. Objects added since are not drift."""
+    return tuple(sorted(name for name, digest in recorded.items() if current.get(name) != digest))
+
+
+def _release(version: str | None) -> tuple[int, ...]:
+    """The release segment of a PEP 440 version (``1.2.0rc1`` -> ``(1, 2, 0)``), zeros trimmed; ``()`` if none."""
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", version or "")
+    parts = [int(p) for p in match.group(1).split(".")] if match else []
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
 
 
 def _snapshot(cur: psycopg.Cursor[tuple[str, str]]) -> set[CatalogObject]:
@@ -290,21 +404,26 @@ def apply(
         parsed = True
     except psycopg.Error:
         parsed = False
-    if not parsed:
+    if not parsed or _ambiguous_credentials(url):
         # libpq quotes the piece it could not parse, which may be the password (an unescaped '%' in it,
-        # say), and redaction cannot find a password in a string it cannot parse either: the message
-        # names no part of the URL, and it is raised outside the handler so that libpq's error is
-        # neither its cause nor its context, and no traceback shows it.
+        # say), and redaction cannot find a password in a string it cannot parse either; a password with an
+        # unencoded '@' or '/' parses, but its tail becomes the host or database name in libpq's messages.
+        # The message names no part of the URL, and it is raised outside the handler so that libpq's error
+        # is neither its cause nor its context, and no traceback shows it.
         raise ConfigurationError(
             "the database URL is not a valid libpq URL or key=value string "
-            "(percent-encode special characters in the password)"
+            "(percent-encode special characters in the password, e.g. '@' as %40 and '/' as %2F)"
         )
+    password = conninfo_to_dict(url).get("password")
 
     try:
         conn = psycopg.connect(url, autocommit=True)
     except psycopg.Error as exc:
-        raise SchemaError(f"cannot connect to {redact_url(url)}: {exc.diag.message_primary or exc}") from exc
+        detail = _scrub(str(exc.diag.message_primary or exc), None if password is None else str(password))
+        raise SchemaError(f"cannot connect to {redact_url(url)}: {detail}") from exc
 
+    drift: tuple[str, ...] = ()
+    unrepaired: tuple[str, ...] = ()
     try:
         with conn, conn.transaction(), conn.cursor() as cur:
             try:
@@ -315,10 +434,14 @@ def apply(
                     "create table if not exists nexus_sdk.schema_migrations ("
                     " id bigint generated always as identity primary key,"
                     " version text not null, checksum text not null,"
-                    " applied_at timestamptz not null default now(), applied_by text not null default current_user)"
+                    " applied_at timestamptz not null default now(), applied_by text not null default current_user,"
+                    " catalog_state jsonb);"
+                    # Bookkeeping of an older nexus-sdk: add the column it lacks (no-op when present).
+                    "alter table nexus_sdk.schema_migrations add column if not exists catalog_state jsonb"
                 )
                 cur.execute(
-                    "select version, checksum from nexus_sdk.schema_migrations order by id desc limit 1"
+                    "select version, checksum, catalog_state from nexus_sdk.schema_migrations"
+                    " order by id desc limit 1"
                 )
                 last = cur.fetchone()
             except psycopg.Error as exc:
@@ -327,14 +450,38 @@ def apply(
                 ) from exc
 
             previous_version = last[0] if last else None
-            if last is not None and last[1] == checksum and not force:
-                logger.info("Nexus schema %s already applied; nothing to do", previous_version)
-                return ApplyResult(
-                    version=previous_version or __version__,
-                    checksum=checksum,
-                    applied=False,
-                    bootstrapped=False,
+            recorded: dict[str, str] | None = last[2] if last else None
+            if (
+                last is not None
+                and last[1] != checksum
+                and not force
+                and _release(__version__)
+                and _release(previous_version) > _release(__version__)
+            ):
+                raise SchemaError(
+                    f"the database holds Nexus schema {previous_version}, newer than this nexus-sdk "
+                    f"({__version__}); running this older SQL would downgrade its policies and functions. "
+                    "Upgrade nexus-sdk, or pass force=True (--force) to apply it anyway"
                 )
+            state_before = _catalog_state(cur)
+            if last is not None and last[1] == checksum and not force:
+                if recorded is not None:
+                    drift = _drift(recorded, state_before)
+                if recorded is not None and not drift:
+                    logger.info("Nexus schema %s already applied; nothing to do", previous_version)
+                    return ApplyResult(
+                        version=previous_version or __version__,
+                        checksum=checksum,
+                        applied=False,
+                        bootstrapped=False,
+                    )
+                if drift:
+                    logger.warning(
+                        "Nexus schema %s: %d object(s) dropped or altered by hand, re-applying: %s",
+                        previous_version,
+                        len(drift),
+                        ", ".join(drift),
+                    )
 
             before = _snapshot(cur)
             cur.execute("select to_regnamespace('auth') is not null")
@@ -346,9 +493,23 @@ def apply(
                 logger.info("no 'auth' schema: running the Supabase-compatibility bootstrap")
                 _run_files(cur, bootstrap)
             _run_files(cur, schema)
+            state = _catalog_state(cur)
+            if drift and recorded is not None:
+                unrepaired = _drift({name: recorded[name] for name in drift}, state)
+            # Track what the bundle manages: what its runs created, and what was tracked before and still
+            # exists. Objects a team adds to `public` (before or after) are not ours to report. Without a
+            # recorded state (bookkeeping of an older nexus-sdk), everything present is tracked.
+            if recorded is not None:
+                managed = (set(recorded) | (set(state) - set(state_before))) & set(state)
+                state = {name: state[name] for name in managed}
+                if unrepaired:
+                    logger.warning(
+                        "Nexus schema: the SQL did not repair %s; fix by hand", ", ".join(unrepaired)
+                    )
             cur.execute(
-                "insert into nexus_sdk.schema_migrations (version, checksum) values (%s, %s)",
-                (__version__, checksum),
+                "insert into nexus_sdk.schema_migrations (version, checksum, catalog_state)"
+                " values (%s, %s, %s::jsonb)",
+                (__version__, checksum, json.dumps(state, sort_keys=True)),
             )
             created = tuple(sorted(_snapshot(cur) - before))
     except psycopg.Error as exc:
@@ -365,6 +526,8 @@ def apply(
         bootstrapped=needs_bootstrap,
         previous_version=previous_version,
         created=created,
+        drift=drift,
+        unrepaired=unrepaired,
     )
     logger.info("applied Nexus schema %s: %d new objects", __version__, len(created))
     return result
