@@ -545,6 +545,61 @@ BEGIN
 END
 $$;
 
+-- Hand back a post that the worker holding the claim never started (it is stopping, or the lease is too
+-- close to lapsing to begin): the post is 'scheduled' again at once, with the lease cleared. Not an attempt:
+-- retry_count, scheduled_for (already due, so claimable again at once) and last_error (the error of the
+-- last real attempt, which the user should keep seeing) are left as they are, and so are claimed_by and
+-- claimed_at, kept as the record of the latest claim as after completion or failure. A repeat by the same
+-- worker (a retry after a lost response) finds the post 'scheduled' with its own claim as the latest and
+-- gets the row back unchanged; once another worker has claimed the post, a repeat is refused like any
+-- release by a worker that does not hold the claim. No row: no such scheduled post.
+CREATE OR REPLACE FUNCTION public.release_scheduled_post(post_id uuid, worker_id text)
+RETURNS SETOF public.scheduled_posts
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = ''
+ROWS 1
+AS $$
+#variable_conflict use_column
+DECLARE
+    sched public.scheduled_posts;
+    result public.scheduled_posts;
+BEGIN
+    -- claim_due_posts refuses a blank worker id, so no claim carries one: a blank id must not pass for
+    -- the releaser of a post that was never claimed.
+    IF release_scheduled_post.worker_id IS NULL OR pg_catalog.btrim(release_scheduled_post.worker_id) = '' THEN
+        RAISE EXCEPTION 'worker_id is required' USING ERRCODE = 'invalid_parameter_value', DETAIL = 'invalid_argument';
+    END IF;
+
+    SELECT s.* INTO sched FROM public.scheduled_posts s WHERE s.id = release_scheduled_post.post_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- Only 'processing' is held by anyone, and every claim overwrites claimed_by: a 'scheduled' post whose
+    -- latest claim is this worker's was let go by this worker and not claimed since. The state a repeat
+    -- asks for is already there, so it is answered with the row, unchanged.
+    IF sched.status = 'scheduled' AND sched.claimed_by = release_scheduled_post.worker_id THEN
+        RETURN NEXT sched;
+        RETURN;
+    END IF;
+    IF sched.status <> 'processing' THEN
+        RAISE EXCEPTION 'scheduled post is %, not claimed', sched.status
+            USING ERRCODE = 'P0001', DETAIL = 'not_claimed';
+    END IF;
+    IF sched.claimed_by IS DISTINCT FROM release_scheduled_post.worker_id THEN
+        RAISE EXCEPTION 'scheduled post is claimed by another worker'
+            USING ERRCODE = 'P0001', DETAIL = 'claim_lost';
+    END IF;
+
+    UPDATE public.scheduled_posts s
+    SET status = 'scheduled', lease_expires_at = NULL
+    WHERE s.id = sched.id
+    RETURNING s.* INTO result;
+    RETURN NEXT result;
+END
+$$;
+
 -- =========================================================================================================
 -- Metrics (users for their own posts, the service role for any)
 -- =========================================================================================================
@@ -831,6 +886,7 @@ REVOKE ALL ON FUNCTION
     public.claim_due_posts(text, integer, integer, integer),
     public.complete_scheduled_post(uuid, text, text, timestamptz, jsonb),
     public.fail_scheduled_post(uuid, text, text, boolean, integer, integer, integer),
+    public.release_scheduled_post(uuid, text),
     public.engagement_rate(jsonb),
     public.record_post_metrics(uuid, jsonb, timestamptz),
     public.top_published_posts(integer, text, timestamptz, uuid),
@@ -858,6 +914,7 @@ GRANT EXECUTE ON FUNCTION
     public.claim_due_posts(text, integer, integer, integer),
     public.complete_scheduled_post(uuid, text, text, timestamptz, jsonb),
     public.fail_scheduled_post(uuid, text, text, boolean, integer, integer, integer),
+    public.release_scheduled_post(uuid, text),
     public.expiring_platform_connections(integer, integer, boolean),
     public.record_token_refresh(uuid, text, timestamptz, text, text)
 TO service_role;

@@ -18,7 +18,7 @@ Delivery is at least once, never silently twice: a post is completed only by the
 lapse. Several workers, in threads, processes or on several hosts, share the queue safely (the claim uses
 ``FOR UPDATE SKIP LOCKED``). A worker stops on SIGINT/SIGTERM (main thread only), when ``stop`` is set,
 after ``max_posts`` posts, or after ``idle_exit`` seconds without work. Posts it claimed but did not start
-go back to the queue at once (this counts as an attempt).
+go back to the queue at once, due as before (``release``: nothing was tried, so it costs no attempt).
 
 The sync :func:`run_worker` and the async :func:`arun_worker` are thin drivers of one I/O-free loop.
 Logs go to ``logging.getLogger("nexus_sdk.worker")``.
@@ -352,18 +352,10 @@ class _WorkerCore:
             return
         logger.error("post %s was published but could not be recorded: it may be published twice", post.id)
 
-    def _fail(
-        self, post: ClaimedPost, message: str, *, retryable: bool, release: bool = False
-    ) -> Generator[_Step, Any, None]:
-        options = dict(self.fail_options)
-        if release:
-            # A retryable failure with no delay puts the post back in the queue now, rather than after
-            # the lease lapses; like a lapsed lease, it counts as an attempt.
-            options["base_delay"] = 0
+    def _fail(self, post: ClaimedPost, message: str, *, retryable: bool) -> Generator[_Step, Any, None]:
+        options = {"error": message or "failed", "retryable": retryable, **self.fail_options}
         try:
-            row = yield _Call(
-                "fail", (post,), {"error": message or "failed", "retryable": retryable, **options}
-            )
+            row = yield _Call("fail", (post,), options)
         except (ConflictError, NotFoundError) as exc:
             self.stats.lost += 1
             logger.warning("post %s: could not record the failure (%s)", post.id, exc.details or exc.message)
@@ -377,8 +369,6 @@ class _WorkerCore:
             logger.warning(
                 "post %s failed for good after %d attempt(s): %s", post.id, row.retry_count, message
             )
-        elif release:
-            self.stats.released += 1
         else:
             self.stats.retried += 1
             logger.warning("post %s failed, retry at %s: %s", post.id, row.scheduled_for.isoformat(), message)
@@ -388,7 +378,19 @@ class _WorkerCore:
             "worker %s: handing back %d unstarted post(s): %s", self.stats.worker_id, len(posts), reason
         )
         for post in posts:
-            yield from self._fail(post, f"not attempted: {reason}", retryable=True, release=True)
+            # Not a failure: the post keeps its attempts, its last error and its (due) time, and is
+            # claimable again at once instead of after the lease lapses. A release is safe to retry.
+            try:
+                yield _Call("release", (post,), {})
+            except (ConflictError, NotFoundError) as exc:
+                self.stats.lost += 1
+                logger.warning("post %s: could not hand it back (%s)", post.id, exc.details or exc.message)
+                continue
+            except _TRANSIENT as exc:
+                # The lease will lapse and another worker take the post over; nothing was published.
+                self._transient(f"hand back post {post.id}", exc)
+                continue
+            self.stats.released += 1
 
 
 def _as_result(post: ClaimedPost, value: Any) -> PublishResult:

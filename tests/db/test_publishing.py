@@ -90,6 +90,7 @@ SERVICE_FUNCTIONS = {
     "claim_due_posts(text,integer,integer,integer)",
     "complete_scheduled_post(uuid,text,text,timestamp with time zone,jsonb)",
     "fail_scheduled_post(uuid,text,text,boolean,integer,integer,integer)",
+    "release_scheduled_post(uuid,text)",
     "expiring_platform_connections(integer,integer,boolean)",
     "record_token_refresh(uuid,text,timestamp with time zone,text,text)",
 }
@@ -131,6 +132,7 @@ ANON_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("claim_due_posts", {"worker_id": "w"}),
     ("complete_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w"}),
     ("fail_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w", "error_message": "e"}),
+    ("release_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w"}),
     ("expiring_platform_connections", {}),
     ("record_token_refresh", {"connection_id": uuid.uuid4(), "access_token": "a", "token_expires_at": None}),
 ]
@@ -588,6 +590,122 @@ def test_fail_needs_the_claim_and_valid_arguments(conn: Conn, as_role: Any, worl
     ):
         with pytest.raises(errors.InvalidParameterValue), as_role(conn, "service_role") as cur:
             call(cur, "fail_scheduled_post", post_id=post, worker_id="w1", **bad)
+
+
+# --- releasing: handing back a claimed post that was never started ----------------------------------------
+
+
+def _row(conn: Conn, post: uuid.UUID) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("select * from public.scheduled_posts where id = %s", (post,)).fetchone()
+    assert row is not None
+    return row
+
+
+def test_release_keeps_retry_count_scheduled_for_and_last_error(
+    conn: Conn, database_url: str, world: World
+) -> None:
+    [post] = make_due_posts(conn, world.owner.user_id, world.owner.linkedin, 1)
+    conn.execute(
+        "update public.scheduled_posts set retry_count = 2, last_error = 'HTTP 503 #2' where id = %s", (post,)
+    )
+    before = _row(conn, post)
+    [claimed] = service_call(database_url, "claim_due_posts", worker_id="w1", lease_seconds=60)
+    assert (claimed["status"], claimed["retry_count"]) == ("processing", 2)
+
+    [row] = service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    assert row == _row(conn, post), "the function returns the row as stored"
+    assert row["status"] == "scheduled"
+    assert row["lease_expires_at"] is None
+    # Not an attempt: no retry_count + 1, no backoff, and the last real error is kept for the user.
+    assert (row["retry_count"], row["scheduled_for"], row["last_error"]) == (
+        2,
+        before["scheduled_for"],
+        "HTTP 503 #2",
+    )
+    # The latest claim stays on record (as after complete or fail): it is what makes a repeat recognisable.
+    assert (row["claimed_by"], row["claimed_at"]) == ("w1", claimed["claimed_at"])
+
+
+def test_a_released_post_is_claimable_again_at_once(conn: Conn, database_url: str, world: World) -> None:
+    posts = make_due_posts(conn, world.owner.user_id, world.owner.linkedin, 3)
+    claimed = service_call(database_url, "claim_due_posts", worker_id="w1", lease_seconds=3600)
+    assert [r["id"] for r in claimed] == posts
+    for post in posts[1:]:
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    # No lease to wait out and no backoff: the next claim takes them, as fresh as before.
+    again = service_call(database_url, "claim_due_posts", worker_id="w2")
+    assert [r["id"] for r in again] == posts[1:]
+    for r in again:
+        assert (r["status"], r["claimed_by"], r["retry_count"], r["last_error"]) == (
+            "processing",
+            "w2",
+            0,
+            None,
+        )
+    assert _row(conn, posts[0])["claimed_by"] == "w1"
+
+
+def test_only_the_claiming_worker_can_release(conn: Conn, database_url: str, world: World) -> None:
+    [post, unclaimed] = make_due_posts(conn, world.owner.user_id, world.owner.linkedin, 2)
+    service_call(database_url, "claim_due_posts", worker_id="w1", max_posts=1)
+    with pytest.raises(errors.RaiseException) as info:
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w2")
+    assert info.value.diag.message_detail == "claim_lost"
+    with pytest.raises(errors.RaiseException) as info:
+        service_call(database_url, "release_scheduled_post", post_id=unclaimed, worker_id="w1")
+    assert info.value.diag.message_detail == "not_claimed"
+    with pytest.raises(errors.InvalidParameterValue):
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id=" ")
+    assert service_call(database_url, "release_scheduled_post", post_id=uuid.uuid4(), worker_id="w1") == []
+    row = _row(conn, post)
+    assert (row["status"], row["claimed_by"]) == ("processing", "w1"), "refusals change nothing"
+    assert _row(conn, unclaimed)["status"] == "scheduled"
+
+    # A finished post cannot be handed back, not even by the worker that finished it.
+    service_call(database_url, "complete_scheduled_post", post_id=post, worker_id="w1")
+    with pytest.raises(errors.RaiseException) as info:
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    assert info.value.diag.message_detail == "not_claimed"
+    assert _row(conn, post)["status"] == "completed"
+
+
+def test_a_repeated_release_is_harmless_but_never_undoes_another_claim(
+    conn: Conn, database_url: str, world: World
+) -> None:
+    """A retry after a lost response finds the post released by this worker: it gets the row, unchanged."""
+    [post] = make_due_posts(conn, world.owner.user_id, world.owner.linkedin, 1)
+    _claim_one(database_url, post, "w1")
+    [first] = service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    [second] = service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    assert first == second == _row(conn, post)
+
+    # Once another worker holds it, the late repeat is refused and leaves that claim alone.
+    _claim_one(database_url, post, "w2")
+    with pytest.raises(errors.RaiseException) as info:
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    assert info.value.diag.message_detail == "claim_lost"
+    assert (_row(conn, post)["status"], _row(conn, post)["claimed_by"]) == ("processing", "w2")
+    # Released by that other worker: the post is scheduled, but the latest claim was not w1's.
+    service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w2")
+    with pytest.raises(errors.RaiseException) as info:
+        service_call(database_url, "release_scheduled_post", post_id=post, worker_id="w1")
+    assert info.value.diag.message_detail == "not_claimed"
+
+
+def test_a_user_cannot_release_even_their_own_claimed_post(conn: Conn, as_role: Any, world: World) -> None:
+    [post] = make_due_posts(conn, world.owner.user_id, world.owner.linkedin, 1)
+    conn.execute(
+        "update public.scheduled_posts set status = 'processing', claimed_by = 'w',"
+        " lease_expires_at = now() + interval '1 hour' where id = %s",
+        (post,),
+    )
+    with (
+        pytest.raises(errors.InsufficientPrivilege),
+        as_role(conn, "authenticated", world.owner.user_id) as cur,
+    ):
+        call(cur, "release_scheduled_post", post_id=post, worker_id="w")
+    assert (_row(conn, post)["status"], _row(conn, post)["claimed_by"]) == ("processing", "w")
 
 
 # --- metrics ------------------------------------------------------------------------------------------------

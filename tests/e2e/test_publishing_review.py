@@ -223,3 +223,84 @@ async def test_cancelling_the_async_worker_right_after_a_publish_still_records_i
         with pytest.raises(asyncio.CancelledError):
             await worker
     assert _state(nexus_clean, post_id) == ("completed", 0, "li-live", 1)
+
+
+# --- handing back unstarted posts is not an attempt -----------------------------------------------------
+
+
+def _queue(stack: NexusTestStack, ids: list[str]) -> list[tuple[Any, ...]]:
+    """``(status, retry_count, last_error, scheduled_for, lease_expires_at)`` of each post, in order."""
+    rows = stack.sql().execute(
+        "SELECT id::text, status, retry_count, last_error, scheduled_for, lease_expires_at"
+        " FROM public.scheduled_posts WHERE id = ANY(%s::uuid[])",
+        (ids,),
+    )
+    by_id = {row[0]: tuple(row[1:]) for row in rows.fetchall()}
+    return [by_id[i] for i in ids]
+
+
+def test_a_stopped_worker_hands_back_its_batch_without_costing_an_attempt(
+    nexus_clean: NexusTestStack, nexus_user: NexusTestUser
+) -> None:
+    """Each stop (a deploy) used to charge every unstarted post an attempt and push it back by the backoff.
+
+    Here the posts are on their last attempt: handed back through ``fail``, the three that were never
+    tried were marked ``failed``.
+    """
+    ids = _due_posts(nexus_clean, nexus_user, 4)
+    nexus_clean.sql().execute(
+        "UPDATE public.scheduled_posts SET retry_count = 4, last_error = 'LinkedIn answered 503'"
+        " WHERE id = ANY(%s::uuid[])",
+        (ids,),
+    )
+    before = _queue(nexus_clean, ids)
+    stop = threading.Event()
+
+    def publish(post: ClaimedPost) -> str:
+        stop.set()  # e.g. SIGTERM from a deploy, while the first post of the batch is being published
+        return "li-1"
+
+    with _client(nexus_clean) as client:
+        stats = run_worker(
+            client, {"linkedin": publish}, max_attempts=5, batch_size=4, stop=stop, handle_signals=False
+        )
+        assert (stats.claimed, stats.published, stats.released, stats.gave_up, stats.retried) == (
+            4,
+            1,
+            3,
+            0,
+            0,
+        )
+        # Back exactly as they were before the claim: same attempts, same error, same (due) time, no lease.
+        assert _queue(nexus_clean, ids[1:]) == [("scheduled", *row[1:4], None) for row in before[1:]]
+
+        # Due at once: the next worker takes and publishes them, on the attempt they were on.
+        after = run_worker(client, {"linkedin": lambda post: "li-2"}, idle_exit=0, handle_signals=False)
+    assert (after.claimed, after.published) == (3, 3)
+    assert [_state(nexus_clean, i)[:2] for i in ids] == [("completed", 4)] * 4
+
+
+async def test_posts_handed_back_before_their_lease_lapses_are_not_charged_an_attempt(
+    nexus_clean: NexusTestStack, nexus_user: NexusTestUser
+) -> None:
+    """A slow platform: the worker does not start posts late in the lease, and gives them back for free.
+
+    With a 1 s lease a post is not started after 0.9 s; the first publication takes 1 s, so the other
+    two are handed back (their lease has even lapsed by then, but nobody took them over) and claimed
+    again at once. Before, each hand-back was a failed attempt (``retry_count`` 1).
+    """
+    ids = _due_posts(nexus_clean, nexus_user, 3)
+    first = [True]
+
+    async def publish(post: ClaimedPost) -> str:
+        if first:  # only the first publication is slow
+            first.clear()
+            await asyncio.sleep(1.0)
+        return f"li-{post.id}"
+
+    async with AsyncNexusClient(nexus_clean.url, nexus_clean.service_role_key) as client:
+        stats = await arun_worker(
+            client, {"linkedin": publish}, lease=1, batch_size=3, idle_exit=0, handle_signals=False
+        )
+    assert (stats.claimed, stats.published, stats.released, stats.retried, stats.lost) == (5, 3, 2, 0, 0)
+    assert [_state(nexus_clean, i) for i in ids] == [("completed", 0, f"li-{i}", 1) for i in ids]

@@ -350,10 +350,11 @@ def test_sigterm_stops_the_worker_and_hands_back_unstarted_posts(
     assert (stats.claimed, stats.published, stats.released) == (5, 1, 4)
     assert _statuses(nexus_clean, ids) == Counter({"completed": 1, "scheduled": 4})
     rows = nexus_clean.sql().execute(
-        "SELECT last_error, scheduled_for <= now() FROM public.scheduled_posts WHERE status = 'scheduled'"
+        "SELECT retry_count, last_error, scheduled_for <= now(), lease_expires_at"
+        " FROM public.scheduled_posts WHERE status = 'scheduled'"
     )
-    # Handed back for any worker to take at once, with the reason recorded.
-    assert set(rows.fetchall()) == {("not attempted: worker stopping", True)}
+    # Handed back for any worker to take at once, and not counted as an attempt (nothing was tried).
+    assert rows.fetchall() == [(0, None, True, None)] * 4
 
 
 async def test_async_stop_event_and_max_posts(nexus_clean: NexusTestStack, nexus_user: NexusTestUser) -> None:

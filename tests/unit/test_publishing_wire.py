@@ -266,6 +266,37 @@ def test_fail_body_and_it_is_not_retried(service: NexusClient, api: respx.MockRo
         service.scheduled_posts.fail(POST_ID, worker_id="w", error="  ")
 
 
+def test_release_body_takes_the_worker_from_the_claim_and_is_retried(
+    service: NexusClient, api: respx.MockRouter
+) -> None:
+    route = api.post("/rpc/release_scheduled_post").mock(
+        side_effect=[httpx.ReadTimeout("lost"), httpx.Response(200, json=[scheduled_row(claimed_by="w-7")])]
+    )
+    claimed = ClaimedPost.model_validate(claimed_row("w-7"))
+    row = service.scheduled_posts.release(claimed)
+    assert (row.status, row.retry_count, row.claimed_by) == ("scheduled", 0, "w-7")
+    # A repeat after a lost response is answered with the released row: safe to retry.
+    assert route.call_count == 2
+    assert _body(route, 0) == _body(route, 1) == {"post_id": POST_ID, "worker_id": "w-7"}
+
+    api.post("/rpc/release_scheduled_post").respond(200, json=[scheduled_row(claimed_by="w-8")])
+    service.scheduled_posts.release(uuid.UUID(POST_ID), worker_id="w-8")
+    assert _body(route) == {"post_id": POST_ID, "worker_id": "w-8"}
+    with pytest.raises(ValidationError, match="worker_id"):
+        service.scheduled_posts.release(POST_ID)
+    with pytest.raises(ValidationError):
+        service.scheduled_posts.release("not-a-uuid", worker_id="w")
+    assert route.call_count == 3
+
+    api.post("/rpc/release_scheduled_post").mock(return_value=_p0001("claim_lost"))
+    with pytest.raises(ConflictError) as lost:
+        service.scheduled_posts.release(claimed)
+    assert lost.value.details == "claim_lost"
+    api.post("/rpc/release_scheduled_post").respond(200, json=[])
+    with pytest.raises(NotFoundError, match=POST_ID):
+        service.scheduled_posts.release(claimed)
+
+
 @pytest.mark.parametrize(
     ("details", "expected"),
     [
@@ -390,11 +421,15 @@ def test_create_idea_sends_the_idea_once_and_is_retried(user: NexusClient, api: 
 async def test_async_twins_send_the_same_requests(api: respx.MockRouter) -> None:
     route = api.post("/rpc/claim_due_posts").respond(200, json=[claimed_row("a")])
     done = api.post("/rpc/complete_scheduled_post").respond(200, json=[published_row()])
+    released = api.post("/rpc/release_scheduled_post").respond(200, json=[scheduled_row(claimed_by="a")])
     async with AsyncNexusClient(URL, SERVICE_KEY) as client:
         [post] = await client.scheduled_posts.claim_due(10, worker_id="a", lease=60)
         await client.scheduled_posts.complete(post, platform_post_id="p")
+        assert (await client.scheduled_posts.release(post)).status == "scheduled"
     with NexusClient(URL, SERVICE_KEY) as client:
         [same] = client.scheduled_posts.claim_due(10, worker_id="a", lease=60)
         client.scheduled_posts.complete(same, platform_post_id="p")
+        client.scheduled_posts.release(same)
     assert _body(route, 0) == _body(route, 1)
     assert _body(done, 0) == _body(done, 1)
+    assert _body(released, 0) == _body(released, 1) == {"post_id": POST_ID, "worker_id": "a"}

@@ -152,3 +152,42 @@ def test_a_refusal_other_than_a_fault_stops_the_worker() -> None:
         )
         with pytest.raises(PermissionDeniedError):
             run_worker(nx, {"linkedin": lambda post: None}, handle_signals=False)
+
+
+def test_a_stopping_worker_releases_unstarted_posts_instead_of_failing_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Handing back is not a failed attempt: no ``fail_scheduled_post``, one ``release_scheduled_post`` each."""
+    caplog.set_level(logging.INFO, logger="nexus_sdk.worker")
+    ids = [f"4444444{n}-2222-4333-8444-555555555555" for n in range(3)]
+    with (
+        respx.mock(base_url="https://p.supabase.co/rest/v1", assert_all_called=False) as api,
+        NexusClient("https://p.supabase.co", SERVICE_KEY) as nx,
+    ):
+        api.post("/rpc/claim_due_posts").respond(200, json=[{**claimed_row("w"), "id": i} for i in ids])
+        api.post("/rpc/complete_scheduled_post").respond(200, json=[published_row()])
+        fail = api.post("/rpc/fail_scheduled_post").respond(200, json=[scheduled_row(retry_count=1)])
+        release = api.post("/rpc/release_scheduled_post").mock(
+            side_effect=[
+                httpx.Response(200, json=[scheduled_row(claimed_by="w")]),
+                # Taken over meanwhile: nothing to hand back, and nothing to stop the worker for.
+                httpx.Response(
+                    400,
+                    json={"code": "P0001", "message": "claimed by another worker", "details": "claim_lost"},
+                ),
+            ]
+        )
+        stop = threading.Event()
+
+        def publish(post: Any) -> str:
+            stop.set()
+            return "urn:1"
+
+        stats = run_worker(nx, {"linkedin": publish}, worker_id="w", stop=stop, handle_signals=False)
+    assert not fail.called
+    assert [json.loads(call.request.content) for call in release.calls] == [
+        {"post_id": ids[1], "worker_id": "w"},
+        {"post_id": ids[2], "worker_id": "w"},
+    ]
+    assert (stats.claimed, stats.published, stats.released, stats.lost, stats.retried) == (3, 1, 1, 1, 0)
+    assert "handing back 2 unstarted post(s): worker stopping" in caplog.text

@@ -1,6 +1,6 @@
 """``scheduled_posts``: the publishing queue.
 
-Scheduling, rescheduling, cancelling, claiming, completing and failing are SQL functions called over
+Scheduling, rescheduling, cancelling, claiming, completing, failing and releasing are SQL functions called over
 ``/rpc/`` (``sql/schema/070_publishing.sql``), one request each, so they stay atomic and race-free:
 concurrent workers never claim the same post, and completing a post inserts its ``published_posts`` row
 and closes the schedule in one transaction.
@@ -285,6 +285,21 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
             missing=self._missing(post_id),
         )
 
+    def release(
+        self, post: PostRef, worker_id: str | None, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[ScheduledPost]:
+        """``release_scheduled_post``; a repeat by the same worker returns the released row, so it is retried."""
+        post_id, worker = _claim_of(post, worker_id)
+        return call_single(
+            self.settings,
+            "release_scheduled_post",
+            {"post_id": post_id, "worker_id": worker},
+            ScheduledPost,
+            idempotent=True,
+            timeout=timeout,
+            missing=self._missing(post_id),
+        )
+
 
 class _Instant(BaseModel):
     model_config = ConfigDict(title="published_at")
@@ -507,6 +522,33 @@ class ScheduledPosts(
         )
         return self._sender.run(operation)
 
+    def release(
+        self, post: PostRef, *, worker_id: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ScheduledPost:
+        """Hand back a claimed post that was never started: ``scheduled`` again at once (service role).
+
+        Not an attempt, unlike :meth:`fail`: ``retry_count``, ``scheduled_for`` and ``last_error`` are left
+        as they are, so the next claim takes the post at once. Only the lease is cleared; ``claimed_by``
+        keeps the latest claim on record. Calling again with the same worker, before anyone else has
+        claimed the post, returns the same row and changes nothing.
+
+        Args:
+            post: The :class:`ClaimedPost` (its ``claimed_by`` is the worker id), or the post's id.
+            worker_id: The claiming worker; needed only when ``post`` is an id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The ``scheduled`` row.
+
+        Raises:
+            ValidationError: No worker id, or a post id that is not a UUID (nothing was sent).
+            NotFoundError: No such scheduled post.
+            ConflictError: The caller does not hold the claim: the post is not ``processing``
+                (``details == "not_claimed"``, e.g. already completed or failed), or another worker
+                took it over after the lease lapsed (``"claim_lost"``).
+        """
+        return self._sender.run(self._core.release(post, worker_id, timeout))
+
 
 class AsyncScheduledPosts(
     AsyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
@@ -604,3 +646,9 @@ class AsyncScheduledPosts(
             post, error, worker_id, retryable, max_attempts, base_delay, max_delay, timeout
         )
         return await self._sender.run(operation)
+
+    async def release(
+        self, post: PostRef, *, worker_id: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ScheduledPost:
+        """Hand back a claimed post that was never started; see :meth:`ScheduledPosts.release`."""
+        return await self._sender.run(self._core.release(post, worker_id, timeout))
