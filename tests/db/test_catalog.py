@@ -413,6 +413,7 @@ def test_functions_pin_search_path_and_only_signup_is_security_definer(conn: Con
         "claim_due_posts",
         "complete_scheduled_post",
         "fail_scheduled_post",
+        "release_scheduled_post",
         "engagement_rate",
         "record_post_metrics",
         "top_published_posts",
