@@ -69,6 +69,7 @@ def start_command(
       $ nexus-sdk local start --port 0 --data-dir ./.nexus
     """
     from nexus_sdk import local as local_stack
+    from nexus_sdk.errors import NexusError
 
     base = data_dir or local_stack.default_data_dir()
     stop = threading.Event()
@@ -93,6 +94,9 @@ def start_command(
             raise click.ClickException(
                 f"cannot start the local stack on {host}:{port}: {reason}{hint}"
             ) from exc
+        except NexusError as exc:
+            # The missing extra, a stack already running from this data dir, a failed schema.
+            raise click.ClickException(f"cannot start the local stack: {exc.message}") from exc
         with running as stack:
             click.echo(_export_lines(stack.state().env()))
             click.echo(f"# serving {stack.rest_url} (state in {base}); Ctrl-C to stop", err=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from nexus_sdk._embedded import _pid_alive
 from nexus_sdk.errors import ConfigurationError, NexusError
 from nexus_sdk.local import _jwt
 from nexus_sdk.local._users import create_auth_user, mint_access_token
@@ -71,7 +72,8 @@ def read_state(data_dir: Path | None = None) -> StackState:
         The state.
 
     Raises:
-        ConfigurationError: when no stack is running there.
+        ConfigurationError: when no stack is running there (no state file, or one left by a stack that
+            was killed and could not remove it).
     """
     path = (data_dir or default_data_dir()) / STATE_FILE
     try:
@@ -80,7 +82,13 @@ def read_state(data_dir: Path | None = None) -> StackState:
         raise ConfigurationError(
             f"No running local stack found (no {path}); start one with `nexus-sdk local start`."
         ) from exc
-    return StackState(**raw)
+    state = StackState(**raw)
+    if not _pid_alive(state.pid):
+        raise ConfigurationError(
+            f"No running local stack found: the stack that wrote {path} (process {state.pid}) is not "
+            "running any more; start one with `nexus-sdk local start`."
+        )
+    return state
 
 
 def _authenticator_conninfo(database_url: str, password: str | None) -> str:
@@ -322,6 +330,8 @@ def start(
             base.mkdir(parents=True, exist_ok=True)
         if write_state and base is None:
             raise ConfigurationError("write_state needs a data_dir")
+        if write_state and base is not None:
+            _refuse_a_second_stack(base)
         if database_url is None:
             from nexus_sdk._embedded import EmbeddedPostgres
 
@@ -382,6 +392,22 @@ def start(
             with contextlib.suppress(Exception):
                 action()
         raise
+
+
+def _refuse_a_second_stack(base: Path) -> None:
+    """Raise if a live stack already publishes its state in ``base``.
+
+    Two stacks on one data dir would share its database and overwrite each other's state file, and the
+    first to stop would remove it while the other still runs.
+    """
+    other: StackState | None = None
+    with contextlib.suppress(ConfigurationError, ValueError, TypeError):
+        other = read_state(base)
+    if other is not None and other.pid != os.getpid():
+        raise ConfigurationError(
+            f"a local stack (process {other.pid}, {other.url}) is already running from {base}; use it "
+            "(`nexus-sdk local status`), or give this one another data dir"
+        )
 
 
 def _run_sql(database_url: str, scripts: Sequence[str]) -> None:
