@@ -90,7 +90,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return _MASK
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="python")
+        # warnings=False: a document read as stored (``{"views": 1.5}``, see ``read_document``) holds
+        # values outside its declared types; they are put in the frame as they are.
+        return value.model_dump(mode="python", warnings=False)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, enum.Enum):
@@ -110,7 +112,13 @@ def _convert(series: Any, dtype: str) -> Any:
     pandas = _pandas()
     if dtype.startswith("datetime64"):
         # All-null and empty columns must get the datetime dtype too, and one resolution whatever the input.
-        return pandas.to_datetime(series, utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+        parsed = pandas.to_datetime(series, utc=True, format="ISO8601")
+        try:
+            return parsed.astype("datetime64[ns, UTC]")
+        except pandas.errors.OutOfBoundsDatetime:
+            # PostgreSQL holds years up to 294276; nanoseconds end in 2262. Microseconds (PostgreSQL's own
+            # resolution) keep such a column tz-aware instead of failing the whole frame.
+            return parsed.astype("datetime64[us, UTC]")
     return series.astype(dtype)
 
 
@@ -161,9 +169,27 @@ def _flatten(frame: Any, column: str) -> Any:
     for offset, key in enumerate(keys):
         series = pandas.Series([d.get(key) for d in documents], index=frame.index, dtype=object)
         dtype = METRIC_COLUMNS.get(key)
-        series = _convert(series, dtype) if dtype is not None else series.infer_objects()
+        series = _convert_metric(series, dtype) if dtype is not None else series.infer_objects()
         flat.insert(position + offset, f"{column}.{key}", series)
     return flat
+
+
+def _convert_metric(series: Any, dtype: str) -> Any:
+    """A flattened metric as ``dtype``, or as ``Float64`` / objects when stored values do not fit it.
+
+    The database allows any number >= 0 as a count (``1.5``, or beyond 64 bits), and any string as
+    ``last_synced``: such a column must not make the whole frame fail.
+    """
+    try:
+        return _convert(series, dtype)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    if dtype == "Int64":
+        try:
+            return series.astype("Float64")
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return series.infer_objects()
 
 
 def read_table(

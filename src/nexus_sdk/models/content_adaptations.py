@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from nexus_sdk.models._base import CreateModel, Row, UpdateModel
 from nexus_sdk.models._fields import NOT_NULL, IdeaHash, RequiredText, Varchar50, Varchar255, sha256_hex
-from nexus_sdk.models.jsonb import Adaptations, WriteAdaptations
+from nexus_sdk.models.jsonb import READ_LENIENTLY, Adaptations, WriteAdaptations
 
 __all__ = ["ContentAdaptation", "ContentAdaptationCreate", "ContentAdaptationUpdate"]
 
@@ -24,7 +24,8 @@ class ContentAdaptation(Row):
     original_idea: str
     idea_hash: str | None = None
     """SHA-256 of ``original_idea`` (hex), used to find duplicates."""
-    adaptations: Adaptations
+    adaptations: Annotated[Adaptations, READ_LENIENTLY]
+    """Read whatever object is stored: a value that does not fit its platform's shape is kept as stored."""
     tone: str | None = None
     target_audience: str | None = None
     created_at: AwareDatetime

@@ -9,12 +9,14 @@ never when a row is read: the document classes carry no validator for them. ``me
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Final, get_args
 
-from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, TypeAdapter, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError, core_schema
 
 from nexus_sdk.models._base import Each, JsonbModel, WriteRule
 from nexus_sdk.models._fields import (
@@ -250,3 +252,83 @@ class PostMetrics(JsonbModel):
         "engagement_rate": check_rate,
         "last_synced": require_aware,
     }
+
+
+# --- reading documents that do not fit their class -------------------------------------------------
+
+
+def _document_class(annotation: Any) -> type[JsonbModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, JsonbModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _document_class(arg)
+        if found is not None:
+            return found
+    return None
+
+
+@functools.cache
+def _field_adapter(cls: type[JsonbModel], name: str) -> TypeAdapter[Any]:
+    annotation: Any = cls.model_fields[name].annotation
+    return TypeAdapter(annotation)
+
+
+def read_document(cls: type[JsonbModel], data: Any) -> JsonbModel:
+    """Build a document from stored JSON that does not fit its class, keeping every value.
+
+    The database checks little more than "an object" (``metrics`` counts are any numbers >= 0), so a row
+    written by another tool may hold ``{"tone": null}``, ``{"x": {"text": "...", "thread": null}}`` or
+    ``{"views": 1.5}``. Each key that fits its field is typed (nested documents are read the same way);
+    a key that does not keeps its stored value as it is, so the row stays readable and a round trip does
+    not lose it. Writing such a document back runs the usual validation, which names the offending key.
+    Called only when the normal (fast) validation failed, so well-formed rows pay nothing for it.
+
+    Args:
+        cls: the document class.
+        data: the stored value: an object, or (adaptations) a bare string taken as the post text.
+
+    Returns:
+        An instance of ``cls`` whose set fields are exactly the stored keys.
+
+    Raises:
+        PydanticCustomError: ``data`` is not an object.
+    """
+    for decorator in cls.__pydantic_decorators__.model_validators.values():
+        if decorator.info.mode == "before":
+            data = decorator.func(data)
+    if not isinstance(data, Mapping):
+        raise PydanticCustomError("jsonb_object", "a JSONB document must be an object")
+    fields = cls.model_fields
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            values[key] = value
+            continue
+        try:
+            values[key] = _field_adapter(cls, key).validate_python(value)
+        except PydanticValidationError:
+            nested = _document_class(fields[key].annotation)
+            try:
+                values[key] = value if nested is None else read_document(nested, value)
+            except PydanticCustomError:
+                values[key] = value
+    return cls.model_construct(_fields_set=set(values), **values)
+
+
+class _ReadLeniently:
+    """Marker for a Row field holding a document: fast validation first, :func:`read_document` on error."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        cls = _document_class(source)
+        if cls is None:  # pragma: no cover - a programming error
+            raise TypeError(f"READ_LENIENTLY needs a JsonbModel, got {source!r}")
+        document = cls
+        fallback = core_schema.no_info_plain_validator_function(lambda data: read_document(document, data))
+        # left_to_right: the document's own (Rust) validation runs first; Python runs only when it fails.
+        return core_schema.union_schema([handler(source), fallback], mode="left_to_right")
+
+
+READ_LENIENTLY: Final = _ReadLeniently()
+"""Put on a Row's document field: ``Annotated[Adaptations, READ_LENIENTLY]`` reads any stored object."""

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from nexus_sdk.models._base import CreateModel, Row, UpdateModel
 from nexus_sdk.models._fields import NOT_NULL, PlatformName, RequiredText, Varchar255, check_post_content
 from nexus_sdk.models.enums import PublishedPostStatus
-from nexus_sdk.models.jsonb import PostMetrics
+from nexus_sdk.models.jsonb import READ_LENIENTLY, PostMetrics
 
 __all__ = ["PublishedPost", "PublishedPostCreate", "PublishedPostUpdate"]
 
@@ -30,7 +30,8 @@ class PublishedPost(Row):
     content: str
     metadata: dict[str, Any] | None = None
     """Platform-specific data: an open object."""
-    metrics: PostMetrics | None = None
+    metrics: Annotated[PostMetrics | None, READ_LENIENTLY] = None
+    """Read whatever object is stored (e.g. ``{"views": 1.5}``, allowed by the CHECK): such a value is kept."""
     scheduled_for: AwareDatetime | None = None
     published_at: AwareDatetime | None = None
     created_at: AwareDatetime

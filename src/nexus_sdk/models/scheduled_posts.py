@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, Field, NonNegativeInt, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from nexus_sdk.models._base import CreateModel, Row, UpdateModel
 from nexus_sdk.models._fields import NOT_NULL, PlatformName, RequiredText, Timezone, check_post_content
 from nexus_sdk.models.enums import ScheduledPostStatus
+
+RetryCount = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""``retry_count``: a PostgreSQL ``integer`` (at most 2147483647), CHECKed ``>= 0``."""
 
 __all__ = ["ScheduledPost", "ScheduledPostCreate", "ScheduledPostUpdate"]
 
@@ -57,7 +60,7 @@ class ScheduledPostCreate(CreateModel):
     status: ScheduledPostStatus = ScheduledPostStatus.SCHEDULED
     scheduled_for: AwareDatetime
     timezone: Timezone = "UTC"
-    retry_count: NonNegativeInt = 0
+    retry_count: RetryCount = 0
     last_error: str | None = None
     published_post_id: UUID | None = None
 
@@ -77,7 +80,7 @@ class ScheduledPostUpdate(UpdateModel):
     status: Annotated[ScheduledPostStatus | None, NOT_NULL] = None
     scheduled_for: Annotated[AwareDatetime | None, NOT_NULL] = None
     timezone: Annotated[Timezone | None, NOT_NULL] = None
-    retry_count: Annotated[NonNegativeInt | None, NOT_NULL] = None
+    retry_count: Annotated[RetryCount | None, NOT_NULL] = None
     last_error: str | None = None
     published_post_id: UUID | None = None
 

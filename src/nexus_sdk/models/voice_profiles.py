@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from nexus_sdk.models._base import CreateModel, Row, UpdateModel
 from nexus_sdk.models._fields import NOT_NULL, RequiredVarchar255
-from nexus_sdk.models.jsonb import VoiceCharacteristics
+from nexus_sdk.models.jsonb import READ_LENIENTLY, VoiceCharacteristics
 
 __all__ = ["VoiceProfile", "VoiceProfileCreate", "VoiceProfileUpdate"]
 
@@ -24,8 +24,10 @@ class VoiceProfile(Row):
     name: str
     is_default: bool
     """At most one profile per user is the default."""
-    characteristics: VoiceCharacteristics
-    sample_posts: list[str] | None = None
+    characteristics: Annotated[VoiceCharacteristics, READ_LENIENTLY]
+    """Read whatever object is stored: a key that does not fit its type is kept as stored."""
+    sample_posts: list[str | None] | None = None
+    """A PostgreSQL ``text[]``, whose elements may be NULL."""
     created_at: AwareDatetime
     updated_at: AwareDatetime
     last_used_at: AwareDatetime | None = None
