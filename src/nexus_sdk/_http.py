@@ -27,6 +27,7 @@ from nexus_sdk.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ValidationError,
     status_error_class,
 )
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
@@ -40,6 +41,7 @@ __all__ = [
     "Sleep",
     "SyncSender",
     "call",
+    "check_no_nul",
     "encode_json",
     "error_from_response",
     "retry_delay",
@@ -133,6 +135,7 @@ def encode_json(value: Any) -> bytes:
         The encoded body, for :attr:`APIRequest.content`.
 
     Raises:
+        ValidationError: ``value`` holds a NUL character (see :func:`check_no_nul`).
         ValueError: ``value`` holds a float JSON cannot carry (NaN, infinity) or an unknown type.
     """
     from pydantic_core import PydanticSerializationError, to_json
@@ -146,7 +149,49 @@ def encode_json(value: Any) -> bytes:
         # may also just sit inside a string: let the strict encoder decide (it raises ValueError on a
         # non-finite float), as httpx's json= does.
         json.dumps(value, allow_nan=False, default=str)
+    if b"\\u0000" in body:
+        # A NUL character, or a string that merely spells a backslash and "u0000": the walk tells which.
+        check_no_nul(value)
     return body
+
+
+def _nul_location(value: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*path, key)
+            found = _nul_location(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _nul_location(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def check_no_nul(value: Any) -> None:
+    """Refuse a JSON body holding a NUL character, which PostgreSQL cannot store in text or jsonb.
+
+    Sent anyway, the database answers 400 (22P05 or 22P02) after the request has travelled; refused here,
+    the error says where, and nothing is sent.
+
+    Args:
+        value: The body (dicts, lists, strings, numbers).
+
+    Raises:
+        ValidationError: A string or key holds ``"\\x00"``; ``errors[0]["loc"]`` is where. The value itself
+            is never quoted (it may be a token).
+    """
+    location = _nul_location(value, ())
+    if location is None:
+        return
+    where = ".".join(str(part) for part in location) or "body"
+    message = f"{where} contains a NUL character (\\u0000), which PostgreSQL cannot store in text or JSON."
+    raise ValidationError(message, errors=[{"loc": location, "msg": message, "type": "string_nul"}])
 
 
 def error_from_response(response: httpx.Response) -> APIStatusError:
@@ -285,10 +330,13 @@ def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse
     """Send ``request`` under the retry policy; ``yield from`` this inside an operation.
 
     Raises:
+        ValidationError: The body holds a NUL character; nothing was sent.
         APIStatusError: The final response was an error (the subclass for its status).
         APITimeoutError: The final attempt timed out.
         APIConnectionError: The final attempt got no response.
     """
+    if request.json is not None:
+        check_no_nul(request.json)  # encoded content was checked by encode_json
     timeout = settings.timeout if isinstance(request.timeout, NotGiven) else request.timeout
     retries_done = 0
     while True:

@@ -123,3 +123,26 @@ async def test_filters_with_reserved_characters_match_exactly(
     tree = await sdk(repo.list(where=F("tone").in_(["a,b", " lead"]) | F("tone").like("%slash")))
     assert sorted(row.tone for row in tree) == sorted(["a,b", " lead", "back\\slash"])
     assert await sdk(repo.count(where=F("tone").is_(None))) == 0
+
+
+def test_text_with_a_nul_character_is_refused_before_sending(nexus_user: NexusTestUser) -> None:
+    # PostgreSQL cannot store U+0000 in text or jsonb; the SDK says where, and nothing reaches the server.
+    from nexus_sdk import ValidationError
+
+    posts = nexus_user.client.published_posts
+    with pytest.raises(ValidationError) as plain:
+        posts.create(platform="x", content="a\x00b")
+    assert plain.value.errors[0]["loc"] == ("content",)
+    ideas = nexus_user.client.content_adaptations
+    with pytest.raises(ValidationError) as nested:
+        ideas.create_many(
+            [
+                {"original_idea": "fine"},
+                {"original_idea": "y", "adaptations": {"linkedin": {"text": "bad\x00"}}},
+            ]
+        )
+    assert nested.value.errors[0]["loc"][1:] == ("adaptations", "linkedin", "text")
+    assert posts.count() == 0
+    assert ideas.count() == 0
+    # The same text without the NUL goes through, so the refusal was about that character alone.
+    assert posts.create(platform="x", content="ab").content == "ab"

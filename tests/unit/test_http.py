@@ -6,6 +6,7 @@ import email.utils
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -26,6 +27,7 @@ from nexus_sdk import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ValidationError,
     _http,
 )
 from nexus_sdk._http import APIRequest, retry_delay
@@ -383,3 +385,26 @@ async def test_async_redirect_is_an_error_too() -> None:
             with pytest.raises(APIStatusError) as info:
                 await client.users.list()
     assert info.value.status_code == 308
+
+
+def test_encode_json_refuses_nul_where_it_is_and_never_quotes_the_value() -> None:
+    with pytest.raises(ValidationError) as info:
+        _http.encode_json([{"content": "ok"}, {"adaptations": {"x": {"text": "tok-SECRET\x00"}}}])
+    assert info.value.errors[0]["loc"] == (1, "adaptations", "x", "text")
+    assert "SECRET" not in str(info.value)
+    with pytest.raises(ValidationError) as key_info:
+        _http.encode_json({"metadata": {"a\x00b": 1}})
+    assert key_info.value.errors[0]["loc"] == ("metadata", "a\x00b")
+
+
+def test_encode_json_keeps_text_that_merely_spells_the_nul_escape() -> None:
+    value = {"content": "write \\u0000 to see it refused"}
+    assert json.loads(_http.encode_json(value)) == value
+
+
+def test_a_json_body_with_nul_is_refused_before_anything_is_sent(nx: NexusClient) -> None:
+    with respx.mock(base_url=REST, assert_all_called=False) as mock:
+        route = mock.post("/published_posts")
+        with pytest.raises(ValidationError, match="content contains a NUL character"):
+            nx.published_posts.create(user_id=uuid.uuid4(), platform="x", content="a\x00b")
+    assert not route.called

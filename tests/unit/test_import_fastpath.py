@@ -188,3 +188,12 @@ def test_missing_encryption_keys_fail_before_a_row_is_read(monkeypatch: pytest.M
         io.import_rows(client, "platform_connections", rows, user_id=USER)
     assert next(rows)["access_token"] == "tok"  # nothing was read
     assert not getattr(info.value, "__notes__", None)  # no "re-run to resume": nothing had started
+
+
+def test_a_row_with_a_nul_character_is_rejected_by_line_before_sending() -> None:
+    rows: list[object] = [{"original_idea": f"idea {i}"} for i in range(1, 4)]
+    rows[1] = {"original_idea": "idea\x002"}  # line 2: PostgreSQL cannot store NUL in text
+    batches, rejects = _planned(rows, batch_size=10)
+    assert batches == [[1, 3]]
+    assert [line for line, _ in rejects] == [2]
+    assert "original_idea contains a NUL character" in rejects[0][1]
