@@ -1241,8 +1241,8 @@ def export_rows(
         include_tokens: Write OAuth tokens decrypted (needs ``NEXUS_ENCRYPTION_KEYS``). By default they
             are written as ``"**********"`` (or null when there is none).
         where: Filters (see :mod:`nexus_sdk.query`), e.g. ``{"user_id": "..."}``.
-        page_size: Rows per request (at most 1000). The export ends at the first empty page, so a server
-            that caps responses below ``page_size`` is still read whole.
+        page_size: Rows per request (at most 1000). A server that caps responses below ``page_size``
+            (Supabase's ``max_rows``) is still read whole, by the same rule as ``iter()``.
         progress: Show a progress bar of rows written.
         timeout: Per-request timeout.
         on_page: Called with the running row count after each page.
@@ -1256,6 +1256,7 @@ def export_rows(
     """
     from nexus_sdk import query
     from nexus_sdk._http import APIRequest, call
+    from nexus_sdk.repositories._core import PageCursor
 
     table = resolve_table(table, EXPORT_TABLES)
     if not 1 <= page_size <= 1000:
@@ -1267,19 +1268,19 @@ def export_rows(
     writer = _Writer(out, format, table)
     bar = _Progress(progress, None, 0, table) if progress else None
     written = 0
-    last: str | None = None
+    # The same paging rule as iter(): a short page may be the server's cap (Supabase's max_rows).
+    cursor = PageCursor(page_size)
     try:
-        while True:
+        while not cursor.done:
             params = list(base)
-            if last is not None:
-                params.append(("id", f"gt.{last}"))
+            if cursor.last is not None:
+                params.append(("id", f"gt.{cursor.last['id']}"))
             params += [("order", "id.asc"), ("limit", str(page_size))]
             request = APIRequest("GET", f"/{table}", tuple(params), retry_safe=True, timeout=timeout)
             page: list[dict[str, Any]] = repo._sender.run(call(request, core.settings)).json() or []
+            cursor.advance(page)
             if not page:
-                # Only an empty page ends the export: a short one may just be the server's cap on rows
-                # per response (Supabase's max_rows), which can be smaller than page_size.
-                return written
+                break
             if tokens:
                 if include_tokens:
                     page = _reveal_tokens(core, page)
@@ -1292,7 +1293,7 @@ def export_rows(
                 bar.update(len(page))
             if on_page is not None:
                 on_page(written)
-            last = str(page[-1]["id"])
     finally:
         if bar is not None:
             bar.close()
+    return written

@@ -41,6 +41,7 @@ __all__ = [
     "UpdateModel",
     "WriteModel",
     "check_write_rules",
+    "list_adapter",
     "request_bodies",
 ]
 
@@ -318,9 +319,10 @@ class UpdateModel(WriteModel):
         return self.model_dump(mode="json", exclude_unset=True, context=_REVEAL_CONTEXT)
 
 
-@functools.cache
-def _list_of(create: type[CreateModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[create])  # type: ignore[valid-type]
+@functools.lru_cache(maxsize=64)
+def list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """The ``TypeAdapter`` of ``list[model]``, built once per model (building one takes milliseconds)."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def request_bodies(models: Sequence[CreateModel]) -> list[dict[str, Any]]:
@@ -352,7 +354,7 @@ def request_bodies(models: Sequence[CreateModel]) -> list[dict[str, Any]]:
         fields |= always
         if model.__dict__.get("user_id", "") is None:
             fields.discard("user_id")
-    dumped = _list_of(create).dump_python(
+    dumped = list_adapter(create).dump_python(
         list(models), mode="json", exclude_unset=True, context=_REVEAL_CONTEXT
     )
     return cast("list[dict[str, Any]]", dumped)

@@ -11,7 +11,6 @@ import builtins
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 import pydantic
@@ -21,7 +20,7 @@ from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call, encode_json
 from nexus_sdk._results import RowList
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
-from nexus_sdk.models._base import CreateModel, request_bodies
+from nexus_sdk.models._base import CreateModel, list_adapter, request_bodies
 from nexus_sdk.models._fields import write_context
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
 
@@ -81,11 +80,6 @@ def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
         f"{'.'.join(str(part) for part in e['loc']) or exc.title}: {e['msg']}" for e in errors
     )
     return ValidationError(f"Invalid {exc.title}: {summary}", errors=errors)
-
-
-@lru_cache(maxsize=64)
-def _list_adapter(row: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[row])  # type: ignore[valid-type]
 
 
 def _check_size(name: str, value: int) -> None:
@@ -174,7 +168,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         """Parse a JSON array of rows into Row models (decryption happens here in subclasses)."""
         if not content:
             return []
-        rows: builtins.list[RowT] = _list_adapter(self.spec.row).validate_json(content)
+        rows: builtins.list[RowT] = list_adapter(self.spec.row).validate_json(content)
         return rows
 
     # --- helpers -------------------------------------------------------------------------------
@@ -240,7 +234,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
             and all(isinstance(item, Mapping) for item in items)
         )
         if batched:
-            adapter = _list_adapter(create)
+            adapter = list_adapter(create)
             try:
                 # Validation never changes its input: only mappings other than dicts need a copy.
                 data = [item if type(item) is dict else dict(item) for item in items]
