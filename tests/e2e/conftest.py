@@ -3,7 +3,7 @@
 By default the embedded PostgreSQL is started (that is the product under test). With
 ``NEXUS_TEST_DATABASE_URL`` set (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``) the stack runs on
 that server instead, in a database ``h8_<random>`` created by the plugin and dropped afterwards. The
-``test_stack_*`` files talk to it over raw HTTP and use the scratch objects below; the ``test_sdk_*`` files
+``stack/`` tests talk to it over raw HTTP and use the scratch objects below; the ``sdk/`` tests
 use the plugin's ``nexus_*`` fixtures.
 """
 
@@ -113,7 +113,7 @@ def stack(nexus_stack: NexusTestStack) -> local.LocalStack:
     if nexus_stack.local is None:
         # Only when a Supabase project was chosen explicitly (NEXUS_TEST_SUPABASE=1): these tests
         # check the local stack's own HTTP layer, which such a run does not have.
-        skip_unless_ci("the test_stack_* tests check the local stack, not a Supabase project")
+        skip_unless_ci("the tests/e2e/stack tests check the local stack, not a Supabase project")
     return nexus_stack.local
 
 
@@ -155,7 +155,7 @@ def service(stack: local.LocalStack) -> Iterator[httpx.Client]:
         yield client
 
 
-# --- the SDK suite (test_sdk_*.py): one test body, run through the sync and the async client -------------
+# --- the SDK suite (tests/e2e/sdk): one test body, run through the sync and the async client -------------
 
 
 class Driver:
