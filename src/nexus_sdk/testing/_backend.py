@@ -1,0 +1,87 @@
+"""Where the fixtures run: the embedded PostgreSQL, a PostgreSQL server, or a disposable Supabase project."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal, NoReturn
+
+import pytest
+
+__all__ = ["Backend", "BackendKind", "choose_backend", "skip_unless_ci"]
+
+_TRUTHY: Final = frozenset({"1", "true", "yes", "on"})
+
+BackendKind = Literal["embedded", "database", "supabase"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Which backend the fixtures use, decided from the environment by :func:`choose_backend`."""
+
+    kind: BackendKind
+    server_url: str | None = None
+    """``NEXUS_TEST_DATABASE_URL`` (database) or ``SUPABASE_DB_URL`` (supabase), when given."""
+    url: str | None = None
+    """The Supabase project URL (supabase only)."""
+    anon_key: str | None = None
+    service_role_key: str | None = None
+    jwt_secret: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Backend(kind={self.kind!r}, url={self.url!r}, keys='***')"
+
+    def describe(self) -> str:
+        """One line for pytest's header; never includes a key or a password."""
+        if self.kind == "supabase":
+            cleaning = "SQL" if self.server_url else "the Auth admin API"
+            return f"the Supabase project at {self.url} (cleaned with {cleaning})"
+        if self.kind == "database":
+            return "the local stack on a fresh database of NEXUS_TEST_DATABASE_URL's server"
+        return "the local stack on the embedded PostgreSQL"
+
+
+def choose_backend(environ: Mapping[str, str] | None = None) -> Backend:
+    """Decide where the fixtures run: a Supabase project, a PostgreSQL server, or the embedded one.
+
+    Args:
+        environ: The environment to read; ``os.environ`` if omitted.
+
+    Returns:
+        The backend.
+    """
+    env = os.environ if environ is None else environ
+    url, anon, service = (
+        env.get(name) for name in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+    )
+    # SUPABASE_* are also what an application reads in production: only an explicit opt-in lets the
+    # fixtures (which empty auth.users) loose on the project they name.
+    if url and anon and service and env.get("NEXUS_TEST_SUPABASE", "").lower() in _TRUTHY:
+        return Backend(
+            "supabase",
+            server_url=env.get("SUPABASE_DB_URL") or None,
+            url=url.rstrip("/"),
+            anon_key=anon,
+            service_role_key=service,
+            jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+        )
+    server = env.get("NEXUS_TEST_DATABASE_URL")
+    if server:
+        return Backend("database", server_url=server)
+    return Backend("embedded")
+
+
+def skip_unless_ci(reason: str) -> NoReturn:
+    """Skip a test that needs what the backend lacks; under ``CI=true`` fail instead, never skip silently.
+
+    Args:
+        reason: What is missing, shown in the skip or failure message.
+
+    Raises:
+        pytest.skip.Exception: Outside CI.
+        pytest.fail.Exception: Under ``CI=true``.
+    """
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason} (CI=true: tests must run, not skip)")
+    pytest.skip(reason)

@@ -1,0 +1,327 @@
+"""The backend under test for one session (:class:`NexusTestStack`) and the users made on it."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from nexus_sdk.testing._admin import AuthAdmin
+from nexus_sdk.testing._backend import Backend, BackendKind, skip_unless_ci
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from nexus_sdk.client import AsyncNexusClient, NexusClient
+    from nexus_sdk.crypto import KeyRing
+    from nexus_sdk.local import LocalStack
+
+__all__ = ["NEXUS_TABLES", "NexusTestStack", "NexusTestUser", "open_stack"]
+
+NEXUS_TABLES: Final = (
+    "public.scheduled_posts",
+    "public.published_posts",
+    "public.content_adaptations",
+    "public.voice_profiles",
+    "public.platform_connections",
+    "public.users",
+    "auth.users",
+)
+"""Every table :meth:`NexusTestStack.reset` empties."""
+
+
+class NexusTestStack:
+    """The backend under test: where the API is, its keys, and the helpers the fixtures need."""
+
+    def __init__(
+        self,
+        *,
+        kind: BackendKind,
+        url: str,
+        anon_key: str,
+        service_role_key: str,
+        database_url: str | None = None,
+        jwt_secret: str | None = None,
+        local: LocalStack | None = None,
+    ) -> None:
+        self.kind: BackendKind = kind
+        """``"embedded"``, ``"database"`` or ``"supabase"``."""
+        self.url = url
+        """The API base URL (``SUPABASE_URL``)."""
+        self.anon_key = anon_key
+        """The anon API key."""
+        self.service_role_key = service_role_key
+        """The service-role API key."""
+        self.database_url = database_url
+        """A ``postgres`` connection URL to the database, when known (always on the local stack)."""
+        self.jwt_secret = jwt_secret
+        """The JWT secret, when known (always on the local stack)."""
+        self.local = local
+        """The local stack, unless the backend is a Supabase project."""
+        self._sql: psycopg.Connection[Any] | None = None
+        self.admin = AuthAdmin(url, anon_key=anon_key, service_role_key=service_role_key)
+        """The Auth admin API client (service-role key) that creates and removes users."""
+        self._created_users: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"NexusTestStack(kind={self.kind!r}, url={self.url!r}, keys='***')"
+
+    @property
+    def rest_url(self) -> str:
+        """``{url}/rest/v1``, where PostgREST answers."""
+        return f"{self.url}/rest/v1"
+
+    # --- SQL -----------------------------------------------------------------------------------------
+
+    def sql(self) -> psycopg.Connection[Any]:
+        """A shared autocommit connection as ``postgres``, for arranging and checking data.
+
+        Returns:
+            The connection (owned by the stack; do not close it).
+
+        Raises:
+            pytest.skip.Exception: The backend is a Supabase project and ``SUPABASE_DB_URL`` is not set.
+        """
+        if self.database_url is None:
+            skip_unless_ci("raw SQL needs SUPABASE_DB_URL on a Supabase project")
+        if self._sql is None or self._sql.closed:
+            import psycopg
+
+            self._sql = psycopg.connect(self.database_url, autocommit=True)
+        return self._sql
+
+    # --- users ---------------------------------------------------------------------------------------
+
+    def create_user(
+        self, email: str | None = None, *, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[str, str]:
+        """Sign up a user and sign them in.
+
+        Args:
+            email: The address; a unique ``@example.com`` one if omitted.
+            metadata: ``raw_user_meta_data`` (e.g. ``{"full_name": "Ada"}``).
+
+        Returns:
+            ``(user_id, access_token)``.
+
+        Raises:
+            APIStatusError: The Auth server refused (Supabase projects only).
+        """
+        address = email or f"nexus-test-{secrets.token_hex(6)}@example.com"
+        if self.local is not None:
+            user_id, token = self.local.create_user(address, metadata=dict(metadata or {}))
+        else:
+            user_id, token = self.admin.create_and_sign_in(
+                address, secrets.token_urlsafe(24), dict(metadata or {})
+            )
+        self._created_users.append(user_id)
+        return user_id, token
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user; every Nexus row they own goes with them (``ON DELETE CASCADE``).
+
+        Args:
+            user_id: The ``auth.users`` id.
+        """
+        if self.database_url is not None:
+            self.sql().execute("DELETE FROM auth.users WHERE id = %s", (user_id,))
+        else:
+            self.admin.delete_user(user_id)
+        with contextlib.suppress(ValueError):
+            self._created_users.remove(user_id)
+
+    def mint_token(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        expires_in: int = 3600,
+        extra_claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Sign an access token for ``user_id`` with the project's JWT secret (e.g. an expired one).
+
+        Args:
+            user_id: The ``sub`` claim.
+            email: The ``email`` claim.
+            expires_in: Seconds until ``exp``; negative for an expired token.
+            extra_claims: Claims to add or override.
+
+        Returns:
+            The JWT.
+
+        Raises:
+            pytest.skip.Exception: The JWT secret is unknown (a Supabase project without
+                ``SUPABASE_JWT_SECRET``).
+        """
+        if self.jwt_secret is None:
+            skip_unless_ci("minting tokens needs SUPABASE_JWT_SECRET on a Supabase project")
+        from nexus_sdk.local import mint_access_token
+
+        return mint_access_token(
+            self.jwt_secret,
+            user_id,
+            email=email,
+            expires_in=expires_in,
+            extra_claims=dict(extra_claims or {}),
+        )
+
+    # --- cleaning ------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty every Nexus table and ``auth.users`` (see :data:`NEXUS_TABLES`).
+
+        With SQL access this is one ``TRUNCATE``, skipped when there is no user (every Nexus row belongs
+        to a user, so then there is nothing to remove). Without it (a Supabase project and no
+        ``SUPABASE_DB_URL``), the users created through this object are deleted through the Auth API.
+        """
+        if self.database_url is None:
+            for user_id in list(self._created_users):
+                self.delete_user(user_id)
+            return
+        conn = self.sql()
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM auth.users) OR EXISTS (SELECT 1 FROM public.users)"
+        ).fetchone()
+        if row is not None and row[0]:
+            conn.execute("TRUNCATE " + ", ".join(NEXUS_TABLES) + " CASCADE")
+        self._created_users.clear()
+
+    def close(self) -> None:
+        """Close the helper connections (the stack itself is stopped by the fixture that started it)."""
+        if self.kind == "supabase" and self.database_url is None:
+            # No SQL to empty the project with later: remove what this session created now.
+            for user_id in list(self._created_users):
+                with contextlib.suppress(Exception):
+                    self.delete_user(user_id)
+        if self._sql is not None:
+            self._sql.close()
+        self.admin.close()
+
+
+class NexusTestUser:
+    """A signed-up user and clients acting as them (RLS applies)."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        email: str,
+        access_token: str,
+        client: NexusClient,
+        stack: NexusTestStack,
+        keys: KeyRing,
+    ) -> None:
+        self.id = id
+        """The user's id (``auth.users.id`` = ``public.users.id``)."""
+        self.email = email
+        """The user's email."""
+        self.access_token = access_token
+        """The user's JWT (kept out of ``repr``)."""
+        self.client = client
+        """A :class:`~nexus_sdk.NexusClient` acting as this user."""
+        self._stack = stack
+        self._keys = keys
+        self._aclient: AsyncNexusClient | None = None
+
+    def __repr__(self) -> str:
+        return f"NexusTestUser(id={self.id!r}, email={self.email!r}, access_token='***')"
+
+    @property
+    def aclient(self) -> AsyncNexusClient:
+        """An :class:`~nexus_sdk.AsyncNexusClient` acting as this user, made on first use.
+
+        Its connection pool keeps no idle connection, so it needs no ``await close()``: a test may use it
+        from any event loop, and nothing is left open when the loop ends.
+        """
+        if self._aclient is None:
+            import httpx
+
+            from nexus_sdk.client import AsyncNexusClient
+
+            http = httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0))
+            self._aclient = AsyncNexusClient(
+                self._stack.url,
+                self._stack.anon_key,
+                access_token=self.access_token,
+                http_client=http,
+                encryption_keys=self._keys,
+            )
+        return self._aclient
+
+
+# --- backends ----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new database on ``server_url``'s server, dropped (with its connections) afterwards."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"{prefix}{secrets.token_hex(6)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = {key: str(value) for key, value in conninfo_to_dict(server_url).items() if value is not None}
+    params["dbname"] = name
+    try:
+        yield make_conninfo("", **params)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def open_stack(
+    backend: Backend, *, seed_sql: Sequence[str] = (), database_prefix: str = "nexus_test_"
+) -> Iterator[NexusTestStack]:
+    """Start (or connect to) the backend for a test session, and tear it down afterwards.
+
+    Args:
+        backend: From :func:`choose_backend`.
+        seed_sql: SQL run as ``postgres`` before the local stack serves (not used on Supabase).
+        database_prefix: Name prefix of the database created on ``NEXUS_TEST_DATABASE_URL``'s server.
+
+    Yields:
+        The stack.
+    """
+    if backend.kind == "supabase":
+        if not (backend.url and backend.anon_key and backend.service_role_key):
+            from nexus_sdk.errors import ConfigurationError
+
+            raise ConfigurationError("a Supabase backend needs SUPABASE_URL and both API keys")
+        remote = NexusTestStack(
+            kind="supabase",
+            url=backend.url,
+            anon_key=backend.anon_key,
+            service_role_key=backend.service_role_key,
+            database_url=backend.server_url,
+            jwt_secret=backend.jwt_secret,
+        )
+        try:
+            yield remote
+        finally:
+            remote.close()
+        return
+
+    from nexus_sdk import local
+
+    with contextlib.ExitStack() as resources:
+        database_url = None
+        if backend.kind == "database":
+            database_url = resources.enter_context(
+                _scratch_database(str(backend.server_url), database_prefix)
+            )
+        running = resources.enter_context(local.start(port=0, database_url=database_url, seed_sql=seed_sql))
+        stack = NexusTestStack(
+            kind=backend.kind,
+            url=running.url,
+            anon_key=running.anon_key,
+            service_role_key=running.service_role_key,
+            database_url=running.database_url,
+            jwt_secret=running.jwt_secret,
+            local=running,
+        )
+        resources.callback(stack.close)
+        yield stack
