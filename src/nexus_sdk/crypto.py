@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import pybase64
 
+from nexus_sdk import _env
 from nexus_sdk.errors import ConfigurationError, DecryptionError, ValidationError
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ __all__ = [
     "token_aad",
 ]
 
-ENV_VAR: Final = "NEXUS_ENCRYPTION_KEYS"
+ENV_VAR: Final = _env.NEXUS_ENCRYPTION_KEYS
 """The environment variable holding the key ring: ``"<id>:<base64url key>,<id>:<base64url key>,..."``."""
 FORMAT_PREFIX: Final = "nx1:"
 """The prefix of every value written by this version of the format."""

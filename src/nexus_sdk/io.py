@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
+from nexus_sdk import _redact
 from nexus_sdk._types import NOT_GIVEN, NotGiven
 from nexus_sdk.errors import (
     BadRequestError,
@@ -97,7 +98,7 @@ ALIASES: Final = {
 }
 """Short names accepted wherever a table is named (``nexus-sdk import adaptations ideas.jsonl``)."""
 
-MASK: Final = "**********"
+MASK: Final = _redact.MASK
 """What a token looks like in an export without ``include_tokens`` and in a rejects file."""
 
 NATURAL_KEYS: Final[Mapping[str, tuple[str, ...]]] = {

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, SecretStr
 
+from nexus_sdk._redact import MASK
 from nexus_sdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ METRIC_COLUMNS: Final[Mapping[str, str]] = {
     "last_synced": "datetime64[ns, UTC]",
 }
 """The known keys of ``published_posts.metrics`` and their dtypes when flattened (``metrics.views`` ...)."""
-_MASK: Final = "**********"
+_MASK: Final = MASK
 
 
 def _pandas() -> Any:

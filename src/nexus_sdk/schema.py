@@ -39,6 +39,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from nexus_sdk import _env, _redact
 from nexus_sdk._version import __version__
 from nexus_sdk.errors import ConfigurationError, SchemaError
 
@@ -203,14 +204,9 @@ def migration_sql(*, include_bootstrap: bool = False, source: str | Path | None 
     return header + "".join(f"\n-- ---- {f.name} ----\n{f.text.rstrip()}\n" for f in files)
 
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*(?=@)")
-_PASSWORD_IN_DSN = re.compile(r"(?P<head>\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
 def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages and logs."""
-    url = _PASSWORD_IN_URL.sub(r"\g<head>***", url)
-    return _PASSWORD_IN_DSN.sub(r"\g<head>***", url)
+    """``url`` with any password replaced by the mask, for messages and logs (see :mod:`nexus_sdk._redact`)."""
+    return _redact.redact_url(url)
 
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -234,11 +230,11 @@ def _ambiguous_credentials(url: str) -> bool:
 
 def _scrub(message: str, password: str | None) -> str:
     """``message`` without the password libpq parsed from the URL, should a message ever echo it."""
-    return message.replace(password, "***") if password else message
+    return message.replace(password, _redact.MASK) if password else message
 
 
 def _resolve_url(database_url: str | None) -> str:
-    url = database_url or os.environ.get("DATABASE_URL")
+    url = database_url or os.environ.get(_env.DATABASE_URL)
     if not url:
         raise ConfigurationError("no database URL: pass database_url or set DATABASE_URL")
     return url

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
+from nexus_sdk import _env
+from nexus_sdk._redact import MASK
 from nexus_sdk._types import NOT_GIVEN, NotGiven
 from nexus_sdk.errors import ConfigurationError
 
@@ -45,9 +47,9 @@ __all__ = [
     "resolve_settings",
 ]
 
-ENV_URL: Final = "SUPABASE_URL"
-ENV_ANON_KEY: Final = "SUPABASE_ANON_KEY"
-ENV_SERVICE_ROLE_KEY: Final = "SUPABASE_SERVICE_ROLE_KEY"
+ENV_URL: Final = _env.SUPABASE_URL
+ENV_ANON_KEY: Final = _env.SUPABASE_ANON_KEY
+ENV_SERVICE_ROLE_KEY: Final = _env.SUPABASE_SERVICE_ROLE_KEY
 
 DEFAULT_TIMEOUT: Final = 30.0
 """Per-attempt timeout in seconds when neither the client nor the call sets one."""
@@ -82,10 +84,10 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "Secret('**********')"
+        return f"Secret('{MASK}')"
 
     def __str__(self) -> str:
-        return "**********"
+        return MASK
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secret) and other._value == self._value

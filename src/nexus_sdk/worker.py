@@ -31,7 +31,6 @@ import contextlib
 import datetime as dt
 import inspect
 import logging
-import re
 import signal
 import threading
 import time
@@ -39,6 +38,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from nexus_sdk import _redact
 from nexus_sdk.errors import (
     APIConnectionError,
     ConflictError,
@@ -125,22 +125,6 @@ class WorkerStats:
 
 # --- redaction -----------------------------------------------------------------------------------------------
 
-_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_SECRET_PATTERNS: Final = (
-    # JWTs (Supabase keys and access tokens, many OAuth access tokens).
-    re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*"),
-    # Authorization header values.
-    re.compile(r"(?i)\b(?:bearer|basic|token)\s+[^\s,;'\"]+"),
-    # name=value / "name": "value" where the name says it is a credential.
-    re.compile(
-        r"(?i)([\w-]*(?:token|secret|password|passwd|api[_-]?key|apikey|signature|credential|auth|code)[\w-]*"
-        r"[\"']?\s*[=:]\s*[\"']?)([^\s&,;'\"]+)"
-    ),
-    # Long opaque strings (keys, hex or base64 tokens), but not UUIDs, which are ids worth keeping.
-    re.compile(r"[A-Za-z0-9_\-+/]{32,}={0,2}"),
-)
-_REDACTED: Final = "[redacted]"
-
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """Remove what looks like a credential from ``text`` (publisher errors are stored and logged).
@@ -151,20 +135,9 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
 
     Returns:
         The text with JWTs, bearer values, ``token=...``-style pairs, the given secrets and long opaque
-        strings (not UUIDs) replaced by ``[redacted]``.
+        strings (not UUIDs) replaced by the mask (see :mod:`nexus_sdk._redact`).
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-
-    def long_value(match: re.Match[str]) -> str:
-        value = match.group(0)
-        return value if _UUID.fullmatch(value) else _REDACTED
-
-    text = _SECRET_PATTERNS[0].sub(_REDACTED, text)
-    text = _SECRET_PATTERNS[1].sub(_REDACTED, text)
-    text = _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + _REDACTED, text)
-    return _SECRET_PATTERNS[3].sub(long_value, text)
+    return _redact.redact(text, secrets, guess=True)
 
 
 # --- the I/O-free loop -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from nexus_sdk._redact import MASK
 from nexus_sdk.cli import main
 from nexus_sdk.cli._common import redact
 from nexus_sdk.io import read_rows
@@ -138,7 +139,7 @@ def test_redact_hides_keys_tokens_and_passwords(monkeypatch: pytest.MonkeyPatch)
 
     for secret in ("plain-service-key", jwt, "keymaterial", "oldmaterial", "pa55word", "my-flag-secret"):
         assert secret not in cleaned
-    assert "postgresql://postgres:***@db:5432/x" in cleaned
+    assert f"postgresql://postgres:{MASK}@db:5432/x" in cleaned
 
 
 def test_csv_reading_handles_a_byte_order_mark_and_quoted_empty_cells(tmp_path: Path) -> None:

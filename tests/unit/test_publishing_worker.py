@@ -18,6 +18,7 @@ import pytest
 import respx
 
 from nexus_sdk import NexusClient, _http
+from nexus_sdk._redact import MASK
 from nexus_sdk.errors import PermissionDeniedError, ValidationError
 from nexus_sdk.worker import arun_worker, redact, run_worker
 from tests.unit.test_publishing_wire import REST, SERVICE_KEY, claimed_row, published_row, scheduled_row
@@ -43,14 +44,14 @@ def test_redact_removes_credentials(text: str, kept: str, removed: str) -> None:
     clean = redact(text)
     assert removed not in clean
     assert kept in clean
-    assert "[redacted]" in clean
+    assert MASK in clean
 
 
 def test_redact_keeps_ids_and_plain_words_and_removes_known_secrets() -> None:
     post_id = "0ba4b646-4a23-499e-8d3f-ae26a05c8857"
     text = f"post {post_id} rejected by LinkedIn: duplicate content (HTTP 422)"
     assert redact(text) == text
-    assert redact("the key is short-ish", ["short-ish"]) == "the key is [redacted]"
+    assert redact("the key is short-ish", ["short-ish"]) == f"the key is {MASK}"
 
 
 def test_sync_and_async_workers_take_the_same_arguments() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nexus_sdk import schema
+from nexus_sdk._redact import MASK
 from nexus_sdk.schema import ApplyResult, CatalogObject, redact_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,7 +89,7 @@ def test_the_wheel_ships_the_sql_and_the_installed_package_finds_it(tmp_path: Pa
 def test_redact_url_hides_passwords(url: str, secret: str) -> None:
     redacted = redact_url(url)
     assert secret not in redacted
-    assert "***" in redacted
+    assert MASK in redacted
 
 
 def test_redact_url_keeps_urls_without_password() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
+from nexus_sdk import _env, _redact
 from nexus_sdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -93,23 +93,11 @@ def make_client(
 
 # --- errors: one line, no secret, no traceback ------------------------------------------------------------
 
-SECRET_ENV_VARS: Final = (
-    "SUPABASE_SERVICE_ROLE_KEY",
-    "SUPABASE_ANON_KEY",
-    "NEXUS_ACCESS_TOKEN",
-    "SUPABASE_JWT_SECRET",
-    "NEXUS_ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "NEXUS_LOCAL_DATABASE_URL",
-)
+SECRET_ENV_VARS: Final = _env.SECRET_VARS
 """Environment variables whose values never appear in what the CLI prints."""
 SECRET_OPTIONS: Final = ("--key", "--anon-key", "--access-token", "--password", "--database-url")
 """Options whose values never appear in what the CLI prints."""
-REDACTED: Final = "***"
-
-_JWT: Final = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_URL_PASSWORD: Final = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
-_KV_PASSWORD: Final = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+REDACTED: Final = _redact.MASK
 
 
 def _secret_values(argv: list[str]) -> list[str]:
@@ -131,12 +119,8 @@ def _secret_values(argv: list[str]) -> list[str]:
 
 
 def redact(text: str, argv: list[str] | None = None) -> str:
-    """``text`` with keys, JWTs, tokens and database passwords replaced by ``***``."""
-    for secret in _secret_values(argv or []):
-        text = text.replace(secret, REDACTED)
-    text = _JWT.sub(REDACTED, text)
-    text = _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED + "@", text)
-    return _KV_PASSWORD.sub(lambda m: m["head"] + REDACTED, text)
+    """``text`` with keys, JWTs, tokens and database passwords replaced by the mask (:mod:`nexus_sdk._redact`)."""
+    return _redact.redact(text, _secret_values(argv or []))
 
 
 def one_line(text: str) -> str:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from nexus_sdk._embedded import _pid_alive
+from nexus_sdk._redact import MASK
 from nexus_sdk.errors import ConfigurationError, NexusError
 from nexus_sdk.local import _jwt
 from nexus_sdk.local._users import create_auth_user, mint_access_token
@@ -49,7 +50,7 @@ class StackState:
     pid: int
 
     def __repr__(self) -> str:
-        return f"StackState(url={self.url!r}, pid={self.pid}, keys='***')"
+        return f"StackState(url={self.url!r}, pid={self.pid}, keys='{MASK}')"
 
     def env(self) -> dict[str, str]:
         """The variables ``nexus-sdk local start`` prints, under Supabase's names."""
@@ -201,7 +202,7 @@ class LocalStack:
 
     def __repr__(self) -> str:
         return (
-            f"LocalStack(url={self.url!r}, anon_key='***', service_role_key='***', jwt_secret='***', "
+            f"LocalStack(url={self.url!r}, anon_key='{MASK}', service_role_key='{MASK}', jwt_secret='{MASK}', "
             f"running={not self._stopped})"
         )
 

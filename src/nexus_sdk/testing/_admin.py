@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Final
 
+from nexus_sdk._redact import MASK
+
 if TYPE_CHECKING:
     import httpx
 
@@ -28,7 +30,7 @@ class AuthAdmin:
         self._http: httpx.Client | None = None
 
     def __repr__(self) -> str:
-        return f"AuthAdmin(url={self.url!r}, keys='***')"
+        return f"AuthAdmin(url={self.url!r}, keys='{MASK}')"
 
     def _client(self) -> httpx.Client:
         if self._http is None:

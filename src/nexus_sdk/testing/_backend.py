@@ -9,6 +9,8 @@ from typing import Final, Literal, NoReturn
 
 import pytest
 
+from nexus_sdk._redact import MASK
+
 __all__ = ["Backend", "BackendKind", "choose_backend", "skip_unless_ci"]
 
 _TRUTHY: Final = frozenset({"1", "true", "yes", "on"})
@@ -30,7 +32,7 @@ class Backend:
     jwt_secret: str | None = None
 
     def __repr__(self) -> str:
-        return f"Backend(kind={self.kind!r}, url={self.url!r}, keys='***')"
+        return f"Backend(kind={self.kind!r}, url={self.url!r}, keys='{MASK}')"
 
     def describe(self) -> str:
         """One line for pytest's header; never includes a key or a password."""

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from nexus_sdk._redact import MASK
 from nexus_sdk.testing._admin import AuthAdmin
 from nexus_sdk.testing._backend import Backend, BackendKind, skip_unless_ci
 
@@ -65,7 +66,7 @@ class NexusTestStack:
         self._created_users: list[str] = []
 
     def __repr__(self) -> str:
-        return f"NexusTestStack(kind={self.kind!r}, url={self.url!r}, keys='***')"
+        return f"NexusTestStack(kind={self.kind!r}, url={self.url!r}, keys='{MASK}')"
 
     @property
     def rest_url(self) -> str:
@@ -225,7 +226,7 @@ class NexusTestUser:
         self._aclient: AsyncNexusClient | None = None
 
     def __repr__(self) -> str:
-        return f"NexusTestUser(id={self.id!r}, email={self.email!r}, access_token='***')"
+        return f"NexusTestUser(id={self.id!r}, email={self.email!r}, access_token='{MASK}')"
 
     @property
     def aclient(self) -> AsyncNexusClient:

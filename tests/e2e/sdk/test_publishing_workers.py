@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from nexus_sdk import AsyncNexusClient, NexusClient
+from nexus_sdk._redact import MASK
 from nexus_sdk.models.publishing import ClaimedPost, PublishResult
 from nexus_sdk.testing import NexusTestStack, NexusTestUser
 from nexus_sdk.worker import PublishError, WorkerStats, arun_worker, run_worker
@@ -320,7 +321,7 @@ def test_failures_retry_with_backoff_give_up_and_never_store_secrets(
     assert leaked.startswith("RuntimeError: 401 for Authorization:")
     assert token not in leaked
     assert oauth not in leaked
-    assert "[redacted]" in leaked
+    assert MASK in leaked
     assert token not in caplog.text
     assert oauth not in caplog.text
     assert nexus_clean.service_role_key not in caplog.text
