@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from nexus_sdk._embedded import EmbeddedPostgres, with_database
+from nexus_sdk.local._embedded import EmbeddedPostgres, with_database
 
 SYSTEM_URL = os.environ.get("NEXUS_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from nexus_sdk import schema
-from nexus_sdk._embedded import with_database
 from nexus_sdk.cli import main
 from nexus_sdk.errors import ConfigurationError, SchemaError
+from nexus_sdk.local._embedded import with_database
 from tests.conftest import create_database, drop_database
 
 # Everything about our objects that a re-run could change: definitions, ACLs, policies, triggers, constraints.

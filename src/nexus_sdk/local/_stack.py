@@ -14,10 +14,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from nexus_sdk._embedded import _pid_alive
 from nexus_sdk._redact import MASK
 from nexus_sdk.errors import ConfigurationError, NexusError
 from nexus_sdk.local import _jwt
+from nexus_sdk.local._embedded import _pid_alive
 from nexus_sdk.local._users import create_auth_user, mint_access_token
 
 __all__ = ["DEFAULT_PORT", "LocalStack", "StackState", "default_data_dir", "read_state", "start"]
@@ -334,7 +334,7 @@ def start(
         if write_state and base is not None:
             _refuse_a_second_stack(base)
         if database_url is None:
-            from nexus_sdk._embedded import EmbeddedPostgres
+            from nexus_sdk.local._embedded import EmbeddedPostgres
 
             # A given data_dir keeps the cluster across runs; without one it is temporary.
             server = EmbeddedPostgres(base / "pgdata" if base is not None else None)

@@ -24,14 +24,14 @@ CLI = [sys.executable, "-c", "from nexus_sdk.cli._local import local; local()"]
 
 HOLD_A_TEMPORARY_SERVER = """
 import sys, time
-from nexus_sdk._embedded import EmbeddedPostgres
+from nexus_sdk.local._embedded import EmbeddedPostgres
 server = EmbeddedPostgres()
 print(server.data_dir, flush=True)
 time.sleep(600)
 """
 
 START_AND_STOP_A_TEMPORARY_SERVER = """
-from nexus_sdk._embedded import EmbeddedPostgres
+from nexus_sdk.local._embedded import EmbeddedPostgres
 with EmbeddedPostgres() as server:
     print(server.data_dir, flush=True)
 """

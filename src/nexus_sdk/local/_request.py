@@ -1,0 +1,95 @@
+"""What a verb handler gets: the request's facts (:class:`RequestContext`) and the app (:class:`Engine`)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.requests import Request
+
+from nexus_sdk.local._errors import ApiError
+from nexus_sdk.local._negotiate import check_json_content_type, parse_prefs, wants_singular
+
+if TYPE_CHECKING:
+    from psycopg import sql
+
+    from nexus_sdk.local._catalog import Catalog
+    from nexus_sdk.local._sql import Params
+
+__all__ = ["Engine", "RequestContext", "json_body"]
+
+
+class Engine(Protocol):
+    """What the verb handlers need from the app: the schema cache, the row cap, and one transaction."""
+
+    @property
+    def catalog(self) -> Catalog:
+        """The schema cache."""
+        ...
+
+    @property
+    def schema(self) -> str:
+        """The exposed schema (``public``)."""
+        ...
+
+    @property
+    def max_rows(self) -> int | None:
+        """The cap on rows per response; ``None`` for none."""
+        ...
+
+    async def run(
+        self,
+        ctx: RequestContext,
+        statement: sql.Composed | bytes,
+        params: Params | dict[str, Any],
+        *,
+        read_only: bool,
+        expect_one: bool,
+    ) -> tuple[Any, ...]:
+        """Run one statement in the request's transaction and return its one row."""
+        ...
+
+
+class RequestContext:
+    """Per-request facts computed once."""
+
+    __slots__ = (
+        "claims",
+        "method",
+        "prefs",
+        "request",
+        "response_headers",
+        "response_status",
+        "role",
+        "singular",
+    )
+
+    def __init__(self, request: Request, role: str, claims: dict[str, Any], method: str) -> None:
+        self.request = request
+        self.role = role
+        self.claims = claims
+        self.method = method
+        self.prefs = parse_prefs(request.headers.getlist("prefer"))
+        self.singular = wants_singular(request.headers.get("accept"))
+        self.response_status: int | None = None
+        """``response.status`` as set by the statement, if it was."""
+        self.response_headers: list[tuple[str, str]] = []
+        """``response.headers`` as set by the statement."""
+
+
+async def json_body(ctx: RequestContext) -> tuple[Any, str]:
+    """The request body, parsed, and its text.
+
+    Raises:
+        ApiError: 415 PGRST107 for a body not declared as JSON, 400 PGRST102 for an empty or invalid one.
+    """
+    check_json_content_type(ctx.request.headers.get("content-type"))
+    raw = await ctx.request.body()
+    try:
+        # UnicodeDecodeError is a ValueError: a body that is not UTF-8 is invalid JSON, not a crash.
+        text = raw.decode("utf-8", errors="strict") if raw else ""
+        if not text.strip():
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        return json.loads(text), text
+    except ValueError as exc:
+        raise ApiError(400, "PGRST102", "Empty or invalid json", details=str(exc)) from exc
