@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 from pydantic_core import to_json
 
 from nexus_sdk import NexusClient, io
-from nexus_sdk.io import _ID_NAMESPACE, _canonical, _canonical_key, _uuid5_text, derive_id
+from nexus_sdk.io import _ids
+from nexus_sdk.io._ids import _ID_NAMESPACE, _canonical, _canonical_key, _uuid5_text, derive_id
+from nexus_sdk.io._plan import Batch, Planner
 from nexus_sdk.local._catalog import Column, Table
 from nexus_sdk.local._sql import InsertPlan, Params, build_insert, shared_columns
+from nexus_sdk.repositories._handle import sync_table
 
 KEY_VALUES = st.one_of(st.none(), st.integers(), st.text(), st.uuids().map(str))
 
@@ -89,7 +92,7 @@ def test_canonical_key_of_plain_strings_skips_json_dumps(monkeypatch: pytest.Mon
     def refuse(value: object) -> str:
         raise AssertionError(f"json.dumps used for {value!r}")
 
-    monkeypatch.setattr(io, "_canonical", refuse)
+    monkeypatch.setattr(_ids, "_canonical", refuse)
     assert _canonical_key(["8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572", "ab" * 32]) == (
         '["8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572","' + "ab" * 32 + '"]'
     )
@@ -97,8 +100,11 @@ def test_canonical_key_of_plain_strings_skips_json_dumps(monkeypatch: pytest.Mon
 
 def _planned(rows: list[object], batch_size: int) -> tuple[list[list[int]], list[tuple[int, str]]]:
     with NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client:
-        planner = io._Planner(
-            client.content_adaptations._core, "content_adaptations", user_id=USER, batch_size=batch_size
+        planner = Planner(
+            sync_table(client.content_adaptations).core,
+            "content_adaptations",
+            user_id=USER,
+            batch_size=batch_size,
         )
         batches = [batch.rows.lines for batch in planner.batches(rows)]
     return batches, sorted((r.line, r.reason) for r in planner.rejects)
@@ -122,15 +128,15 @@ def test_planner_rejects_invalid_rows_by_line_and_keeps_batches_full() -> None:
 def test_planner_ids_and_bodies_do_not_depend_on_batch_validation() -> None:
     rows = [{"original_idea": f"idea {i}", "adaptations": {"x": {"text": f"t{i}"}}} for i in range(5)]
     with NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client:
-        core = client.content_adaptations._core
+        core = sync_table(client.content_adaptations).core
         planned = [
             json.loads(payload)
-            for batch in io._Planner(core, "content_adaptations", user_id=USER, batch_size=5).batches(rows)
+            for batch in Planner(core, "content_adaptations", user_id=USER, batch_size=5).batches(rows)
             for payload in batch.rows.payloads
         ]
         singly = [
             json.loads(payload)
-            for batch in io._Planner(core, "content_adaptations", user_id=USER, batch_size=1).batches(rows)
+            for batch in Planner(core, "content_adaptations", user_id=USER, batch_size=1).batches(rows)
             for payload in batch.rows.payloads
         ]
     assert planned == singly
@@ -141,8 +147,8 @@ def test_batch_digest_is_the_plain_json_of_the_batch() -> None:
     # Checkpoints written before batches were held as bytes stay valid: the digest is taken as before.
     rows = [{"original_idea": f"idea {i}", "adaptations": {"x": {"text": f"t{i}"}}} for i in range(4)]
     with NexusClient("https://proj.supabase.co", "service-role-key-SECRET") as client:
-        planner = io._Planner(
-            client.content_adaptations._core, "content_adaptations", user_id=USER, batch_size=3
+        planner = Planner(
+            sync_table(client.content_adaptations).core, "content_adaptations", user_id=USER, batch_size=3
         )
         batches = list(planner.batches(rows))
     assert [len(batch.rows) for batch in batches] == [3, 1]
@@ -161,12 +167,12 @@ def test_token_batches_are_encrypted_once_and_digested_before_encryption() -> No
         {"platform": f"p{i}", "platform_user_id": "me", "access_token": f"tok-{i}-PLAIN"} for i in range(3)
     ]
 
-    def plan() -> list[io._Batch]:
+    def plan() -> list[Batch]:
         with NexusClient(
             "https://proj.supabase.co", "service-role-key-SECRET", encryption_keys=ring
         ) as client:
-            core = client.platform_connections._core
-            return list(io._Planner(core, "platform_connections", user_id=USER, batch_size=2).batches(rows))
+            core = sync_table(client.platform_connections).core
+            return list(Planner(core, "platform_connections", user_id=USER, batch_size=2).batches(rows))
 
     first, second = plan(), plan()
     assert [b.digest for b in first] == [b.digest for b in second]  # a re-run resumes from a checkpoint

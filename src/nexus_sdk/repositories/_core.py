@@ -68,6 +68,8 @@ class TableSpec(Generic[RowT, CreateT, UpdateT]):
     primary_key: str = "id"
     natural_key: tuple[str, ...] = ()
     """Columns of a unique index ``upsert`` resolves conflicts on (empty: no upsert)."""
+    token_columns: tuple[str, ...] = ()
+    """Columns holding OAuth tokens, stored encrypted (masked in exports unless asked for)."""
 
 
 def _validation_error(exc: pydantic.ValidationError) -> ValidationError:

@@ -75,6 +75,7 @@ SPEC = TableSpec(
     PlatformConnectionCreate,
     PlatformConnectionUpdate,
     natural_key=("user_id", "platform"),
+    token_columns=TOKEN_COLUMNS,
 )
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from nexus_sdk import APIConnectionError, NexusClient, io
+from nexus_sdk import APIConnectionError, NexusClient
 from nexus_sdk.io import MASK, aimport_rows, derive_id, import_file, import_rows
+from nexus_sdk.io._checkpoint import Checkpoint
 from nexus_sdk.testing import NexusTestStack, NexusTestUser
 
 UserFactory = Callable[..., NexusTestUser]
@@ -322,14 +323,14 @@ async def test_async_checkpoint_is_saved_off_the_event_loop(
     loop_thread = threading.get_ident()
     saved_from: list[int] = []
     saved_batches: list[int] = []
-    write = io._Checkpoint._write
+    write = Checkpoint._write
 
     def spy(path: Path, text: str) -> None:
         saved_from.append(threading.get_ident())
         saved_batches.append(len(json.loads(text)["batches"]))
         write(path, text)
 
-    monkeypatch.setattr(io._Checkpoint, "_write", staticmethod(spy))
+    monkeypatch.setattr(Checkpoint, "_write", staticmethod(spy))
     rows = [{"platform": "x", "content": f"checkpointed post {i}"} for i in range(200)]
     report = await aimport_rows(
         nexus_user.aclient, "posts", rows, batch_size=50, concurrency=3, checkpoint=tmp_path / "cp.json"

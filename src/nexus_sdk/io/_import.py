@@ -1,0 +1,342 @@
+"""Import: validate, batch, send a few batches at once, record each finished batch, report every row.
+
+:func:`import_rows` and :func:`aimport_rows` are written by hand, twice, on purpose: the planning, the
+sending and the checkpoint are shared, but how batches are kept in flight differs for real (a thread pool
+whose futures are waited on, against tasks under semaphores in a task group, with the checkpoint saved off
+the event loop), and so does how an interruption unwinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sized
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from nexus_sdk._types import NOT_GIVEN, NotGiven
+from nexus_sdk.io._checkpoint import Checkpoint, Progress
+from nexus_sdk.io._formats import Format, read_rows
+from nexus_sdk.io._plan import Batch, Planner
+from nexus_sdk.io._report import ImportReport, write_rejects
+from nexus_sdk.io._send import BatchResult, send
+from nexus_sdk.io._tables import IMPORT_TABLES, resolve_table
+from nexus_sdk.repositories._core import TableCore
+from nexus_sdk.repositories._handle import async_table, sync_table
+
+if TYPE_CHECKING:
+    from nexus_sdk.client import AsyncNexusClient, NexusClient
+    from nexus_sdk.settings import TimeoutTypes
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "aimport_rows",
+    "default_checkpoint_path",
+    "default_rejects_path",
+    "import_file",
+    "import_rows",
+]
+
+DEFAULT_BATCH_SIZE: Final = 500
+DEFAULT_CONCURRENCY: Final = 4
+
+
+def _total(rows: Iterable[Any]) -> int | None:
+    """The number of rows when known without reading them (a list), for the progress bar."""
+    return len(rows) if isinstance(rows, Sized) else None
+
+
+def _report(
+    planner: Planner, saved: Checkpoint, started: float, rejects_path: str | os.PathLike[str] | None
+) -> ImportReport:
+    total = saved.total()
+    rejects = sorted([*planner.rejects, *total.rejects], key=lambda r: r.line)
+    report = ImportReport(
+        table=planner.table,
+        read=planner.read,
+        inserted=total.inserted,
+        duplicates=total.duplicates,
+        rejects=rejects,
+        batches=planner.batch_count,
+        resumed_batches=saved.resumed,
+        seconds=time.perf_counter() - started,
+    )
+    if rejects_path is not None:
+        report.rejects_path = Path(rejects_path)
+        write_rejects(report.rejects_path, rejects)
+    return report
+
+
+def _begin(
+    core: TableCore[Any, Any, Any],
+    table: str,
+    rows: Iterable[Any],
+    user_id: str | uuid.UUID | None,
+    batch_size: int,
+    checkpoint: str | os.PathLike[str] | None,
+    progress: bool,
+) -> tuple[Planner, Checkpoint, Progress]:
+    """What both import drivers start with: the planner, the checkpoint and the progress bar."""
+    planner = Planner(core, table, user_id=str(user_id) if user_id else None, batch_size=batch_size)
+    saved = Checkpoint(Path(checkpoint) if checkpoint is not None else None)
+    return planner, saved, Progress(progress, _total(rows), 0, f"import {table}")
+
+
+def _note_interrupted(exc: BaseException, planner: Planner, saved: Checkpoint, checkpoint: Any) -> None:
+    where = f"; re-run to resume from {checkpoint}" if checkpoint is not None else "; re-run to finish"
+    exc.add_note(
+        f"import stopped after {len(saved.done)} of {planner.batch_count} batches read so far{where} "
+        "(no row is sent twice)"
+    )
+
+
+def import_rows(
+    client: NexusClient,
+    table: str,
+    rows: Iterable[Mapping[str, Any] | tuple[int, Any]],
+    *,
+    user_id: str | uuid.UUID | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
+    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+) -> ImportReport:
+    """Import rows into a table: validate each, insert the valid ones in batches, idempotently.
+
+    Rows are validated as they are read and every full batch of valid rows is sent at once, while the
+    next rows are validated; an invalid row is rejected with its reason and never sent.
+
+    Args:
+        client: A client acting as a user (rows are theirs) or with the service-role key (each row needs a
+            ``user_id``, or pass ``user_id=``).
+        table: ``content_adaptations``, ``voice_profiles``, ``published_posts`` or ``platform_connections``
+            (or an alias such as ``adaptations``).
+        rows: Dicts of column values (a row's position, from 1, is its line number), or ``(line, dict)``
+            pairs as :func:`read_rows` yields them. Read once, lazily.
+        user_id: Owner of rows that carry no ``user_id`` (service role only).
+        batch_size: Rows per request (at most 1000).
+        concurrency: Batches in flight at once.
+        progress: Show a progress bar (``tqdm.auto``: a widget in Jupyter).
+        checkpoint: A file recording finished batches; a re-run with the same rows skips them.
+            Deleted when the import completes.
+        rejects_path: Write the rejected rows here as JSONL (tokens masked).
+        timeout: Per-request timeout.
+
+    Returns:
+        The report; ``report.rejects`` lists rows not imported, by line.
+
+    Raises:
+        ValidationError: Unknown table or bad batch size (nothing was read).
+        ConfigurationError: ``user_id`` contradicts the client's user, or tokens need
+            ``NEXUS_ENCRYPTION_KEYS``.
+        APIStatusError: The server failed for the import as a whole (auth, 5xx after retries); batches
+            sent so far are in the checkpoint.
+        APIConnectionError: The network failed after retries; likewise resumable.
+    """
+    table = resolve_table(table, IMPORT_TABLES)
+    started = time.perf_counter()
+    handle = sync_table(getattr(client, table))
+    core = handle.core
+    planner, saved, bar = _begin(core, table, rows, user_id, batch_size, checkpoint, progress)
+    workers = max(1, concurrency)
+    pending: dict[Future[BatchResult], Batch] = {}
+
+    def collect(finished: Iterable[Future[BatchResult]]) -> None:
+        for future in finished:
+            batch = pending.pop(future)
+            saved.record(batch, future.result())
+            bar.update(len(batch.rows))
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nexus-import") as pool:
+            try:
+                for batch in planner.batches(rows):
+                    if saved.resume(batch) is not None:
+                        bar.update(len(batch.rows))
+                        continue
+                    pending[pool.submit(handle.sender.run, send(core, batch.rows, timeout))] = batch
+                    # One batch may wait behind those in flight, ready the moment a worker frees up;
+                    # beyond that, validating more would only hold rows in memory.
+                    while len(pending) > workers:
+                        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        collect(finished)
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    collect(finished)
+            except BaseException as exc:
+                # Stop starting batches; those in flight finish (their result is recorded when it succeeds).
+                for future in pending:
+                    future.cancel()
+                for future, batch in pending.items():
+                    if not future.cancelled():
+                        with contextlib.suppress(BaseException):
+                            saved.record(batch, future.result())
+                _note_interrupted(exc, planner, saved, checkpoint)
+                raise
+        bar.update(len(planner.rejects))
+    finally:
+        bar.close()
+    report = _report(planner, saved, started, rejects_path)
+    saved.finish()
+    return report
+
+
+async def aimport_rows(
+    client: AsyncNexusClient,
+    table: str,
+    rows: Iterable[Mapping[str, Any] | tuple[int, Any]],
+    *,
+    user_id: str | uuid.UUID | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
+    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109  # the HTTP timeout, as on every call
+) -> ImportReport:
+    """Import rows with an :class:`~nexus_sdk.AsyncNexusClient`; the twin of :func:`import_rows`.
+
+    Batches in flight are tasks (at most ``concurrency``) and the checkpoint is saved in a worker thread,
+    so the event loop never waits on the disk.
+
+    Args:
+        client: A client acting as a user (rows are theirs) or with the service-role key (each row needs a
+            ``user_id``, or pass ``user_id=``).
+        table: ``content_adaptations``, ``voice_profiles``, ``published_posts`` or ``platform_connections``
+            (or an alias such as ``adaptations``).
+        rows: Dicts of column values (a row's position, from 1, is its line number), or ``(line, dict)``
+            pairs as :func:`read_rows` yields them. Read once, lazily.
+        user_id: Owner of rows that carry no ``user_id`` (service role only).
+        batch_size: Rows per request (at most 1000).
+        concurrency: Batches in flight at once.
+        progress: Show a progress bar (``tqdm.auto``: a widget in Jupyter).
+        checkpoint: A file recording finished batches; a re-run with the same rows skips them.
+            Deleted when the import completes.
+        rejects_path: Write the rejected rows here as JSONL (tokens masked).
+        timeout: Per-request timeout.
+
+    Returns:
+        The report; ``report.rejects`` lists rows not imported, by line.
+
+    Raises:
+        ValidationError: Unknown table or bad batch size (nothing was read).
+        ConfigurationError: ``user_id`` contradicts the client's user, or tokens need
+            ``NEXUS_ENCRYPTION_KEYS``.
+        APIStatusError: The server failed for the import as a whole (auth, 5xx after retries); batches
+            sent so far are in the checkpoint.
+        APIConnectionError: The network failed after retries; likewise resumable.
+    """
+    table = resolve_table(table, IMPORT_TABLES)
+    started = time.perf_counter()
+    handle = async_table(getattr(client, table))
+    core = handle.core
+    planner, saved, bar = _begin(core, table, rows, user_id, batch_size, checkpoint, progress)
+    workers = max(1, concurrency)
+    slots = asyncio.Semaphore(workers + 1)  # as in import_rows: one batch waits ready behind those in flight
+    limit = asyncio.Semaphore(workers)
+
+    async def one(batch: Batch) -> None:
+        try:
+            async with limit:
+                result = await handle.sender.run(send(core, batch.rows, timeout))
+            await saved.arecord(batch, result)
+            bar.update(len(batch.rows))
+        finally:
+            slots.release()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for batch in planner.batches(rows):
+                if saved.resume(batch) is not None:
+                    bar.update(len(batch.rows))
+                    continue
+                await slots.acquire()
+                group.create_task(one(batch))
+                # Validation is CPU work on the event loop: let the sends progress between batches.
+                await asyncio.sleep(0)
+        bar.update(len(planner.rejects))
+    except BaseExceptionGroup as group_error:
+        # Surface the first real failure (the others are the same fault or cancellations).
+        first = group_error.exceptions[0]
+        _note_interrupted(first, planner, saved, checkpoint)
+        raise first from None
+    except BaseException as exc:
+        _note_interrupted(exc, planner, saved, checkpoint)
+        raise
+    finally:
+        bar.close()
+    report = _report(planner, saved, started, rejects_path)
+    saved.finish()
+    return report
+
+
+def default_rejects_path(path: str | os.PathLike[str]) -> Path:
+    """``FILE.rejects.jsonl`` next to ``FILE``."""
+    return Path(f"{os.fspath(path)}.rejects.jsonl")
+
+
+def default_checkpoint_path(path: str | os.PathLike[str]) -> Path:
+    """``FILE.checkpoint.json`` next to ``FILE``."""
+    return Path(f"{os.fspath(path)}.checkpoint.json")
+
+
+def import_file(
+    client: NexusClient,
+    table: str,
+    path: str | os.PathLike[str],
+    *,
+    format: Format | None = None,
+    user_id: str | uuid.UUID | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = False,
+    checkpoint: str | os.PathLike[str] | NotGiven | None = NOT_GIVEN,
+    rejects_path: str | os.PathLike[str] | NotGiven | None = NOT_GIVEN,
+    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+) -> ImportReport:
+    """Import a JSONL or CSV file; what ``nexus-sdk import`` runs.
+
+    Args:
+        client: See :func:`import_rows`.
+        table: See :func:`import_rows`.
+        path: The file.
+        format: ``jsonl`` or ``csv``; guessed from the extension if omitted.
+        user_id: See :func:`import_rows`.
+        batch_size: See :func:`import_rows`.
+        concurrency: See :func:`import_rows`.
+        progress: See :func:`import_rows`.
+        checkpoint: Default ``FILE.checkpoint.json``; ``None`` for no checkpoint.
+        rejects_path: Default ``FILE.rejects.jsonl``; ``None`` to write none.
+        timeout: See :func:`import_rows`.
+
+    Returns:
+        The report.
+
+    Raises:
+        OSError: The file cannot be read.
+        ValidationError: See :func:`import_rows`.
+    """
+    table = resolve_table(table, IMPORT_TABLES)
+    if isinstance(checkpoint, NotGiven):
+        checkpoint = default_checkpoint_path(path)
+    if isinstance(rejects_path, NotGiven):
+        rejects_path = default_rejects_path(path)
+    return import_rows(
+        client,
+        table,
+        read_rows(path, table, format=format),
+        user_id=user_id,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        progress=progress,
+        checkpoint=checkpoint,
+        rejects_path=rejects_path,
+        timeout=timeout,
+    )
