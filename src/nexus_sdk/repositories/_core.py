@@ -20,7 +20,7 @@ from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call, encode_json
 from nexus_sdk._results import RowList
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
-from nexus_sdk.models._base import CreateModel, list_adapter, request_bodies
+from nexus_sdk.models._base import CreateModel, list_adapter, request_bodies, validate_rows
 from nexus_sdk.models._fields import write_context
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
 
@@ -170,8 +170,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         """Parse a JSON array of rows into Row models (decryption happens here in subclasses)."""
         if not content:
             return []
-        rows: builtins.list[RowT] = list_adapter(self.spec.row).validate_json(content)
-        return rows
+        return validate_rows(self.spec.row, content)
 
     # --- helpers -------------------------------------------------------------------------------
 

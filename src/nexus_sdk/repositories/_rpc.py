@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from nexus_sdk._http import APIRequest, Operation, call
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
+from nexus_sdk.models._base import validate_rows
 from nexus_sdk.repositories._core import _validation_error
 from nexus_sdk.settings import ClientSettings, NotGiven, TimeoutTypes
 
@@ -105,8 +106,8 @@ def call_rows(
     content = yield from _send(settings, function, args, idempotent=idempotent, timeout=timeout)
     if not content:
         return []
-    rows: list[ModelT] = TypeAdapter(list[row]).validate_json(content)  # type: ignore[valid-type]
-    return rows
+    # One cached adapter per row model, the collector paused while the rows are built.
+    return validate_rows(row, content)
 
 
 def call_single(
