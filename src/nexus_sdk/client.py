@@ -1,5 +1,9 @@
 """``NexusClient`` and ``AsyncNexusClient``: the auth mode, the connection pool and the repositories.
 
+``AsyncNexusClient`` is the source; ``NexusClient`` is generated from it below the marker by
+``tools/async_to_sync.py``. What does not depend on I/O lives once, in ``_ClientCore``; the two senders
+(``nexus_sdk._http``) are the only hand-written twins.
+
 Auth modes:
 
 - **service role**: ``key`` is the service-role key; RLS is bypassed (server-side jobs).
@@ -181,14 +185,232 @@ class _ClientCore:
         return self._derive(settings.with_changes(timeout=timeout, max_retries=max_retries))
 
 
+class AsyncNexusClient(_ClientCore):
+    """The Nexus client: the auth mode, the connection pool and a repository per table.
+
+    Example::
+
+        async with AsyncNexusClient.from_env() as nx:
+            me = nx.as_user(access_token)
+            async for post in me.published_posts.iter(where=F("platform") == "x", order_by="-created_at"):
+                ...
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        key: str | None = None,
+        *,
+        anon_key: str | None = None,
+        access_token: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        encryption_keys: KeyRing | None = None,
+    ) -> None:
+        """Create a client.
+
+        Args:
+            url: The Supabase project URL; else ``SUPABASE_URL``.
+            key: The API key; else ``SUPABASE_SERVICE_ROLE_KEY``, else ``SUPABASE_ANON_KEY``.
+            anon_key: The anon key :meth:`as_user` uses on a service-role client; else ``SUPABASE_ANON_KEY``.
+            access_token: A user's JWT, to act as that user (sent with the anon key, never the service role's).
+            http_client: Your own ``httpx.AsyncClient`` (never closed by the SDK).
+            timeout: Per-attempt timeout; default 30 s.
+            max_retries: Retries for retry-safe requests; default 2.
+            encryption_keys: The token key ring; else read from ``NEXUS_ENCRYPTION_KEYS`` when first needed.
+
+        Raises:
+            ConfigurationError: The URL or key is missing or malformed.
+        """
+        self._init_settings(
+            url,
+            key,
+            anon_key=anon_key,
+            access_token=access_token,
+            timeout=timeout,
+            max_retries=max_retries,
+            encryption_keys=encryption_keys,
+            http_client=http_client,
+        )
+        if http_client is None:
+            import httpx
+
+            http_client = httpx.AsyncClient()
+        self._bind(http_client)
+
+    def _bind(self, http: httpx.AsyncClient) -> None:
+        from nexus_sdk._http import AsyncSender
+
+        self._http = http
+        self._sender: AsyncSender = AsyncSender(http, self._settings)
+
+    @cached_property
+    def users(self) -> AsyncUsers:
+        """The ``users`` table."""
+        from nexus_sdk.repositories import AsyncUsers
+
+        return AsyncUsers(self._sender, self._settings, self._keys)
+
+    @cached_property
+    def platform_connections(self) -> AsyncPlatformConnections:
+        """The ``platform_connections`` table (tokens encrypted transparently)."""
+        from nexus_sdk.repositories import AsyncPlatformConnections
+
+        return AsyncPlatformConnections(self._sender, self._settings, self._keys)
+
+    @cached_property
+    def content_adaptations(self) -> AsyncContentAdaptations:
+        """The ``content_adaptations`` table."""
+        from nexus_sdk.repositories import AsyncContentAdaptations
+
+        return AsyncContentAdaptations(self._sender, self._settings, self._keys)
+
+    @cached_property
+    def voice_profiles(self) -> AsyncVoiceProfiles:
+        """The ``voice_profiles`` table."""
+        from nexus_sdk.repositories import AsyncVoiceProfiles
+
+        return AsyncVoiceProfiles(self._sender, self._settings, self._keys)
+
+    @cached_property
+    def published_posts(self) -> AsyncPublishedPosts:
+        """The ``published_posts`` table."""
+        from nexus_sdk.repositories import AsyncPublishedPosts
+
+        return AsyncPublishedPosts(self._sender, self._settings, self._keys)
+
+    @cached_property
+    def scheduled_posts(self) -> AsyncScheduledPosts:
+        """The ``scheduled_posts`` table."""
+        from nexus_sdk.repositories import AsyncScheduledPosts
+
+        return AsyncScheduledPosts(self._sender, self._settings, self._keys)
+
+    def _http_client(self) -> httpx.AsyncClient:
+        return self._http
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        encryption_keys: KeyRing | None = None,
+    ) -> Self:
+        """A client configured from ``SUPABASE_URL`` and the service-role key, else the anon key.
+
+        Args:
+            http_client: Your own ``httpx.AsyncClient`` (never closed by the SDK).
+            timeout: Per-attempt timeout.
+            max_retries: Retries for retry-safe requests.
+            encryption_keys: The token key ring.
+
+        Returns:
+            The client.
+
+        Raises:
+            ConfigurationError: A required variable is missing (its name is in the message).
+        """
+        return cls(
+            http_client=http_client, timeout=timeout, max_retries=max_retries, encryption_keys=encryption_keys
+        )
+
+    @classmethod
+    def from_supabase(
+        cls,
+        client: Any,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        encryption_keys: KeyRing | None = None,
+    ) -> Self:
+        """A client using an existing ``supabase`` client's URL, key and signed-in user, if any.
+
+        Args:
+            client: A supabase-py client, sync or async (duck-typed).
+            http_client: Your own ``httpx.AsyncClient`` (never closed by the SDK).
+            timeout: Per-attempt timeout.
+            max_retries: Retries for retry-safe requests.
+            encryption_keys: The token key ring.
+
+        Returns:
+            The client, acting as the signed-in user when there is a session.
+
+        Raises:
+            ConfigurationError: ``client`` does not look like a supabase client.
+        """
+        return cls(
+            **_supabase_credentials(client),
+            http_client=http_client,
+            timeout=timeout,
+            max_retries=max_retries,
+            encryption_keys=encryption_keys,
+        )
+
+    async def rpc(
+        self,
+        function: str,
+        args: Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotent: bool = False,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        **kwargs: Any,
+    ) -> Any:
+        """Call a SQL function (``POST /rest/v1/rpc/<function>``) with named arguments.
+
+        Args:
+            function: The function's name.
+            args: Arguments as a mapping (for names that clash with this method's options).
+            idempotent: The function is safe to run twice, so it may be retried after a lost response.
+            timeout: Overrides the client's timeout for this call.
+            **kwargs: Arguments by name.
+
+        Returns:
+            The function's JSON result.
+
+        Raises:
+            ValidationError: ``function`` is not a function name; nothing was sent.
+            APIStatusError: The function raised or the call was refused.
+        """
+        from nexus_sdk.repositories._core import rpc_operation
+
+        arguments = {**(args or {}), **kwargs}
+        operation = rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
+        return await self._sender.run(operation)
+
+    async def close(self) -> None:
+        """Close the connection pool, unless it was passed in or this client was derived."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class NexusClient(_ClientCore):
-    """The synchronous Nexus client.
+    """The Nexus client: the auth mode, the connection pool and a repository per table.
 
     Example::
 
         with NexusClient.from_env() as nx:
             me = nx.as_user(access_token)
-            posts = me.published_posts.list(where=F("platform") == "x", order_by="-created_at")
+            for post in me.published_posts.iter(where=F("platform") == "x", order_by="-created_at"):
+                ...
     """
 
     def __init__(
@@ -297,7 +519,7 @@ class NexusClient(_ClientCore):
         """A client configured from ``SUPABASE_URL`` and the service-role key, else the anon key.
 
         Args:
-            http_client: Your own HTTP client (never closed by the SDK).
+            http_client: Your own ``httpx.Client`` (never closed by the SDK).
             timeout: Per-attempt timeout.
             max_retries: Retries for retry-safe requests.
             encryption_keys: The token key ring.
@@ -325,8 +547,8 @@ class NexusClient(_ClientCore):
         """A client using an existing ``supabase`` client's URL, key and signed-in user, if any.
 
         Args:
-            client: A ``supabase.Client`` or ``supabase.AsyncClient`` (duck-typed).
-            http_client: Your own HTTP client (never closed by the SDK).
+            client: A supabase-py client, sync or async (duck-typed).
+            http_client: Your own ``httpx.Client`` (never closed by the SDK).
             timeout: Per-attempt timeout.
             max_retries: Retries for retry-safe requests.
             encryption_keys: The token key ring.
@@ -368,14 +590,14 @@ class NexusClient(_ClientCore):
             The function's JSON result.
 
         Raises:
+            ValidationError: ``function`` is not a function name; nothing was sent.
             APIStatusError: The function raised or the call was refused.
         """
-        arguments = {**(args or {}), **kwargs}
         from nexus_sdk.repositories._core import rpc_operation
 
-        return self._sender.run(
-            rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
-        )
+        arguments = {**(args or {}), **kwargs}
+        operation = rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
+        return self._sender.run(operation)
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in or this client was derived."""
@@ -389,157 +611,3 @@ class NexusClient(_ClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-class AsyncNexusClient(_ClientCore):
-    """The asynchronous Nexus client; the same surface as :class:`NexusClient`, with ``await``.
-
-    Example::
-
-        async with AsyncNexusClient.from_env() as nx:
-            async for post in nx.published_posts.iter(order_by="-created_at"):
-                ...
-    """
-
-    def __init__(
-        self,
-        url: str | None = None,
-        key: str | None = None,
-        *,
-        anon_key: str | None = None,
-        access_token: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        encryption_keys: KeyRing | None = None,
-    ) -> None:
-        """Create a client; the arguments are those of :class:`NexusClient`, with an ``httpx.AsyncClient``."""
-        self._init_settings(
-            url,
-            key,
-            anon_key=anon_key,
-            access_token=access_token,
-            timeout=timeout,
-            max_retries=max_retries,
-            encryption_keys=encryption_keys,
-            http_client=http_client,
-        )
-        if http_client is None:
-            import httpx
-
-            http_client = httpx.AsyncClient()
-        self._bind(http_client)
-
-    def _bind(self, http: httpx.AsyncClient) -> None:
-        from nexus_sdk._http import AsyncSender
-
-        self._http = http
-        self._sender: AsyncSender = AsyncSender(http, self._settings)
-
-    @cached_property
-    def users(self) -> AsyncUsers:
-        """The ``users`` table."""
-        from nexus_sdk.repositories import AsyncUsers
-
-        return AsyncUsers(self._sender, self._settings, self._keys)
-
-    @cached_property
-    def platform_connections(self) -> AsyncPlatformConnections:
-        """The ``platform_connections`` table (tokens encrypted transparently)."""
-        from nexus_sdk.repositories import AsyncPlatformConnections
-
-        return AsyncPlatformConnections(self._sender, self._settings, self._keys)
-
-    @cached_property
-    def content_adaptations(self) -> AsyncContentAdaptations:
-        """The ``content_adaptations`` table."""
-        from nexus_sdk.repositories import AsyncContentAdaptations
-
-        return AsyncContentAdaptations(self._sender, self._settings, self._keys)
-
-    @cached_property
-    def voice_profiles(self) -> AsyncVoiceProfiles:
-        """The ``voice_profiles`` table."""
-        from nexus_sdk.repositories import AsyncVoiceProfiles
-
-        return AsyncVoiceProfiles(self._sender, self._settings, self._keys)
-
-    @cached_property
-    def published_posts(self) -> AsyncPublishedPosts:
-        """The ``published_posts`` table."""
-        from nexus_sdk.repositories import AsyncPublishedPosts
-
-        return AsyncPublishedPosts(self._sender, self._settings, self._keys)
-
-    @cached_property
-    def scheduled_posts(self) -> AsyncScheduledPosts:
-        """The ``scheduled_posts`` table."""
-        from nexus_sdk.repositories import AsyncScheduledPosts
-
-        return AsyncScheduledPosts(self._sender, self._settings, self._keys)
-
-    def _http_client(self) -> httpx.AsyncClient:
-        return self._http
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        encryption_keys: KeyRing | None = None,
-    ) -> Self:
-        """A client configured from the environment; see :meth:`NexusClient.from_env`."""
-        return cls(
-            http_client=http_client, timeout=timeout, max_retries=max_retries, encryption_keys=encryption_keys
-        )
-
-    @classmethod
-    def from_supabase(
-        cls,
-        client: Any,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        encryption_keys: KeyRing | None = None,
-    ) -> Self:
-        """A client from an existing supabase client; see :meth:`NexusClient.from_supabase`."""
-        return cls(
-            **_supabase_credentials(client),
-            http_client=http_client,
-            timeout=timeout,
-            max_retries=max_retries,
-            encryption_keys=encryption_keys,
-        )
-
-    async def rpc(
-        self,
-        function: str,
-        args: Mapping[str, Any] | None = None,
-        /,
-        *,
-        idempotent: bool = False,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109  # the HTTP timeout, as on every call
-        **kwargs: Any,
-    ) -> Any:
-        """Call a SQL function; see :meth:`NexusClient.rpc`."""
-        from nexus_sdk.repositories._core import rpc_operation
-
-        arguments = {**(args or {}), **kwargs}
-        operation = rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
-        return await self._sender.run(operation)
-
-    async def close(self) -> None:
-        """Close the connection pool, unless it was passed in or this client was derived."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()

@@ -199,7 +199,7 @@ async def aimport_rows(
     progress: bool = False,
     checkpoint: str | os.PathLike[str] | None = None,
     rejects_path: str | os.PathLike[str] | None = None,
-    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # noqa: ASYNC109  # the HTTP timeout, as on every call
+    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,  # the HTTP timeout, as on every call
 ) -> ImportReport:
     """Import rows with an :class:`~nexus_sdk.AsyncNexusClient`; the twin of :func:`import_rows`.
 

@@ -5,9 +5,6 @@ text, exactly as given). :meth:`ContentAdaptations.create_idea` deduplicates on 
 (``/rpc/create_idea``), and ``upsert`` resolves conflicts on it.
 """
 
-# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 from typing import Any
@@ -85,6 +82,85 @@ class ContentAdaptationsCore(TableCore[ContentAdaptation, ContentAdaptationCreat
         )
 
 
+class AsyncContentAdaptations(
+    AsyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+):
+    """The ``content_adaptations`` table."""
+
+    spec = SPEC
+    core_class = ContentAdaptationsCore
+    _core: ContentAdaptationsCore
+
+    async def create_idea(
+        self,
+        original_idea: str,
+        *,
+        adaptations: Adaptations | dict[str, Any] | None = None,
+        tone: str | None = None,
+        target_audience: str | None = None,
+        user_id: RowId | None = None,
+        id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ContentAdaptation:
+        """Add an idea, or get the one the user already has with the same text (one call, race-free).
+
+        Args:
+            original_idea: The idea; compared exactly as given (no trimming, no Unicode normalisation).
+            adaptations: Per-platform adaptations for a new row.
+            tone: Tone for a new row.
+            target_audience: Audience for a new row.
+            user_id: The user to act for; required with the service role, else the signed-in user.
+            id: The new row's id; generated here by default.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The new row, or the existing one unchanged (this call's adaptations, tone and audience are
+            then not applied).
+
+        Raises:
+            ValidationError: Empty idea, over-long fields, adaptations breaking a platform's rules, or no
+                user (nothing was sent).
+            PermissionDeniedError: A user acting for someone else, or an anon client.
+        """
+        fields = {
+            "original_idea": original_idea,
+            "adaptations": adaptations,
+            "tone": tone,
+            "target_audience": target_audience,
+            "user_id": user_id,
+            "id": id,
+        }
+        return await self._sender.run(self._core.create_idea(fields, timeout))
+
+    async def mark_used(
+        self, adaptation: ContentAdaptation | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ContentAdaptation:
+        """Stamp ``last_used_at`` with the server's current time.
+
+        Args:
+            adaptation: The adaptation or its id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row.
+
+        Raises:
+            ValidationError: Not a UUID (nothing was sent).
+            NotFoundError: No such adaptation visible to the caller.
+        """
+        return await self._sender.run(self._core.mark_used(adaptation, timeout))
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class ContentAdaptations(
     SyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     SyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
@@ -92,7 +168,7 @@ class ContentAdaptations(
     SyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
     SyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
 ):
-    """The ``content_adaptations`` table, sync."""
+    """The ``content_adaptations`` table."""
 
     spec = SPEC
     core_class = ContentAdaptationsCore
@@ -156,45 +232,3 @@ class ContentAdaptations(
             NotFoundError: No such adaptation visible to the caller.
         """
         return self._sender.run(self._core.mark_used(adaptation, timeout))
-
-
-class AsyncContentAdaptations(
-    AsyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-):
-    """The ``content_adaptations`` table, async."""
-
-    spec = SPEC
-    core_class = ContentAdaptationsCore
-    _core: ContentAdaptationsCore
-
-    async def create_idea(
-        self,
-        original_idea: str,
-        *,
-        adaptations: Adaptations | dict[str, Any] | None = None,
-        tone: str | None = None,
-        target_audience: str | None = None,
-        user_id: RowId | None = None,
-        id: RowId | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> ContentAdaptation:
-        """Add an idea, deduplicated; see :meth:`ContentAdaptations.create_idea`."""
-        fields = {
-            "original_idea": original_idea,
-            "adaptations": adaptations,
-            "tone": tone,
-            "target_audience": target_audience,
-            "user_id": user_id,
-            "id": id,
-        }
-        return await self._sender.run(self._core.create_idea(fields, timeout))
-
-    async def mark_used(
-        self, adaptation: ContentAdaptation | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
-    ) -> ContentAdaptation:
-        """Stamp ``last_used_at``; see :meth:`ContentAdaptations.mark_used`."""
-        return await self._sender.run(self._core.mark_used(adaptation, timeout))

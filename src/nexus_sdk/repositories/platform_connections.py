@@ -21,10 +21,6 @@ platform or the other token column fails to decrypt. Every call is one HTTP requ
   a token-refresh job.
 """
 
-# The async update_tokens takes `timeout=` on purpose, like every repository method: it is the HTTP
-# timeout passed to httpx, not a cancellation scope.
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import builtins
@@ -435,6 +431,118 @@ def _token_fields(
     return fields
 
 
+class AsyncPlatformConnections(
+    AsyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    AsyncCreate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    AsyncUpdate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    AsyncDelete[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    AsyncUpsert[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+):
+    """The ``platform_connections`` table."""
+
+    spec = SPEC
+    core_class = PlatformConnectionsCore
+
+    async def update_tokens(
+        self,
+        platform: str,
+        *,
+        access_token: str | NotGiven = NOT_GIVEN,
+        refresh_token: str | NotGiven | None = NOT_GIVEN,
+        token_expires_at: datetime | NotGiven | None = NOT_GIVEN,
+        scope: str | NotGiven | None = NOT_GIVEN,
+        user_id: uuid.UUID | str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PlatformConnection:
+        """Store refreshed OAuth tokens for the connection to ``platform``, in one request.
+
+        The connection is found by its natural key, ``(user_id, platform)``, which is also what the
+        tokens are encrypted for, so no id and no prior read is needed.
+
+        Args:
+            platform: The connection's platform, e.g. ``"linkedin"``.
+            access_token: The new access token.
+            refresh_token: The new refresh token; ``None`` clears it.
+            token_expires_at: When the access token expires (time-zone aware).
+            scope: The granted scopes.
+            user_id: The owner; required for the service role, implied (the JWT's ``sub``) for a user.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated connection, tokens decrypted.
+
+        Raises:
+            ValidationError: No token given, an invalid value, or a missing or foreign ``user_id``.
+            NotFoundError: The user has no visible connection to ``platform``.
+        """
+        fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
+        core = cast(PlatformConnectionsCore, self._core)
+        return await self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
+
+    async def expiring(
+        self,
+        within: timedelta,
+        *,
+        limit: int = DEFAULT_LIST_LIMIT,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[PlatformConnection]:
+        """Active connections whose access token expires within ``within`` (or has expired), soonest first.
+
+        For a token-refresh job: refresh each and store the result with :meth:`update_tokens`.
+
+        Args:
+            within: How far ahead to look, e.g. ``timedelta(minutes=15)``.
+            limit: At most this many connections (at most 1000).
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The connections, tokens decrypted.
+        """
+        return await self.list(
+            where=_expiring(within), order_by="token_expires_at", limit=limit, timeout=timeout
+        )
+
+    async def rotate_keys(
+        self,
+        *,
+        batch_size: int = 200,
+        allow_plaintext: bool = False,
+        on_progress: Callable[[RotationStats], object] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RotationStats:
+        """Re-encrypt every stored token under the current key (the first of the key ring).
+
+        Needs the service role (to see every row) and a key ring holding the old keys as well. Pages by id,
+        one request per page and one per row to rewrite, each write conditional on the old value, so it
+        never overwrites a token refreshed meanwhile. Idempotent and resumable: rows already under the
+        current key are only read, so running it again after an interruption finishes the job.
+
+        Args:
+            batch_size: Rows per page (at most 1000).
+            allow_plaintext: Also encrypt legacy plaintext tokens (otherwise they count as failed).
+            on_progress: Called with the running totals after each page (e.g. to drive a progress bar).
+            timeout: Overrides the client's timeout for each request.
+
+        Returns:
+            The totals: values read, re-encrypted, already current, failed, changed meanwhile. A value
+            another writer replaced meanwhile is read again and rotated if it still needs it, so a run
+            ending with ``reencrypted == failed == 0`` leaves nothing under an older key.
+
+        Raises:
+            ValidationError: ``batch_size`` is out of range, or the client acts as a user.
+        """
+        core = cast(PlatformConnectionsCore, self._core)
+        return await self._sender.run(
+            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+        )
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class PlatformConnections(
     SyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
     SyncCreate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
@@ -442,7 +550,7 @@ class PlatformConnections(
     SyncDelete[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
     SyncUpsert[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
 ):
-    """The ``platform_connections`` table, sync."""
+    """The ``platform_connections`` table."""
 
     spec = SPEC
     core_class = PlatformConnectionsCore
@@ -535,60 +643,5 @@ class PlatformConnections(
         """
         core = cast(PlatformConnectionsCore, self._core)
         return self._sender.run(
-            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
-        )
-
-
-class AsyncPlatformConnections(
-    AsyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncCreate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncUpdate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncDelete[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncUpsert[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-):
-    """The ``platform_connections`` table, async."""
-
-    spec = SPEC
-    core_class = PlatformConnectionsCore
-
-    async def update_tokens(
-        self,
-        platform: str,
-        *,
-        access_token: str | NotGiven = NOT_GIVEN,
-        refresh_token: str | NotGiven | None = NOT_GIVEN,
-        token_expires_at: datetime | NotGiven | None = NOT_GIVEN,
-        scope: str | NotGiven | None = NOT_GIVEN,
-        user_id: uuid.UUID | str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> PlatformConnection:
-        """Store refreshed OAuth tokens in one request; see :meth:`PlatformConnections.update_tokens`."""
-        fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
-        core = cast(PlatformConnectionsCore, self._core)
-        return await self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
-
-    async def expiring(
-        self,
-        within: timedelta,
-        *,
-        limit: int = DEFAULT_LIST_LIMIT,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[PlatformConnection]:
-        """Active connections whose token expires within ``within``; see :meth:`PlatformConnections.expiring`."""
-        return await self.list(
-            where=_expiring(within), order_by="token_expires_at", limit=limit, timeout=timeout
-        )
-
-    async def rotate_keys(
-        self,
-        *,
-        batch_size: int = 200,
-        allow_plaintext: bool = False,
-        on_progress: Callable[[RotationStats], object] | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> RotationStats:
-        """Re-encrypt every stored token under the current key; see :meth:`PlatformConnections.rotate_keys`."""
-        core = cast(PlatformConnectionsCore, self._core)
-        return await self._sender.run(
             core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
         )

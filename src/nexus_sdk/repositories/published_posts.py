@@ -4,9 +4,6 @@ Recording metrics (merge, engagement rate, ``last_synced``) and ranking by engag
 called over ``/rpc/`` (``record_post_metrics``, ``top_published_posts``), one request each.
 """
 
-# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import datetime as dt
@@ -97,13 +94,89 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
         )
 
 
+class AsyncPublishedPosts(
+    AsyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+    AsyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+    AsyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+    AsyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+):
+    """The ``published_posts`` table."""
+
+    spec = SPEC
+    core_class = PublishedPostsCore
+    _core: PublishedPostsCore
+
+    async def record_metrics(
+        self,
+        post: PublishedPost | RowId,
+        metrics: MetricsInput,
+        *,
+        synced_at: dt.datetime | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PublishedPost:
+        """Merge a metrics snapshot into a published post (one atomic call).
+
+        Keys in the snapshot replace stored ones, other stored keys are kept, and a key set to None
+        (not reported this time) keeps its stored value; ``engagement_rate``
+        (``(likes + comments + shares) / impressions``, else ``/ views``) and ``last_synced`` are then
+        set by the server.
+
+        Args:
+            post: The post or its id.
+            metrics: The counters fetched from the platform.
+            synced_at: When they were fetched (time-zone aware); the server's ``now()`` by default.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row.
+
+        Raises:
+            ValidationError: A negative counter or a naive time (nothing was sent).
+            NotFoundError: No such post visible to the caller.
+            ConflictError: The post is not ``published`` (``details == "not_published"``).
+        """
+        return await self._sender.run(self._core.record_metrics(post, metrics, synced_at, timeout))
+
+    async def top(
+        self,
+        limit: int = DEFAULT_TOP_LIMIT,
+        *,
+        platform: str | None = None,
+        since: dt.datetime | None = None,
+        user_id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> list[PublishedPost]:
+        """The published posts with the highest engagement rate (posts without one come last).
+
+        Args:
+            limit: At most this many posts (1-1000).
+            platform: Only this platform.
+            since: Only posts published at or after this (time-zone aware) instant.
+            user_id: Only this user's posts (service role; a user only ever sees their own).
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts, best first (ties: newest first).
+
+        Raises:
+            ValidationError: A bad limit, time or user id (nothing was sent).
+        """
+        return await self._sender.run(self._core.top(limit, platform, since, user_id, timeout))
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class PublishedPosts(
     SyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
     SyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
     SyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
     SyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
 ):
-    """The ``published_posts`` table, sync."""
+    """The ``published_posts`` table."""
 
     spec = SPEC
     core_class = PublishedPostsCore
@@ -165,39 +238,3 @@ class PublishedPosts(
             ValidationError: A bad limit, time or user id (nothing was sent).
         """
         return self._sender.run(self._core.top(limit, platform, since, user_id, timeout))
-
-
-class AsyncPublishedPosts(
-    AsyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-):
-    """The ``published_posts`` table, async."""
-
-    spec = SPEC
-    core_class = PublishedPostsCore
-    _core: PublishedPostsCore
-
-    async def record_metrics(
-        self,
-        post: PublishedPost | RowId,
-        metrics: MetricsInput,
-        *,
-        synced_at: dt.datetime | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> PublishedPost:
-        """Merge a metrics snapshot; see :meth:`PublishedPosts.record_metrics`."""
-        return await self._sender.run(self._core.record_metrics(post, metrics, synced_at, timeout))
-
-    async def top(
-        self,
-        limit: int = DEFAULT_TOP_LIMIT,
-        *,
-        platform: str | None = None,
-        since: dt.datetime | None = None,
-        user_id: RowId | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[PublishedPost]:
-        """Top posts by engagement; see :meth:`PublishedPosts.top`."""
-        return await self._sender.run(self._core.top(limit, platform, since, user_id, timeout))

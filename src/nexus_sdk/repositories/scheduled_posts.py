@@ -6,9 +6,6 @@ concurrent workers never claim the same post, and completing a post inserts its 
 and closes the schedule in one transaction.
 """
 
-# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import datetime as dt
@@ -307,13 +304,262 @@ class _Instant(BaseModel):
     at: AwareDatetime
 
 
+class AsyncScheduledPosts(
+    AsyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+    AsyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+    AsyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+    AsyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+):
+    """The ``scheduled_posts`` table."""
+
+    spec = SPEC
+    core_class = ScheduledPostsCore
+    _core: ScheduledPostsCore
+
+    async def schedule(
+        self,
+        platform_connection_id: RowId,
+        scheduled_for: dt.datetime,
+        *,
+        content: str | None = None,
+        adaptation_id: RowId | None = None,
+        platform: str | None = None,
+        timezone: str | None = None,
+        user_id: RowId | None = None,
+        id: RowId | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ScheduledPost:
+        """Schedule a post on one of the user's platform connections (one ``/rpc/schedule_post`` call).
+
+        The content is snapshotted: later edits of the adaptation do not change the post.
+
+        Args:
+            platform_connection_id: The connection to publish with; it must be the acting user's and active.
+            scheduled_for: When to publish; time-zone aware, and not in the past (5 minutes of skew allowed).
+            content: The text; by default the adaptation's text for the connection's platform.
+            adaptation_id: The content adaptation this post comes from (the acting user's).
+            platform: When given, the connection must be for this platform.
+            timezone: The IANA zone the user scheduled in (for display); default: the user's.
+            user_id: The user to act for; required with the service role, else the signed-in user.
+            id: The new row's id; generated here by default, which makes a retried call harmless.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The new ``scheduled`` row (or, for a repeated ``id``, the row made the first time).
+
+        Raises:
+            ValidationError: A naive or non-datetime time, empty or over-long content, an unknown zone, no
+                user (nothing was sent).
+            NotFoundError: The connection or adaptation is not the acting user's (``details``:
+                ``connection_not_found`` / ``adaptation_not_found``).
+            BadRequestError: Inactive connection, platform mismatch, time in the past, no content.
+            PermissionDeniedError: A user acting for someone else, or an anon client.
+        """
+        args = {
+            "platform_connection_id": platform_connection_id,
+            "scheduled_for": scheduled_for,
+            "content": content,
+            "adaptation_id": adaptation_id,
+            "platform": platform,
+            "timezone": timezone,
+            "user_id": user_id,
+            "id": id,
+        }
+        return await self._sender.run(self._core.schedule(args, timeout))
+
+    async def reschedule(
+        self,
+        post: PostRef,
+        scheduled_for: dt.datetime,
+        *,
+        timezone: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ScheduledPost:
+        """Move a post that is still ``scheduled`` to another time.
+
+        Args:
+            post: The post or its id.
+            scheduled_for: The new time; time-zone aware, not in the past.
+            timezone: A new display zone; unchanged by default.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row.
+
+        Raises:
+            ValidationError: A naive time or an unknown zone (nothing was sent).
+            NotFoundError: No such post visible to the caller.
+            ConflictError: The post was already picked up, published, failed or cancelled
+                (``details == "not_reschedulable"``).
+        """
+        return await self._sender.run(self._core.reschedule(post, scheduled_for, timezone, timeout))
+
+    async def cancel(self, post: PostRef, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> ScheduledPost:
+        """Cancel a post that is still ``scheduled`` (cancelling a cancelled post returns it unchanged).
+
+        Args:
+            post: The post or its id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The cancelled row.
+
+        Raises:
+            NotFoundError: No such post visible to the caller.
+            ConflictError: The post was already picked up or finished (``details == "not_cancellable"``).
+        """
+        return await self._sender.run(self._core.cancel(post, timeout))
+
+    async def claim_due(
+        self,
+        limit: int = DEFAULT_CLAIM_LIMIT,
+        *,
+        worker_id: str | None = None,
+        lease: float | dt.timedelta = DEFAULT_LEASE_SECONDS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> list[ClaimedPost]:
+        """Claim up to ``limit`` due posts for a worker (service role); no post is claimed twice.
+
+        Due: ``scheduled`` and ``scheduled_for <= now()``, or ``processing`` with a lapsed lease (its worker
+        died). Taking over a lapsed lease counts as a failed attempt; at ``max_attempts`` such a post is
+        marked ``failed`` instead of handed out, so a claim may return fewer posts than are due.
+
+        Args:
+            limit: At most this many posts (1-1000).
+            worker_id: This worker's id (unique per process, e.g. :func:`new_worker_id`); a new one by
+                default. Each returned post carries it as ``claimed_by``.
+            lease: Seconds (or a timedelta) until another worker may take a post over: publish before.
+            max_attempts: Attempts after which a post whose lease lapsed is given up.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The claimed posts, ``processing``, in ``scheduled_for`` order.
+
+        Raises:
+            ValidationError: A bad limit, lease or worker id (nothing was sent).
+            PermissionDeniedError: The client is not the service role.
+        """
+        return await self._sender.run(self._core.claim_due(limit, worker_id, lease, max_attempts, timeout))
+
+    async def complete(
+        self,
+        post: PostRef,
+        *,
+        platform_post_id: str | None = None,
+        published_at: dt.datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        worker_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> PublishedPost:
+        """Record that a claimed post is live: one atomic call, safe to repeat (service role).
+
+        Inserts the ``published_posts`` row and marks the schedule ``completed``. Calling again with the
+        same worker returns the same published row and changes nothing.
+
+        Args:
+            post: The :class:`ClaimedPost` (its ``claimed_by`` is the worker id), or the post's id.
+            platform_post_id: The platform's id of the new post.
+            published_at: When it went live (time-zone aware); the server's ``now()`` by default.
+            metadata: Stored in ``published_posts.metadata``.
+            worker_id: The claiming worker; needed only when ``post`` is an id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The ``published_posts`` row.
+
+        Raises:
+            ValidationError: No worker id (nothing was sent).
+            NotFoundError: No such scheduled post.
+            ConflictError: Not claimed (``details == "not_claimed"``), or another worker took the post
+                over after the lease lapsed (``"claim_lost"``): a post made anyway is a duplicate.
+        """
+        operation = self._core.complete(post, worker_id, platform_post_id, published_at, metadata, timeout)
+        return await self._sender.run(operation)
+
+    async def fail(
+        self,
+        post: PostRef,
+        *,
+        error: str,
+        retryable: bool = True,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        base_delay: float | dt.timedelta | None = None,
+        max_delay: float | dt.timedelta | None = None,
+        worker_id: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> ScheduledPost:
+        """Record a failed attempt: retry later with exponential backoff, or give up (service role).
+
+        ``retry_count`` grows by one and ``last_error`` keeps ``error`` (first 2000 characters). While
+        ``retryable`` and ``retry_count < max_attempts`` the post is ``scheduled`` again after
+        ``min(max_delay, base_delay * 2 ** (retry_count - 1))``; otherwise it is ``failed``.
+
+        Args:
+            post: The :class:`ClaimedPost`, or the post's id.
+            error: What went wrong; stored and shown to the user, so never put a token in it.
+            retryable: False to give up now (e.g. the platform rejected the content).
+            max_attempts: Attempts before giving up.
+            base_delay: First retry delay in seconds (or a timedelta); 60 by default.
+            max_delay: Cap of the delay; 3600 by default.
+            worker_id: The claiming worker; needed only when ``post`` is an id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated row (``scheduled`` for a retry, ``failed`` when given up).
+
+        Raises:
+            ValidationError: Empty error, no worker id, or a negative delay or one above
+                ``max_delay`` (nothing was sent).
+            NotFoundError: No such scheduled post.
+            ConflictError: The caller does not hold the claim (``not_claimed`` / ``claim_lost``).
+        """
+        operation = self._core.fail(
+            post, error, worker_id, retryable, max_attempts, base_delay, max_delay, timeout
+        )
+        return await self._sender.run(operation)
+
+    async def release(
+        self, post: PostRef, *, worker_id: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ScheduledPost:
+        """Hand back a claimed post that was never started: ``scheduled`` again at once (service role).
+
+        Not an attempt, unlike :meth:`fail`: ``retry_count``, ``scheduled_for`` and ``last_error`` are left
+        as they are, so the next claim takes the post at once. Only the lease is cleared; ``claimed_by``
+        keeps the latest claim on record. Calling again with the same worker, before anyone else has
+        claimed the post, returns the same row and changes nothing.
+
+        Args:
+            post: The :class:`ClaimedPost` (its ``claimed_by`` is the worker id), or the post's id.
+            worker_id: The claiming worker; needed only when ``post`` is an id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The ``scheduled`` row.
+
+        Raises:
+            ValidationError: No worker id, or a post id that is not a UUID (nothing was sent).
+            NotFoundError: No such scheduled post.
+            ConflictError: The caller does not hold the claim: the post is not ``processing``
+                (``details == "not_claimed"``, e.g. already completed or failed), or another worker
+                took it over after the lease lapsed (``"claim_lost"``).
+        """
+        return await self._sender.run(self._core.release(post, worker_id, timeout))
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class ScheduledPosts(
     SyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
     SyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
     SyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
     SyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
 ):
-    """The ``scheduled_posts`` table, sync."""
+    """The ``scheduled_posts`` table."""
 
     spec = SPEC
     core_class = ScheduledPostsCore
@@ -548,107 +794,3 @@ class ScheduledPosts(
                 took it over after the lease lapsed (``"claim_lost"``).
         """
         return self._sender.run(self._core.release(post, worker_id, timeout))
-
-
-class AsyncScheduledPosts(
-    AsyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-):
-    """The ``scheduled_posts`` table, async."""
-
-    spec = SPEC
-    core_class = ScheduledPostsCore
-    _core: ScheduledPostsCore
-
-    async def schedule(
-        self,
-        platform_connection_id: RowId,
-        scheduled_for: dt.datetime,
-        *,
-        content: str | None = None,
-        adaptation_id: RowId | None = None,
-        platform: str | None = None,
-        timezone: str | None = None,
-        user_id: RowId | None = None,
-        id: RowId | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> ScheduledPost:
-        """Schedule a post; see :meth:`ScheduledPosts.schedule`."""
-        args = {
-            "platform_connection_id": platform_connection_id,
-            "scheduled_for": scheduled_for,
-            "content": content,
-            "adaptation_id": adaptation_id,
-            "platform": platform,
-            "timezone": timezone,
-            "user_id": user_id,
-            "id": id,
-        }
-        return await self._sender.run(self._core.schedule(args, timeout))
-
-    async def reschedule(
-        self,
-        post: PostRef,
-        scheduled_for: dt.datetime,
-        *,
-        timezone: str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> ScheduledPost:
-        """Move a post that is still scheduled; see :meth:`ScheduledPosts.reschedule`."""
-        return await self._sender.run(self._core.reschedule(post, scheduled_for, timezone, timeout))
-
-    async def cancel(self, post: PostRef, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> ScheduledPost:
-        """Cancel a post that is still scheduled; see :meth:`ScheduledPosts.cancel`."""
-        return await self._sender.run(self._core.cancel(post, timeout))
-
-    async def claim_due(
-        self,
-        limit: int = DEFAULT_CLAIM_LIMIT,
-        *,
-        worker_id: str | None = None,
-        lease: float | dt.timedelta = DEFAULT_LEASE_SECONDS,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[ClaimedPost]:
-        """Claim due posts; see :meth:`ScheduledPosts.claim_due`."""
-        return await self._sender.run(self._core.claim_due(limit, worker_id, lease, max_attempts, timeout))
-
-    async def complete(
-        self,
-        post: PostRef,
-        *,
-        platform_post_id: str | None = None,
-        published_at: dt.datetime | None = None,
-        metadata: dict[str, Any] | None = None,
-        worker_id: str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> PublishedPost:
-        """Record that a claimed post is live; see :meth:`ScheduledPosts.complete`."""
-        operation = self._core.complete(post, worker_id, platform_post_id, published_at, metadata, timeout)
-        return await self._sender.run(operation)
-
-    async def fail(
-        self,
-        post: PostRef,
-        *,
-        error: str,
-        retryable: bool = True,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        base_delay: float | dt.timedelta | None = None,
-        max_delay: float | dt.timedelta | None = None,
-        worker_id: str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> ScheduledPost:
-        """Record a failed attempt; see :meth:`ScheduledPosts.fail`."""
-        operation = self._core.fail(
-            post, error, worker_id, retryable, max_attempts, base_delay, max_delay, timeout
-        )
-        return await self._sender.run(operation)
-
-    async def release(
-        self, post: PostRef, *, worker_id: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
-    ) -> ScheduledPost:
-        """Hand back a claimed post that was never started; see :meth:`ScheduledPosts.release`."""
-        return await self._sender.run(self._core.release(post, worker_id, timeout))

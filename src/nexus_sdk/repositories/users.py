@@ -17,13 +17,19 @@ __all__ = ["AsyncUsers", "Users"]
 SPEC = TableSpec("users", User, UserCreate, UserUpdate)
 
 
-class Users(SyncRead[User, UserCreate, UserUpdate], SyncUpdate[User, UserCreate, UserUpdate]):
-    """The ``users`` table, sync."""
+class AsyncUsers(AsyncRead[User, UserCreate, UserUpdate], AsyncUpdate[User, UserCreate, UserUpdate]):
+    """The ``users`` table."""
 
     spec = SPEC
 
 
-class AsyncUsers(AsyncRead[User, UserCreate, UserUpdate], AsyncUpdate[User, UserCreate, UserUpdate]):
-    """The ``users`` table, async."""
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
+class Users(SyncRead[User, UserCreate, UserUpdate], SyncUpdate[User, UserCreate, UserUpdate]):
+    """The ``users`` table."""
 
     spec = SPEC

@@ -4,9 +4,6 @@ Switching the default profile is one SQL function call (``/rpc/set_default_voice
 clears the previous default in the same transaction, so a user never has two defaults, or none midway.
 """
 
-# The async methods take `timeout=` on purpose: it is the HTTP timeout of the request (as everywhere).
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 from nexus_sdk._http import Operation
@@ -49,13 +46,50 @@ class VoiceProfilesCore(TableCore[VoiceProfile, VoiceProfileCreate, VoiceProfile
         )
 
 
+class AsyncVoiceProfiles(
+    AsyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+    AsyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+    AsyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+    AsyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+):
+    """The ``voice_profiles`` table."""
+
+    spec = SPEC
+    core_class = VoiceProfilesCore
+    _core: VoiceProfilesCore
+
+    async def set_default(
+        self, profile: VoiceProfile | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> VoiceProfile:
+        """Make a profile its user's default, unsetting the previous default, in one call.
+
+        Args:
+            profile: The profile or its id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The profile, now ``is_default``.
+
+        Raises:
+            ValidationError: Not a UUID (nothing was sent).
+            NotFoundError: No such profile visible to the caller.
+        """
+        return await self._sender.run(self._core.set_default(profile, timeout))
+
+
+# -----------------------------------------------------------------------------------------------------------
+# Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
+# Change the async source, then run `python tools/async_to_sync.py`; `make lint` fails while this is stale.
+# -----------------------------------------------------------------------------------------------------------
+
+
 class VoiceProfiles(
     SyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
     SyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
     SyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
     SyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
 ):
-    """The ``voice_profiles`` table, sync."""
+    """The ``voice_profiles`` table."""
 
     spec = SPEC
     core_class = VoiceProfilesCore
@@ -78,22 +112,3 @@ class VoiceProfiles(
             NotFoundError: No such profile visible to the caller.
         """
         return self._sender.run(self._core.set_default(profile, timeout))
-
-
-class AsyncVoiceProfiles(
-    AsyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-):
-    """The ``voice_profiles`` table, async."""
-
-    spec = SPEC
-    core_class = VoiceProfilesCore
-    _core: VoiceProfilesCore
-
-    async def set_default(
-        self, profile: VoiceProfile | RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
-    ) -> VoiceProfile:
-        """Make a profile the default; see :meth:`VoiceProfiles.set_default`."""
-        return await self._sender.run(self._core.set_default(profile, timeout))
