@@ -38,7 +38,9 @@ def test_a_hand_edited_generated_part_fails_the_check(tmp_path: pathlib.Path) ->
     shutil.copy(BASE, module)
     text = module.read_text()
     head, _, generated = text.partition(MARKER)
-    edited = generated.replace("return self._sender.run(self._core.get(id, timeout=timeout))", "return None", 1)
+    edited = generated.replace(
+        "return self._sender.run(self._core.get(id, timeout=timeout))", "return None", 1
+    )
     assert edited != generated
     module.write_text(head + MARKER + edited)
     result = check(module)
