@@ -31,7 +31,7 @@ are built from PostgREST's error body and from our own wording, and request head
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Any, Final, Self
 
 __all__ = [
     "APIConnectionError",
@@ -86,6 +86,21 @@ class ValidationError(NexusError, ValueError):
     def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+    @classmethod
+    def at(cls, loc: str | int | tuple[str | int, ...], message: str, kind: str = "value_error") -> Self:
+        """The error for one bad input: the one way the SDK builds a ValidationError for a location.
+
+        Args:
+            loc: Where: an argument or field name, or a path into nested input (``("adaptations", "x")``).
+            message: What is wrong, without quoting the value (it may be a secret).
+            kind: A short machine-readable word, as pydantic's ``type`` (``"missing"``, ``"uuid"`` ...).
+
+        Returns:
+            The error, with one entry in :attr:`errors`.
+        """
+        path = loc if isinstance(loc, tuple) else (loc,)
+        return cls(message, errors=[{"loc": path, "msg": message, "type": kind}])
 
 
 class SchemaError(NexusError):

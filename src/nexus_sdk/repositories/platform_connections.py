@@ -19,6 +19,8 @@ platform or the other token column fails to decrypt. Every call is one HTTP requ
   connection to another platform is a new connection.
 - ``expiring(within=...)`` lists the active connections whose access token expires within a window, for
   a token-refresh job.
+- ``rotate_keys()`` re-encrypts every stored token under the current key; the rotation itself lives in
+  :mod:`nexus_sdk.repositories._token_rotation`.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, PageCursor, TableCore, TableSpec, _id_text
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec, _id_text
+from nexus_sdk.repositories._token_rotation import TokenRotation
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
 __all__ = [
@@ -221,185 +224,6 @@ class PlatformConnectionsCore(
             )
         return rows[0]
 
-    # --- key rotation (raw ciphertext, service role) ---------------------------------------------------
-
-    def ciphertext_page(
-        self, after: str | None, limit: int, *, timeout: TimeoutTypes | NotGiven
-    ) -> Operation[builtins.list[dict[str, Any]]]:
-        """One keyset page of the raw, still-encrypted token columns, ordered by id."""
-        params = [("select", _ROTATION_SELECT), ("order", "id.asc")]
-        if after is not None:
-            params.append(("id", f"gt.{after}"))
-        params.append(("limit", str(limit)))
-        return (yield from self._raw_rows(params, timeout))
-
-    def _raw_rows(
-        self, params: builtins.list[tuple[str, str]], timeout: TimeoutTypes | NotGiven
-    ) -> Operation[builtins.list[dict[str, Any]]]:
-        request = self._request("GET", params, retry_safe=True, timeout=timeout)
-        response = yield from call(request, self.settings)
-        rows: builtins.list[dict[str, Any]] = json.loads(response.content) if response.content else []
-        return rows
-
-    def rotate_keys(
-        self,
-        batch_size: int,
-        allow_plaintext: bool,
-        on_progress: Callable[[RotationStats], object] | None,
-        *,
-        timeout: TimeoutTypes | NotGiven,
-    ) -> Operation[RotationStats]:
-        """Page through every row by id, re-encrypting and conditionally rewriting what needs it.
-
-        A page shorter than ``batch_size`` does not end the run by itself: the server may cap responses
-        below it (Supabase's ``max_rows``), so :class:`PageCursor` decides, as for ``iter()``.
-
-        Raises:
-            ValidationError: The client acts as a user (it would see only that user's rows).
-        """
-        if self._acting_user() is not None:
-            # RLS would show only the user's own rows, and the counts would pass for a complete run.
-            raise _invalid(
-                "rotate_keys",
-                "rotate_keys() needs the service role: a client acting as a user sees only its own rows.",
-            )
-        total, cursor = RotationStats(), PageCursor(batch_size)
-        while not cursor.done:
-            after = None if cursor.last is None else str(cursor.last["id"])
-            rows = yield from self.ciphertext_page(after, batch_size, timeout=timeout)
-            cursor.advance(rows)
-            writes, stats = self.plan_rotation(rows, allow_plaintext=allow_plaintext)
-            for row, old, new in writes:
-                outcome = yield from self.write_rotation(row, old, new, allow_plaintext, timeout=timeout)
-                # The plan counted these values as re-encrypted; the write says what became of them.
-                stats.reencrypted -= len(new)
-                stats += outcome
-            total += stats
-            if on_progress is not None:
-                on_progress(total)
-        return total
-
-    def plan_rotation(
-        self, rows: builtins.list[dict[str, Any]], *, allow_plaintext: bool
-    ) -> tuple[builtins.list[tuple[dict[str, Any], dict[str, str], dict[str, str]]], RotationStats]:
-        """Re-encrypt a page of raw rows in memory: ``(row, old values, new values)`` per row to write."""
-        items = [
-            ((index, column), row[column], _aad(row, column))
-            for index, row in enumerate(rows)
-            for column in TOKEN_COLUMNS
-        ]
-        batch = self._ring().rotate_batch(items, allow_plaintext=allow_plaintext)
-        writes: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
-        for (index, column), old, new in batch.updates:
-            old_values, new_values = writes.setdefault(index, ({}, {}))
-            old_values[column], new_values[column] = old, new
-        return [(rows[index], old, new) for index, (old, new) in writes.items()], batch.stats
-
-    def write_rotation(
-        self,
-        row: dict[str, Any],
-        old: dict[str, str],
-        new: dict[str, str],
-        allow_plaintext: bool,
-        *,
-        timeout: TimeoutTypes | NotGiven,
-    ) -> Operation[RotationStats]:
-        """Write one row's re-encrypted values; on a conflict, re-read the row and rotate what it holds now.
-
-        A conditional write fails as a whole when any of its columns changed, e.g. when the application
-        refreshed the access token but not the refresh token. Counting both as "changed meanwhile" would
-        leave the untouched one under the old key while the run looks complete, so the row is read again:
-        a value now under the current key (or gone) is counted in ``changed_meanwhile``; any other value,
-        unchanged or replaced by a writer still on an older key, is re-encrypted from what is stored now
-        and written under the same condition. After ``_ROTATION_ATTEMPTS`` conflicts on one row, its
-        remaining values are counted as ``failed``, so the run does not pass for complete.
-
-        Returns:
-            The outcome of the ``len(new)`` values: ``reencrypted``, ``changed_meanwhile`` or ``failed``.
-        """
-        ring = self._ring()
-        outcome = RotationStats()
-        for _ in range(_ROTATION_ATTEMPTS):
-            written = yield from self.swap_ciphertext(row, old, new, timeout=timeout)
-            if written:
-                outcome.reencrypted += len(new)
-                return outcome
-            fresh = yield from self._raw_rows(
-                [("select", _ROTATION_SELECT), self._by_id(str(row["id"]))], timeout
-            )
-            if not fresh:
-                outcome.changed_meanwhile += len(new)  # deleted meanwhile
-                return outcome
-            row, retry_old, retry_new = fresh[0], {}, {}
-            for column in new:
-                value = row.get(column)
-                if value is None or not ring.needs_rotation(value):
-                    outcome.changed_meanwhile += 1
-                    continue
-                try:
-                    replacement = ring.reencrypt(
-                        value, aad=_aad(row, column), allow_plaintext=allow_plaintext
-                    )
-                except DecryptionError:
-                    outcome.failed += 1
-                    continue
-                if replacement is not None:
-                    retry_old[column], retry_new[column] = value, replacement
-            if not retry_new:
-                return outcome
-            old, new = retry_old, retry_new
-        outcome.failed += len(new)
-        return outcome
-
-    def swap_ciphertext(
-        self,
-        row: dict[str, Any],
-        old: dict[str, str],
-        new: dict[str, str],
-        *,
-        timeout: TimeoutTypes | NotGiven,
-    ) -> Operation[bool]:
-        """Replace stored values only where they still hold ``old``; True when the row was written.
-
-        The old values are part of the filter, so a token refreshed meanwhile is never overwritten by a
-        re-encryption of its predecessor; and writing the same new values twice is harmless. A legacy
-        plaintext value is never put in the URL (where proxies log it): its condition is "still not
-        encrypted" and, since a writer predating encryption would also store plaintext, "the row's
-        ``updated_at`` (set by a trigger on every UPDATE) is still the one read".
-        """
-        from nexus_sdk.crypto import FORMAT_PREFIX, is_encrypted
-
-        conditions = [
-            (column, f"eq.{old[column]}" if is_encrypted(old[column]) else f"not.like.{FORMAT_PREFIX}*")
-            for column in new
-        ]
-        if not all(is_encrypted(old[column]) for column in new):
-            conditions.append(("updated_at", f"eq.{row['updated_at']}"))
-        params = [self._by_id(str(row["id"])), *conditions, ("select", "id")]
-        request = self._request(
-            "PATCH",
-            params,
-            headers={"Prefer": "return=representation"},
-            body=new,
-            retry_safe=True,
-            timeout=timeout,
-        )
-        response = yield from call(request, self.settings)
-        return bool(response.content and json.loads(response.content))
-
-
-_ROTATION_SELECT: Final = "id,user_id,platform,updated_at,access_token,refresh_token"
-"""The columns a rotation reads: the id, the tokens' binding, the write condition and the tokens."""
-_ROTATION_ATTEMPTS: Final = 5
-"""Conditional writes of one row before its remaining values are counted as failed (a rewrite race)."""
-
-
-def _aad(row: dict[str, Any], column: str) -> bytes:
-    """The associated data of a raw row's token column."""
-    from nexus_sdk.crypto import token_aad
-
-    return token_aad(table=TABLE, column=column, user_id=row["user_id"], platform=row["platform"])
-
 
 def _page_size(batch_size: int) -> int:
     if not 1 <= batch_size <= 1000:
@@ -531,9 +355,9 @@ class AsyncPlatformConnections(
         Raises:
             ValidationError: ``batch_size`` is out of range, or the client acts as a user.
         """
-        core = cast(PlatformConnectionsCore, self._core)
+        rotation = TokenRotation(cast(PlatformConnectionsCore, self._core))
         return await self._sender.run(
-            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+            rotation.run(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
         )
 
 
@@ -641,7 +465,7 @@ class PlatformConnections(
         Raises:
             ValidationError: ``batch_size`` is out of range, or the client acts as a user.
         """
-        core = cast(PlatformConnectionsCore, self._core)
+        rotation = TokenRotation(cast(PlatformConnectionsCore, self._core))
         return self._sender.run(
-            core.rotate_keys(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+            rotation.run(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
         )
