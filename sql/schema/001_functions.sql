@@ -199,3 +199,24 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+-- BEFORE INSERT, and BEFORE UPDATE OF original_idea: fill idea_hash when the writer left it out, and
+-- recompute it when the idea changes without a new hash. A hash the writer sets is kept (the SDK computes
+-- the same value). The expression is inlined rather than calling public.idea_hash() so that inserting
+-- needs no EXECUTE privilege beyond the table's.
+CREATE OR REPLACE FUNCTION public.content_adaptations_fill_idea_hash()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.idea_hash IS NULL THEN
+            NEW.idea_hash := pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(NEW.original_idea, 'UTF8')), 'hex');
+        END IF;
+    ELSIF NEW.original_idea IS DISTINCT FROM OLD.original_idea AND NEW.idea_hash IS NOT DISTINCT FROM OLD.idea_hash THEN
+        NEW.idea_hash := pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(NEW.original_idea, 'UTF8')), 'hex');
+    END IF;
+    RETURN NEW;
+END
+$$;

@@ -95,8 +95,25 @@ CREATE TABLE IF NOT EXISTS public.scheduled_posts (
     published_post_id uuid,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
+    -- The latest claim of a publisher worker (claim_due_posts), after the documented columns.
+    claimed_by text,
+    claimed_at timestamptz,
+    lease_expires_at timestamptz,
     CONSTRAINT scheduled_posts_pkey PRIMARY KEY (id)
 );
+
+-- Columns added after a table's first release: CREATE TABLE IF NOT EXISTS leaves an existing table alone,
+-- so a database applied by an earlier version gets them here (a no-op where they exist).
+ALTER TABLE public.scheduled_posts
+    ADD COLUMN IF NOT EXISTS claimed_by text,
+    ADD COLUMN IF NOT EXISTS claimed_at timestamptz,
+    ADD COLUMN IF NOT EXISTS lease_expires_at timestamptz;
+
+COMMENT ON COLUMN public.scheduled_posts.claimed_by IS
+    'Worker id of the latest claim (claim_due_posts); kept after completion or failure as a record.';
+COMMENT ON COLUMN public.scheduled_posts.claimed_at IS 'When the latest claim was made.';
+COMMENT ON COLUMN public.scheduled_posts.lease_expires_at IS
+    'While processing: when the claim lapses and the post becomes claimable again. NULL otherwise.';
 
 -- Named constraints, in dependency order: the UNIQUE (id, user_id) keys must exist before the
 -- composite foreign keys that reference them.

@@ -22,11 +22,36 @@ CREATE INDEX IF NOT EXISTS idx_platform_connections_user_id ON public.platform_c
 CREATE INDEX IF NOT EXISTS idx_platform_connections_platform ON public.platform_connections (platform);
 CREATE UNIQUE INDEX IF NOT EXISTS idx_platform_connections_user_platform
     ON public.platform_connections (user_id, platform);
+-- Not in the document: serves platform_connections.expiring() (active tokens by expiry time).
+CREATE INDEX IF NOT EXISTS idx_platform_connections_token_expiry
+    ON public.platform_connections (token_expires_at) WHERE is_active;
 
 -- content_adaptations
 CREATE INDEX IF NOT EXISTS idx_content_adaptations_user_id ON public.content_adaptations (user_id);
 CREATE INDEX IF NOT EXISTS idx_content_adaptations_created_at ON public.content_adaptations (created_at DESC);
 CREATE INDEX IF NOT EXISTS idx_content_adaptations_idea_hash ON public.content_adaptations (idea_hash);
+-- Not in the document: one row per idea and user (below).
+-- A database that already holds duplicates cannot take the unique index: say so plainly instead of
+-- failing on CREATE UNIQUE INDEX with a bare key violation.
+DO $dedup_check$
+BEGIN
+    IF pg_catalog.to_regclass('public.idx_content_adaptations_user_idea_hash') IS NULL AND EXISTS (
+        SELECT 1
+        FROM public.content_adaptations
+        WHERE idea_hash IS NOT NULL
+        GROUP BY user_id, idea_hash
+        HAVING pg_catalog.count(*) > 1
+    ) THEN
+        RAISE EXCEPTION 'content_adaptations holds the same idea_hash twice for one user'
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'Merge or delete the duplicate ideas, then apply the schema again.';
+    END IF;
+END
+$dedup_check$;
+
+-- Also the arbiter of create_idea's ON CONFLICT and of a PostgREST upsert (on_conflict=user_id,idea_hash).
+CREATE UNIQUE INDEX IF NOT EXISTS idx_content_adaptations_user_idea_hash
+    ON public.content_adaptations (user_id, idea_hash);
 
 -- voice_profiles
 CREATE INDEX IF NOT EXISTS idx_voice_profiles_user_id ON public.voice_profiles (user_id);
@@ -44,6 +69,10 @@ CREATE INDEX IF NOT EXISTS idx_published_posts_adaptation_id
 -- Not in the document: covers published_posts_platform_connection_id_fkey (deleting a connection).
 CREATE INDEX IF NOT EXISTS idx_published_posts_platform_connection_id
     ON public.published_posts (platform_connection_id, user_id);
+-- Serves top_published_posts for one user (RLS adds user_id = auth.uid()); same expression as its ORDER BY.
+CREATE INDEX IF NOT EXISTS idx_published_posts_engagement
+    ON public.published_posts (user_id, ((metrics ->> 'engagement_rate')::numeric) DESC NULLS LAST)
+    WHERE status = 'published';
 
 -- scheduled_posts
 CREATE INDEX IF NOT EXISTS idx_scheduled_posts_user_id ON public.scheduled_posts (user_id);
@@ -58,3 +87,7 @@ CREATE INDEX IF NOT EXISTS idx_scheduled_posts_platform_connection_id
     ON public.scheduled_posts (platform_connection_id, user_id);
 CREATE INDEX IF NOT EXISTS idx_scheduled_posts_published_post_id
     ON public.scheduled_posts (published_post_id, user_id);
+-- Serves claim_due_posts: an index scan in scheduled_for order over the two claimable statuses, stopping
+-- after max_posts rows (in-flight posts with a live lease are few, and are skipped by the filter).
+CREATE INDEX IF NOT EXISTS idx_scheduled_posts_claim
+    ON public.scheduled_posts (scheduled_for) WHERE status IN ('scheduled', 'processing');

@@ -40,6 +40,11 @@ CREATE OR REPLACE TRIGGER voice_profiles_keep_one_on_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION public.voice_profiles_after_delete();
 
+-- idea_hash is filled (or recomputed) by the database when the writer leaves it out
+CREATE OR REPLACE TRIGGER content_adaptations_idea_hash
+    BEFORE INSERT OR UPDATE OF original_idea ON public.content_adaptations
+    FOR EACH ROW EXECUTE FUNCTION public.content_adaptations_fill_idea_hash();
+
 -- public.users follows auth.users
 DO $auth_triggers$
 BEGIN

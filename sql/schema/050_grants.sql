@@ -75,6 +75,7 @@ REVOKE ALL ON FUNCTION
     public.voice_profiles_before_update(),
     public.voice_profiles_after_update(),
     public.voice_profiles_after_delete(),
+    public.content_adaptations_fill_idea_hash(),
     public.handle_new_user(),
     public.handle_user_email_change()
 FROM PUBLIC, anon, authenticated, service_role;

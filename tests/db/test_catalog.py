@@ -93,7 +93,7 @@ COLUMNS: dict[str, list[tuple[str, str, bool, str | None]]] = {
         ("published_post_id", "uuid", True, None),
         ("created_at", TS, False, "now()"),
         ("updated_at", TS, False, "now()"),
-        # the publisher's lease (070_publishing.sql; docs/schema.md, "Publishing functions")
+        # the publisher's lease (docs/schema.md, "API functions")
         ("claimed_by", "text", True, None),
         ("claimed_at", TS, True, None),
         ("lease_expires_at", TS, True, None),
@@ -206,7 +206,7 @@ INDEXES = {
     "idx_scheduled_posts_adaptation_id": "scheduled_posts (adaptation_id, user_id)",
     "idx_scheduled_posts_platform_connection_id": "scheduled_posts (platform_connection_id, user_id)",
     "idx_scheduled_posts_published_post_id": "scheduled_posts (published_post_id, user_id)",
-    # publishing (070_publishing.sql): the claim query, idea dedup, top posts, the token-refresh job
+    # additions for the API: the claim query, idea dedup, top posts, platform_connections.expiring()
     "idx_scheduled_posts_claim": "scheduled_posts (scheduled_for) WHERE ((status)::text = ANY "
     "((ARRAY['scheduled'::character varying, 'processing'::character varying])::text[]))",
     "idx_content_adaptations_user_idea_hash": "UNIQUE content_adaptations (user_id, idea_hash)",
@@ -402,7 +402,7 @@ def test_functions_pin_search_path_and_only_signup_is_security_definer(conn: Con
         "handle_new_user",
         "handle_user_email_change",
         "set_default_voice_profile",
-        # publishing and domain operations (070_publishing.sql)
+        # the API (06*_api_*.sql)
         "content_adaptations_fill_idea_hash",
         "idea_hash",
         "create_idea",
@@ -417,8 +417,6 @@ def test_functions_pin_search_path_and_only_signup_is_security_definer(conn: Con
         "engagement_rate",
         "record_post_metrics",
         "top_published_posts",
-        "expiring_platform_connections",
-        "record_token_refresh",
     }
     for name, secdef, config in rows:
         assert config == ['search_path=""'], name

@@ -1,4 +1,4 @@
-"""The publishing and domain functions of sql/schema/070_publishing.sql, called the PostgREST way.
+"""The API functions of sql/schema/06*_api_*.sql, called the PostgREST way.
 
 Each call runs as ``select * from public.fn(name => value, ...)`` inside ``as_role`` (role and JWT claims set
 per transaction, then rolled back) or, where a commit matters, in a committed service-role transaction. The
@@ -91,8 +91,6 @@ SERVICE_FUNCTIONS = {
     "complete_scheduled_post(uuid,text,text,timestamp with time zone,jsonb)",
     "fail_scheduled_post(uuid,text,text,boolean,integer,integer,integer)",
     "release_scheduled_post(uuid,text)",
-    "expiring_platform_connections(integer,integer,boolean)",
-    "record_token_refresh(uuid,text,timestamp with time zone,text,text)",
 }
 TRIGGER_FUNCTIONS = {"content_adaptations_fill_idea_hash()"}
 
@@ -118,11 +116,14 @@ def test_execute_privileges(conn: Conn, signature: str, expected: set[str]) -> N
     assert config == ['search_path=""']
 
 
-def test_every_function_of_the_file_is_covered() -> None:
-    """A function added to 070_publishing.sql without a decision on its audience fails here."""
-    source = (Path(__file__).parents[2] / "sql" / "schema" / "070_publishing.sql").read_text()
+def test_every_api_function_is_covered() -> None:
+    """A function added to an API file without a decision on its audience fails here."""
+    schema_dir = Path(__file__).parents[2] / "sql" / "schema"
+    source = "".join(p.read_text() for p in sorted(schema_dir.glob("06*_api_*.sql")))
     defined = set(re.findall(r"CREATE OR REPLACE FUNCTION public\.(\w+)\(", source))
-    assert defined == {s.split("(")[0] for s in USER_FUNCTIONS | SERVICE_FUNCTIONS | TRIGGER_FUNCTIONS}
+    assert defined == {s.split("(")[0] for s in USER_FUNCTIONS | SERVICE_FUNCTIONS} | {
+        "set_default_voice_profile"
+    }
 
 
 ANON_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -133,8 +134,6 @@ ANON_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("complete_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w"}),
     ("fail_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w", "error_message": "e"}),
     ("release_scheduled_post", {"post_id": uuid.uuid4(), "worker_id": "w"}),
-    ("expiring_platform_connections", {}),
-    ("record_token_refresh", {"connection_id": uuid.uuid4(), "access_token": "a", "token_expires_at": None}),
 ]
 
 
@@ -923,75 +922,19 @@ def test_switching_the_default_voice_profile_is_one_call(conn: Conn, as_role: An
     ).fetchone() == (True,)
 
 
-# --- platform tokens ----------------------------------------------------------------------------------------
+# --- retired functions ---------------------------------------------------------------------------------------
 
 
-def test_expiring_connections_and_token_refresh(conn: Conn, as_role: Any, world: World) -> None:
-    conn.execute(
-        "update public.platform_connections set token_expires_at = now() + interval '10 minutes',"
-        " refresh_token = 'rt-ct' where id = %s",
-        (world.owner.linkedin,),
-    )
-    conn.execute(
-        "update public.platform_connections set token_expires_at = now() - interval '1 minute' where id = %s",
-        (world.other.linkedin,),
-    )  # expired already, but no refresh token
-    conn.execute(
-        "update public.platform_connections set token_expires_at = now() + interval '1 minute',"
-        " refresh_token = 'rt' where id = %s",
-        (world.owner.x_inactive,),
-    )  # inactive
-    with as_role(conn, "service_role") as cur:
-        assert [r["id"] for r in call(cur, "expiring_platform_connections", within_seconds=3600)] == [
-            world.owner.linkedin
-        ]
-        assert call(cur, "expiring_platform_connections", within_seconds=60) == []
-        assert [r["id"] for r in call(cur, "expiring_platform_connections", refreshable_only=False)] == [
-            world.other.linkedin,
-            world.owner.linkedin,
-        ]
-        expires = in_an_hour()
-        [row] = call(
-            cur,
-            "record_token_refresh",
-            connection_id=world.owner.linkedin,
-            access_token="new-ct",
-            token_expires_at=expires,
+def test_the_token_refresh_functions_of_0_1_are_gone(conn: Conn) -> None:
+    """No SDK code called them; ``expiring()`` and ``update_tokens()`` do their work (docs/schema.md)."""
+    names = {
+        r[0]
+        for r in conn.execute(
+            "select p.proname::text from pg_proc p where p.pronamespace = 'public'::regnamespace"
+            " and p.proname in ('expiring_platform_connections', 'record_token_refresh')"
         )
-        assert (row["access_token"], row["refresh_token"], row["token_expires_at"]) == (
-            "new-ct",
-            "rt-ct",
-            expires,
-        )
-        [row] = call(
-            cur,
-            "record_token_refresh",
-            connection_id=world.owner.linkedin,
-            access_token="newer-ct",
-            token_expires_at=expires,
-            refresh_token="rt2-ct",
-            scope="w_member_social",
-        )
-        assert (row["refresh_token"], row["scope"]) == ("rt2-ct", "w_member_social")
-        assert call(cur, "expiring_platform_connections", within_seconds=1800) == []
-        assert (
-            call(
-                cur,
-                "record_token_refresh",
-                connection_id=uuid.uuid4(),
-                access_token="a",
-                token_expires_at=None,
-            )
-            == []
-        )
-        with pytest.raises(errors.InvalidParameterValue):
-            call(
-                cur,
-                "record_token_refresh",
-                connection_id=world.owner.linkedin,
-                access_token="",
-                token_expires_at=None,
-            )
+    }
+    assert names == set()
 
 
 def test_rows_come_back_as_json_shaped_dicts(conn: Conn) -> None:

@@ -1,4 +1,4 @@
-"""Review of sql/schema/070_publishing.sql on real PostgreSQL: cases that lost a live post or metrics.
+"""The publisher functions (sql/schema/063_api_publisher.sql) on real PostgreSQL: cases that lost a live post or metrics.
 
 Each test failed before its fix. Calls run the PostgREST way (role and JWT claims per transaction), as in
 test_publishing.py and test_publishing_workers.py.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -114,3 +115,56 @@ def test_summary_counts_created_objects() -> None:
     assert "2 indexes, 1 policy" in text
     assert "bootstrap" in text
     assert "  index public.a" in text
+
+
+# --- layout: the data model by object kind, then the API by domain ------------------------------------------
+
+SCHEMA_DIR = REPO / "sql" / "schema"
+
+
+def _sql_files() -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(SCHEMA_DIR.glob("*.sql"))}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "home"),
+    [
+        (r"CREATE TABLE", "010_tables.sql"),
+        (r"ADD COLUMN", "010_tables.sql"),
+        (r"CREATE (?:UNIQUE )?INDEX", "020_indexes.sql"),
+        (r"CREATE (?:OR REPLACE )?TRIGGER", "030_triggers.sql"),
+        (r"CREATE POLICY", "040_rls.sql"),
+        (r"GRANT \w+(?:, \w+)*(?: \([^)]*\))? ON TABLE", "050_grants.sql"),
+    ],
+)
+def test_each_kind_of_data_model_object_lives_in_its_own_file(pattern: str, home: str) -> None:
+    elsewhere = [name for name, text in _sql_files().items() if name != home and re.search(pattern, text)]
+    assert elsewhere == []
+
+
+def test_every_api_file_ends_with_the_grants_of_its_own_functions() -> None:
+    api = {name: text for name, text in _sql_files().items() if "_api_" in name}
+    assert len(api) >= 5
+    for name, text in api.items():
+        defined = set(re.findall(r"CREATE OR REPLACE FUNCTION (public\.\w+)\(", text))
+        privileges = text[text.rindex("-- Privileges of this file's function") :]
+        assert "CREATE " not in privileges, name
+        revoked = set(re.findall(r"(public\.\w+)\(", privileges.split("FROM PUBLIC")[0]))
+        named = set(re.findall(r"(public\.\w+)\(", privileges))
+        assert defined, name
+        assert revoked == defined == named, name
+    # ... and nothing else grants or revokes a function of the API.
+    api_functions = {
+        f for text in api.values() for f in re.findall(r"CREATE OR REPLACE FUNCTION (public\.\w+)\(", text)
+    }
+    for name, text in _sql_files().items():
+        if name not in api:
+            statements = " ".join(re.findall(r"(?:GRANT|REVOKE)[^;]*;", text))
+            assert not {f for f in api_functions if f"{f}(" in statements}, name
+
+
+def test_the_docs_file_table_lists_exactly_the_files_that_exist() -> None:
+    doc = (REPO / "docs" / "schema.md").read_text()
+    table = doc[doc.index("## Files") : doc.index("\n## ", doc.index("## Files") + 1)]
+    listed = set(re.findall(r"^\| `sql/([^`]+)`", table, flags=re.MULTILINE))
+    assert listed == {str(p.relative_to(REPO / "sql")) for p in (REPO / "sql").rglob("*.sql")}

@@ -1,6 +1,6 @@
 """Calling the domain SQL functions (``/rpc/``) from repositories: typed rows and typed errors, no I/O.
 
-The functions in ``sql/schema/070_publishing.sql`` report business-rule failures as P0001 (HTTP 400) with
+The functions in ``sql/schema/06*_api_*.sql`` report business-rule failures as P0001 (HTTP 400) with
 a stable token in ``details``. Here the tokens users branch on become the exception they would catch
 (``NotFoundError`` for a referenced row that does not exist for the caller, ``ConflictError`` for a row in
 the wrong state); the HTTP status, ``code``, ``details`` and ``hint`` are kept as the server sent them,

@@ -1,7 +1,7 @@
 """``scheduled_posts``: the publishing queue.
 
 Scheduling, rescheduling, cancelling, claiming, completing, failing and releasing are SQL functions called over
-``/rpc/`` (``sql/schema/070_publishing.sql``), one request each, so they stay atomic and race-free:
+``/rpc/`` (``sql/schema/06*_api_*.sql``), one request each, so they stay atomic and race-free:
 concurrent workers never claim the same post, and completing a post inserts its ``published_posts`` row
 and closes the schedule in one transaction.
 """
