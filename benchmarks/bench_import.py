@@ -12,6 +12,7 @@ Run: ``PYTHONPATH=src python benchmarks/bench_import.py [runs]`` (default 21 per
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,8 @@ def import_microseconds(statement: str) -> int:
         capture_output=True,
         text=True,
         check=True,
+        # Bytecode caches as an installed package has them (the warm-up writes them for a source tree).
+        env={name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
     )
     total = 0
     for line in result.stderr.splitlines():
