@@ -12,6 +12,7 @@ from nexus_sdk._version import __version__
 from nexus_sdk.client import AsyncNexusClient, NexusClient
 from nexus_sdk.errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -55,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncNexusClient",

@@ -19,12 +19,18 @@ __all__ = [
     "NEXUS_ENCRYPTION_KEYS",
     "NEXUS_LOCAL_DATABASE_URL",
     "NEXUS_LOCAL_DIR",
+    "NEXUS_LOG",
     "NEXUS_TEST_DATABASE_URL",
     "NEXUS_TEST_SUPABASE",
     "SECRET_VARS",
     "SUPABASE_ANON_KEY",
     "SUPABASE_DB_URL",
     "SUPABASE_JWT_SECRET",
+    "SUPABASE_KEY",
+    "SUPABASE_PUBLISHABLE_KEY",
+    "SUPABASE_PUBLISHABLE_KEYS",
+    "SUPABASE_SECRET_KEY",
+    "SUPABASE_SECRET_KEYS",
     "SUPABASE_SERVICE_ROLE_KEY",
     "SUPABASE_URL",
     "XDG_CACHE_HOME",
@@ -38,6 +44,16 @@ SUPABASE_ANON_KEY: Final = "SUPABASE_ANON_KEY"
 """The anon (publishable) key; the key a user-scoped client sends with the user's JWT."""
 SUPABASE_SERVICE_ROLE_KEY: Final = "SUPABASE_SERVICE_ROLE_KEY"
 """The service-role (secret) key: requests bypass row-level security."""
+SUPABASE_SECRET_KEYS: Final = "SUPABASE_SECRET_KEYS"
+"""Supabase's newer secret keys as a JSON object of named keys, ``{"default": "sb_secret_..."}``."""
+SUPABASE_SECRET_KEY: Final = "SUPABASE_SECRET_KEY"
+"""One newer secret key, ``sb_secret_...`` (acts as the service role)."""
+SUPABASE_PUBLISHABLE_KEYS: Final = "SUPABASE_PUBLISHABLE_KEYS"
+"""Supabase's newer publishable keys as a JSON object of named keys, ``{"default": "sb_publishable_..."}``."""
+SUPABASE_PUBLISHABLE_KEY: Final = "SUPABASE_PUBLISHABLE_KEY"
+"""One newer publishable key, ``sb_publishable_...`` (acts as anon)."""
+SUPABASE_KEY: Final = "SUPABASE_KEY"
+"""The one key supabase-py's examples read, of whichever kind."""
 SUPABASE_JWT_SECRET: Final = "SUPABASE_JWT_SECRET"
 """The project's JWT signing secret (the pytest plugin signs test users' tokens with it)."""
 SUPABASE_DB_URL: Final = "SUPABASE_DB_URL"
@@ -47,6 +63,8 @@ SUPABASE_DB_URL: Final = "SUPABASE_DB_URL"
 
 NEXUS_ENCRYPTION_KEYS: Final = "NEXUS_ENCRYPTION_KEYS"
 """The token key ring, ``"<id>:<base64url key>,..."``; the first key encrypts, every key decrypts."""
+NEXUS_LOG: Final = "NEXUS_LOG"
+"""``info`` or ``debug``: log every HTTP request of the SDK to stderr, without keys or tokens."""
 NEXUS_ACCESS_TOKEN: Final = "NEXUS_ACCESS_TOKEN"
 """A user's JWT, for the CLI's ``--access-token``."""
 DATABASE_URL: Final = "DATABASE_URL"
@@ -71,10 +89,16 @@ ALL_VARS: Final = (
     SUPABASE_URL,
     SUPABASE_ANON_KEY,
     SUPABASE_SERVICE_ROLE_KEY,
+    SUPABASE_SECRET_KEYS,
+    SUPABASE_SECRET_KEY,
+    SUPABASE_PUBLISHABLE_KEYS,
+    SUPABASE_PUBLISHABLE_KEY,
+    SUPABASE_KEY,
     SUPABASE_JWT_SECRET,
     SUPABASE_DB_URL,
     NEXUS_ENCRYPTION_KEYS,
     NEXUS_ACCESS_TOKEN,
+    NEXUS_LOG,
     DATABASE_URL,
     NEXUS_LOCAL_DATABASE_URL,
     NEXUS_LOCAL_DIR,
@@ -87,6 +111,11 @@ ALL_VARS: Final = (
 
 SECRET_VARS: Final = (
     SUPABASE_SERVICE_ROLE_KEY,
+    SUPABASE_SECRET_KEYS,
+    SUPABASE_SECRET_KEY,
+    SUPABASE_KEY,
+    SUPABASE_PUBLISHABLE_KEYS,
+    SUPABASE_PUBLISHABLE_KEY,
     SUPABASE_ANON_KEY,
     NEXUS_ACCESS_TOKEN,
     SUPABASE_JWT_SECRET,

@@ -15,39 +15,86 @@ import asyncio
 import email.utils
 import json
 import logging
+import os
 import random
+import sys
 import time
+import urllib.parse
+import warnings
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, TypeVar
 
 import httpx
+from pydantic_core import ValidationError as PydanticValidationError
 
+from nexus_sdk._version import __version__
 from nexus_sdk.errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     ValidationError,
     status_error_class,
 )
-from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes
+from nexus_sdk.settings import ENV_LOG, NOT_GIVEN, REST_PATH, ClientSettings, NotGiven, TimeoutTypes
 
 __all__ = [
     "APIRequest",
     "APIResponse",
     "AsyncSender",
+    "DeadlineExceeded",
     "Operation",
     "Send",
     "Sleep",
     "SyncSender",
     "call",
     "check_no_nul",
+    "configure_logging",
     "encode_json",
     "error_from_response",
+    "host_of",
     "retry_delay",
 ]
 
 logger: Final = logging.getLogger("nexus_sdk")
+
+_LOG_LEVELS: Final = {"info": logging.INFO, "debug": logging.DEBUG}
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
+    """Honour ``NEXUS_LOG=info|debug``: log every request of the SDK to stderr (as ``OPENAI_LOG`` does).
+
+    ``info`` logs one line per attempt: method, path (never the query string), status, duration, request
+    id, retry number; ``debug`` adds the query's parameter names and the response's content type,
+    ``Content-Range`` and size. No header value, body, key or token is ever logged. Unset, the SDK only
+    logs through the ``nexus_sdk`` logger as any library does (retries at WARNING), and configures nothing.
+    Called when the HTTP layer is first imported (a client is created).
+
+    Args:
+        environ: Where to read ``NEXUS_LOG``; ``os.environ`` if omitted.
+    """
+    value = (os.environ if environ is None else environ).get(ENV_LOG, "").strip().lower()
+    if not value:
+        return
+    level = _LOG_LEVELS.get(value)
+    if level is None:
+        warnings.warn(f"{ENV_LOG}={value!r} is not one of: info, debug; ignored.", stacklevel=2)
+        return
+    if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (it may have been replaced since)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
 
 T = TypeVar("T")
 
@@ -107,6 +154,8 @@ class Send:
     """Step: send this request once and hand back the ``httpx.Response`` or the ``httpx`` exception."""
 
     request: APIRequest
+    deadline: float | None = None
+    """``time.monotonic()`` by which the attempt must be over, body included (``None``: no deadline)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,14 +345,43 @@ def _describe(outcome: httpx.Response | httpx.RequestError) -> str:
     return type(outcome).__name__
 
 
-def _finish(request: APIRequest, outcome: httpx.Response | httpx.RequestError, attempts: int) -> APIResponse:
+def _request_id(headers: httpx.Headers) -> str | None:
+    request_id: str | None = headers.get("sb-request-id") or headers.get("x-request-id")
+    return request_id
+
+
+def host_of(url: str) -> str:
+    """The ``host[:port]`` of ``url``, without any user or password, for messages and logs."""
+    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """An attempt outlasted its deadline (``timeout``, or what was left of the call's ``total_timeout``).
+
+    httpx's own timeouts bound each network operation; this one bounds the attempt as a whole, so a server
+    that trickles its answer cannot hold a call for longer than asked. It is an httpx timeout, so the retry
+    policy and the error mapping treat it as one.
+    """
+
+
+def _finish(
+    request: APIRequest,
+    outcome: httpx.Response | httpx.RequestError,
+    attempts: int,
+    settings: ClientSettings,
+) -> APIResponse:
     """Turn the last outcome into a result or raise the SDK exception for it."""
+    host = host_of(settings.url)
     if isinstance(outcome, httpx.TimeoutException):
-        raise APITimeoutError(f"{request.method} {request.path} timed out.") from outcome
+        raise APITimeoutError(f"{request.method} {request.path} to {host} timed out.") from outcome
+    if isinstance(outcome, httpx.ConnectError):
+        raise APIConnectionError(
+            f"{request.method} {request.path}: could not connect to {host} ({type(outcome).__name__})."
+        ) from outcome
     if isinstance(outcome, httpx.RequestError):
         # Our own wording: httpx messages can quote the URL, and we keep the query string out of logs.
         raise APIConnectionError(
-            f"{request.method} {request.path} failed: {type(outcome).__name__}."
+            f"{request.method} {request.path} to {host} failed: {type(outcome).__name__}."
         ) from outcome
     if outcome.status_code >= 400:
         raise error_from_response(outcome)
@@ -322,29 +400,91 @@ def _redirect_error(request: APIRequest, response: httpx.Response) -> APIStatusE
         f"{request.method} {request.path} was redirected ({response.status_code}) to {target}; "
         "set the client URL to the address the API answers at (e.g. https:// rather than http://).",
         status_code=response.status_code,
-        request_id=response.headers.get("sb-request-id") or response.headers.get("x-request-id"),
+        request_id=_request_id(response.headers),
     )
+
+
+def _earliest(*instants: float | None) -> float | None:
+    given = [instant for instant in instants if instant is not None]
+    return min(given) if given else None
+
+
+def _log_outcome(
+    request: APIRequest,
+    outcome: httpx.Response | httpx.RequestError,
+    seconds: float,
+    retries_done: int,
+    settings: ClientSettings,
+) -> None:
+    """One line per attempt at INFO (NEXUS_LOG=info): no query string, header value, body, key or token."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    if isinstance(outcome, httpx.Response):
+        result = f"{outcome.status_code} {outcome.reason_phrase}".rstrip()
+        request_id = _request_id(outcome.headers)
+    else:
+        result = f"{type(outcome).__name__} from {host_of(settings.url)}"
+        request_id = None
+    logger.info(
+        "HTTP %s %s%s -> %s in %.0f ms (request id %s, retry %d of %d)",
+        request.method,
+        REST_PATH,
+        request.path,
+        result,
+        seconds * 1000,
+        request_id or "-",
+        retries_done,
+        settings.max_retries,
+    )
+    if logger.isEnabledFor(logging.DEBUG):
+        # Parameter names only: their values are filters, which may hold anything the caller filters by.
+        names = ",".join(sorted({name for name, _ in request.params})) or "-"
+        if isinstance(outcome, httpx.Response):
+            logger.debug(
+                "HTTP %s %s%s: params %s; response content-type %s, content-range %s, %d bytes",
+                request.method,
+                REST_PATH,
+                request.path,
+                names,
+                outcome.headers.get("content-type", "-"),
+                outcome.headers.get("content-range", "-"),
+                len(outcome.content),
+            )
+        else:
+            logger.debug("HTTP %s %s%s: params %s", request.method, REST_PATH, request.path, names)
 
 
 def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse]:
     """Send ``request`` under the retry policy; ``yield from`` this inside an operation.
 
+    Each attempt must be over, body included, within the timeout (the largest part of an
+    :class:`httpx.Timeout`); the whole call, retries and waits included, within the client's
+    ``total_timeout`` when one is set.
+
     Raises:
         ValidationError: The body holds a NUL character; nothing was sent.
         APIStatusError: The final response was an error (the subclass for its status).
-        APITimeoutError: The final attempt timed out.
+        APITimeoutError: The final attempt timed out, or the call ran out of its total time.
         APIConnectionError: The final attempt got no response.
     """
     if request.json is not None:
         check_no_nul(request.json)  # encoded content was checked by encode_json
     timeout = settings.timeout if isinstance(request.timeout, NotGiven) else request.timeout
+    budget = _timeout_budget(timeout)
+    started = time.monotonic()
+    call_deadline = None if settings.total_timeout is None else started + settings.total_timeout
     retries_done = 0
     while True:
-        outcome = yield Send(request)
+        sent = time.monotonic()
+        attempt_deadline = None if budget is None else sent + budget
+        outcome = yield Send(request, _earliest(attempt_deadline, call_deadline))
         assert outcome is not None  # the senders always answer a Send
+        _log_outcome(request, outcome, time.monotonic() - sent, retries_done, settings)
         delay = retry_delay(request, outcome, retries_done, settings.max_retries, timeout)
+        if delay is not None and call_deadline is not None and time.monotonic() + delay >= call_deadline:
+            delay = None  # no time left for another attempt: report this one
         if delay is None:
-            return _finish(request, outcome, retries_done + 1)
+            return _finish(request, outcome, retries_done + 1, settings)
         retries_done += 1
         logger.warning(
             "Retrying %s %s in %.2fs (retry %d of %d) after %s",
@@ -358,10 +498,29 @@ def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse
         yield Sleep(delay)
 
 
+_IDENTITY: Final = {"User-Agent": f"nexus-sdk/{__version__}", "X-Client-Info": f"nexus-sdk/{__version__}"}
+"""Sent with every request: who is calling (as supabase-py sends ``X-Client-Info: supabase-py/<version>``)."""
+
+
+def _clamped(timeout: TimeoutTypes, deadline: float | None) -> TimeoutTypes:
+    """The httpx timeout of one attempt: no network operation may wait past the attempt's deadline."""
+    if deadline is None:
+        return timeout
+    left = max(0.0, deadline - time.monotonic())
+    if isinstance(timeout, httpx.Timeout):
+        return httpx.Timeout(
+            connect=left if timeout.connect is None else min(timeout.connect, left),
+            read=left if timeout.read is None else min(timeout.read, left),
+            write=left if timeout.write is None else min(timeout.write, left),
+            pool=left if timeout.pool is None else min(timeout.pool, left),
+        )
+    return left if timeout is None else min(timeout, left)
+
+
 def _build(client: httpx.Client | httpx.AsyncClient, settings: ClientSettings, step: Send) -> httpx.Request:
     request = step.request
     timeout = settings.timeout if isinstance(request.timeout, NotGiven) else request.timeout
-    headers = {**settings.headers(), **request.headers}
+    headers = {**_IDENTITY, **settings.headers(), **request.headers}
     # httpx sets this header for json= only; encoded content must say what it is itself.
     if request.content is not None and not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = "application/json"
@@ -372,8 +531,60 @@ def _build(client: httpx.Client | httpx.AsyncClient, settings: ClientSettings, s
         headers=headers,
         json=request.json,
         content=request.content,
-        timeout=timeout,
+        timeout=_clamped(timeout, step.deadline),
     )
+
+
+def _past(deadline: float | None, request: httpx.Request) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded("The attempt outlasted its timeout.", request=request)
+
+
+def _whole(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:
+    """The streamed response with its body read: decoded (gzip ...) as httpx does, which may raise."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=raw,
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _bad_response(exc: Exception, response: httpx.Response | None) -> APIResponseValidationError:
+    """A 2xx answer of the wrong shape (an HTML page from a proxy, another API): the error says so.
+
+    Neither the body nor pydantic's text (which quotes it) goes into the message.
+    """
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc, PydanticValidationError):
+        errors = [
+            {"loc": error["loc"], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_input=False, include_url=False)
+        ][:10]
+        first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        problem = f"{where}: {first['msg']}"
+    else:
+        problem = "the body is not JSON"
+    if response is None:
+        return APIResponseValidationError(
+            f"The response is not what the API returns ({problem}).", errors=errors
+        )
+    request = response.request
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    return APIResponseValidationError(
+        f"{request.method} {request.url.host}{request.url.path} answered {response.status_code} with a body "
+        f"that is not what the API returns ({kind}, {len(response.content)} bytes; {problem}). "
+        "A proxy or another service may be answering at this URL.",
+        status_code=response.status_code,
+        request_id=_request_id(response.headers),
+        errors=errors,
+    )
+
+
+_SHAPE_ERRORS: Final = (PydanticValidationError, json.JSONDecodeError)
+"""What decoding a 2xx body of the wrong shape raises inside an operation."""
 
 
 class SyncSender:
@@ -383,48 +594,96 @@ class SyncSender:
         self._client = client
         self._settings = settings
 
+    def _send(self, step: Send) -> httpx.Response | httpx.RequestError:
+        request = _build(self._client, self._settings, step)
+        try:
+            # Never follow a redirect, whatever the client's own setting: the keys would go along to
+            # wherever it points (httpx strips only Authorization when the host changes, not apikey).
+            response = self._client.send(request, stream=True, follow_redirects=False)
+            try:
+                chunks = []
+                # Read by chunks, checking the deadline between them: httpx's timeouts bound each read,
+                # so a server sending a byte at a time would otherwise hold the call as long as it likes.
+                for chunk in response.iter_raw():
+                    chunks.append(chunk)
+                    _past(step.deadline, request)
+            finally:
+                response.close()
+            return _whole(response, b"".join(chunks), request)
+        except httpx.RequestError as exc:
+            # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
+            # loop must also leave as an SDK exception, never as a raw httpx one.
+            return exc
+
     def run(self, operation: Operation[T]) -> T:
         """Drive ``operation`` to completion, performing its steps."""
         outcome: Outcome = None
+        last: httpx.Response | None = None
         try:
             while True:
-                step = operation.send(outcome)
+                try:
+                    step = operation.send(outcome)
+                except _SHAPE_ERRORS as exc:
+                    raise _bad_response(exc, last) from None
                 if isinstance(step, Sleep):
                     time.sleep(step.seconds)
                     outcome = None
                     continue
-                try:
-                    outcome = self._client.send(_build(self._client, self._settings, step))
-                except httpx.RequestError as exc:
-                    # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
-                    # loop must also leave as an SDK exception, never as a raw httpx one.
-                    outcome = exc
+                outcome = self._send(step)
+                if isinstance(outcome, httpx.Response):
+                    last = outcome
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
 
 class AsyncSender:
-    """Runs operations over an ``httpx.AsyncClient``; the twin of :class:`SyncSender`."""
+    """Runs operations over an ``httpx.AsyncClient``; the twin of :class:`SyncSender`.
+
+    The difference is real: here the deadline cancels the attempt wherever it waits (connecting, sending,
+    reading headers or body), which asyncio can do and a blocking socket read cannot.
+    """
 
     def __init__(self, client: httpx.AsyncClient, settings: ClientSettings) -> None:
         self._client = client
         self._settings = settings
 
+    async def _send(self, step: Send) -> httpx.Response | httpx.RequestError:
+        request = _build(self._client, self._settings, step)
+        loop = asyncio.get_running_loop()
+        when = None if step.deadline is None else loop.time() + (step.deadline - time.monotonic())
+        try:
+            async with asyncio.timeout_at(when):
+                # Never follow a redirect: see SyncSender._send.
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+                try:
+                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                finally:
+                    await response.aclose()
+            return _whole(response, raw, request)
+        except TimeoutError:
+            return DeadlineExceeded("The attempt outlasted its timeout.", request=request)
+        except httpx.RequestError as exc:
+            return exc
+
     async def run(self, operation: Operation[T]) -> T:
         """Drive ``operation`` to completion, performing its steps."""
         outcome: Outcome = None
+        last: httpx.Response | None = None
         try:
             while True:
-                step = operation.send(outcome)
+                try:
+                    step = operation.send(outcome)
+                except _SHAPE_ERRORS as exc:
+                    raise _bad_response(exc, last) from None
                 if isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
                     outcome = None
                     continue
-                try:
-                    outcome = await self._client.send(_build(self._client, self._settings, step))
-                except httpx.RequestError as exc:
-                    # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
-                    # loop must also leave as an SDK exception, never as a raw httpx one.
-                    outcome = exc
+                outcome = await self._send(step)
+                if isinstance(outcome, httpx.Response):
+                    last = outcome
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+
+
+configure_logging()

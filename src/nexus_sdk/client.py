@@ -107,9 +107,16 @@ class _ClientCore:
         max_retries: int | NotGiven,
         encryption_keys: KeyRing | None,
         http_client: httpx.Client | httpx.AsyncClient | None,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         self._settings = resolve_settings(
-            url, key, anon_key=anon_key, access_token=access_token, timeout=timeout, max_retries=max_retries
+            url,
+            key,
+            anon_key=anon_key,
+            access_token=access_token,
+            timeout=timeout,
+            max_retries=max_retries,
+            total_timeout=total_timeout,
         )
         self._keys = _KeyRingSource(encryption_keys)
         self._owns_http = http_client is None
@@ -165,11 +172,13 @@ class _ClientCore:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         access_token: str | NotGiven | None = NOT_GIVEN,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Self:
         """A copy with some options changed, sharing the connection pool.
 
         Args:
             timeout: Per-attempt timeout (``None`` for none).
+            total_timeout: Seconds a whole call may take, retries and waits included (``None``: no bound).
             max_retries: Retries for retry-safe requests.
             access_token: Act as another user (``None``: stop acting as a user).
 
@@ -182,7 +191,9 @@ class _ClientCore:
             settings = settings.for_user(access_token)
         elif access_token is None:
             settings = settings.with_changes(access_token=None)
-        return self._derive(settings.with_changes(timeout=timeout, max_retries=max_retries))
+        return self._derive(
+            settings.with_changes(timeout=timeout, max_retries=max_retries, total_timeout=total_timeout)
+        )
 
 
 class AsyncNexusClient(_ClientCore):
@@ -207,21 +218,26 @@ class AsyncNexusClient(_ClientCore):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         encryption_keys: KeyRing | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         """Create a client.
 
         Args:
             url: The Supabase project URL; else ``SUPABASE_URL``.
-            key: The API key; else ``SUPABASE_SERVICE_ROLE_KEY``, else ``SUPABASE_ANON_KEY``.
-            anon_key: The anon key :meth:`as_user` uses on a service-role client; else ``SUPABASE_ANON_KEY``.
+            key: The API key; else the first variable set of ``settings.KEY_VARS`` (``docs/client.md``).
+            anon_key: The anon key :meth:`as_user` uses on a service-role client; else the first public key
+                of ``settings.ANON_KEY_VARS``.
             access_token: A user's JWT, to act as that user (sent with the anon key, never the service role's).
             http_client: Your own ``httpx.AsyncClient`` (never closed by the SDK).
-            timeout: Per-attempt timeout; default 30 s.
+            timeout: Seconds (or an ``httpx.Timeout``) each attempt may take, body included; default 30 s.
             max_retries: Retries for retry-safe requests; default 2.
             encryption_keys: The token key ring; else read from ``NEXUS_ENCRYPTION_KEYS`` when first needed.
+            total_timeout: Seconds a whole call may take, every attempt and backoff wait included; default:
+                no bound beyond ``timeout`` per attempt.
 
         Raises:
-            ConfigurationError: The URL or key is missing or malformed.
+            ConfigurationError: The URL or key is missing or malformed, a variable holds the wrong kind of key,
+                or the access token is malformed or names no user.
         """
         self._init_settings(
             url,
@@ -232,6 +248,7 @@ class AsyncNexusClient(_ClientCore):
             max_retries=max_retries,
             encryption_keys=encryption_keys,
             http_client=http_client,
+            total_timeout=total_timeout,
         )
         if http_client is None:
             import httpx
@@ -424,21 +441,26 @@ class NexusClient(_ClientCore):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         encryption_keys: KeyRing | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         """Create a client.
 
         Args:
             url: The Supabase project URL; else ``SUPABASE_URL``.
-            key: The API key; else ``SUPABASE_SERVICE_ROLE_KEY``, else ``SUPABASE_ANON_KEY``.
-            anon_key: The anon key :meth:`as_user` uses on a service-role client; else ``SUPABASE_ANON_KEY``.
+            key: The API key; else the first variable set of ``settings.KEY_VARS`` (``docs/client.md``).
+            anon_key: The anon key :meth:`as_user` uses on a service-role client; else the first public key
+                of ``settings.ANON_KEY_VARS``.
             access_token: A user's JWT, to act as that user (sent with the anon key, never the service role's).
             http_client: Your own ``httpx.Client`` (never closed by the SDK).
-            timeout: Per-attempt timeout; default 30 s.
+            timeout: Seconds (or an ``httpx.Timeout``) each attempt may take, body included; default 30 s.
             max_retries: Retries for retry-safe requests; default 2.
             encryption_keys: The token key ring; else read from ``NEXUS_ENCRYPTION_KEYS`` when first needed.
+            total_timeout: Seconds a whole call may take, every attempt and backoff wait included; default:
+                no bound beyond ``timeout`` per attempt.
 
         Raises:
-            ConfigurationError: The URL or key is missing or malformed.
+            ConfigurationError: The URL or key is missing or malformed, a variable holds the wrong kind of key,
+                or the access token is malformed or names no user.
         """
         self._init_settings(
             url,
@@ -449,6 +471,7 @@ class NexusClient(_ClientCore):
             max_retries=max_retries,
             encryption_keys=encryption_keys,
             http_client=http_client,
+            total_timeout=total_timeout,
         )
         if http_client is None:
             import httpx

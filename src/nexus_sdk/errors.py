@@ -12,6 +12,7 @@ raises on purpose. The tree::
     │       └── RowDecryptionError    ... while reading rows: names every (row id, column, reason)
     ├── APIConnectionError            the request never got an HTTP response
     │   └── APITimeoutError
+    ├── APIResponseValidationError    a 2xx answer whose body is not what the API returns (e.g. a proxy's page)
     └── APIStatusError                PostgREST answered with a 4xx/5xx; carries code/message/details/hint
         ├── BadRequestError           400 (PostgREST: 22P02, 23502, 23514, P0001, PGRST1xx ...)
         ├── AuthenticationError       401: missing apikey, expired or invalid JWT, anon hitting RLS
@@ -35,6 +36,7 @@ from typing import Any, Final, Self
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -175,6 +177,34 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Request timed out.") -> None:
         super().__init__(message)
+
+
+class APIResponseValidationError(NexusError):
+    """A successful (2xx) answer whose body is not of the shape the API returns.
+
+    Typically an HTML page from a proxy or captive portal, or another service at the configured URL. The
+    message names the request, the status, the content type and the size; never the body.
+    """
+
+    status_code: int | None
+    """The HTTP status of the answer."""
+    request_id: str | None
+    """The gateway's request id, when it sent one."""
+    errors: list[dict[str, Any]]
+    """What did not fit, as ``{loc, msg, type}`` entries (no input values)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.errors = errors or []
 
 
 class APIStatusError(NexusError):

@@ -258,8 +258,10 @@ def test_per_call_timeout_overrides_client_timeout(nx: NexusClient) -> None:
         nx.users.get(ROW_ID, timeout=1.5)
         nx.users.get(ROW_ID)
     first, second = (call.request.extensions["timeout"] for call in route.calls)
-    assert first == {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}
-    assert second["read"] == 30.0
+    # Each network wait is bounded by what is left of the attempt's deadline: a hair under the timeout.
+    assert set(first) == {"connect", "read", "write", "pool"}
+    assert all(1.4 < value <= 1.5 for value in first.values())
+    assert 29.9 < second["read"] <= 30.0
 
 
 async def test_async_client_retries_the_same_way() -> None:

@@ -72,10 +72,11 @@ def make_client(
 
     if not url:
         raise click.UsageError("no API URL: pass --url or set SUPABASE_URL")
-    if not key and not anon_key:
-        raise click.UsageError(
-            "no API key: pass --key or set SUPABASE_SERVICE_ROLE_KEY (or SUPABASE_ANON_KEY with --access-token)"
-        )
+    from nexus_sdk.settings import KEY_VARS
+
+    if not key and not anon_key and not any((os.environ.get(name) or "").strip() for name in KEY_VARS):
+        # The library reads the other key variables (SUPABASE_KEY, the newer sb_ keys) in its own order.
+        raise click.UsageError(f"no API key: pass --key or set one of {', '.join(KEY_VARS)}")
     try:
         if access_token:
             # A user's token travels with the anon key, never with the service role's (see as_user()).

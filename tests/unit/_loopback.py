@@ -1,0 +1,84 @@
+"""Real HTTP servers on loopback for faults a test must see on the wire: redirects, trickled answers.
+
+Each server runs in a thread and answers every connection with ``handler(sock, request_bytes)``; it
+records what it received, so a test can assert that a header never reached it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+Handler = Callable[[socket.socket, bytes], None]
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    received: list[bytes] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _read_head(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@contextlib.contextmanager
+def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[Server]:
+    """Run a one-thread-per-connection server on ``host`` until the block ends."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    server = Server(host, listener.getsockname()[1])
+    stopping = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            request = _read_head(conn)
+            server.received.append(request)
+            handler(conn, request)
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stopping.set()
+        thread.join()
+        listener.close()
+
+
+def respond(status: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
+    """A handler answering at once with ``status`` (e.g. ``"200 OK"``), ``headers`` and ``body``."""
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    return handler

@@ -1,0 +1,91 @@
+"""``timeout`` bounds each attempt as a whole, body included; ``total_timeout`` bounds the whole call.
+
+httpx's own timeouts bound each network read, so a server that sends a byte every 0.4 s never trips a
+1 s read timeout. These tests run such a server on loopback.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from nexus_sdk import APITimeoutError, AsyncNexusClient, NexusClient
+
+from ._loopback import serve
+
+KEY = "sb_secret_SERVICEKEYSERVICEKEYSERVICEKEY"
+BODY = b"[" + b" " * 40 + b"]"  # 42 bytes at one per 0.4 s: about 17 s if nothing cuts it short
+
+
+def trickle_body(conn: socket.socket, request: bytes) -> None:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n"
+    conn.sendall(head.encode())
+    for byte in BODY:
+        time.sleep(0.4)
+        conn.sendall(bytes([byte]))
+
+
+def trickle_head(conn: socket.socket, request: bytes) -> None:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: {'a' * 40}\r\n"
+    for char in head:
+        time.sleep(0.4)
+        conn.sendall(char.encode())
+
+
+def test_a_trickled_body_cannot_hold_a_call_past_its_timeout() -> None:
+    with serve(trickle_body) as api, NexusClient(api.url, KEY, timeout=1.0, max_retries=0) as nx:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError) as caught:
+            nx.users.list()
+        elapsed = time.monotonic() - started
+    # A bound, not a speed target: without the deadline the call lasts about 17 s.
+    assert elapsed < 5.0
+    assert "timed out" in caught.value.message
+    assert "127.0.0.1" in caught.value.message
+
+
+async def test_async_a_trickled_body_cannot_hold_a_call_past_its_timeout() -> None:
+    with serve(trickle_body) as api:
+        async with AsyncNexusClient(api.url, KEY, timeout=1.0, max_retries=0) as nx:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError):
+                await nx.users.list()
+            assert time.monotonic() - started < 5.0
+
+
+async def test_async_trickled_headers_are_cut_at_the_deadline_too() -> None:
+    with serve(trickle_head) as api:
+        async with AsyncNexusClient(api.url, KEY, timeout=1.0, max_retries=0) as nx:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError):
+                await nx.users.list()
+            assert time.monotonic() - started < 5.0
+
+
+def test_total_timeout_bounds_every_attempt_and_wait_of_a_call() -> None:
+    with serve(trickle_body) as api, NexusClient(api.url, KEY, timeout=1.0, max_retries=5) as nx:
+        bounded = nx.with_options(total_timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            bounded.users.list()
+        elapsed = time.monotonic() - started
+        assert len(api.received) <= 2  # six attempts would take six seconds and more
+    assert elapsed < 4.0
+
+
+async def test_async_total_timeout_bounds_the_call() -> None:
+    with serve(trickle_body) as api:
+        async with AsyncNexusClient(api.url, KEY, timeout=1.0, max_retries=5, total_timeout=1.5) as nx:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError):
+                await nx.users.list()
+            assert time.monotonic() - started < 4.0
+
+
+def test_total_timeout_must_be_positive() -> None:
+    from nexus_sdk import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="total_timeout"):
+        NexusClient("http://127.0.0.1:9", KEY, total_timeout=0)
