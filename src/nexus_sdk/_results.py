@@ -35,6 +35,6 @@ class RowList(list[RowT], Generic[RowT]):
         Raises:
             ConfigurationError: pandas is not installed.
         """
-        from nexus_sdk.pandas import to_pandas
+        from nexus_sdk._frames import to_pandas
 
         return to_pandas(self, flatten_metrics=flatten_metrics, model=self.model)

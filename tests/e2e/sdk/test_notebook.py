@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "notebook.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "examples" / "notebook.ipynb"
 
 
 @pytest.mark.timeout(600)

@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "examples" / "quickstart.py"
 JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}")
 
 
