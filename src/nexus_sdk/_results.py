@@ -22,6 +22,12 @@ class RowList(list[RowT], Generic[RowT]):
         self.model = model
         """The row model, so that even an empty result knows its columns."""
 
+    def _repr_html_(self) -> str:
+        """These rows as an HTML table (ids and times readable): notebooks show it instead of the repr."""
+        from nexus_sdk.models._html import html_table
+
+        return html_table(self, self.model)
+
     def to_pandas(self, *, flatten_metrics: bool = False) -> pd.DataFrame:
         """These rows as a DataFrame with typed columns (needs the ``pandas`` extra).
 

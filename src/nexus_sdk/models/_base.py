@@ -75,6 +75,12 @@ class Row(BaseModel):
     primary_key: ClassVar[str] = "id"
     """The primary-key column."""
 
+    def _repr_html_(self) -> str:
+        """This row as a one-row HTML table: notebooks show it instead of the repr."""
+        from nexus_sdk.models._html import html_table
+
+        return html_table([self])
+
 
 @dataclass(frozen=True, slots=True)
 class Each:
