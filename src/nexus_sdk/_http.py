@@ -600,6 +600,9 @@ class SyncSender:
             # Never follow a redirect, whatever the client's own setting: the keys would go along to
             # wherever it points (httpx strips only Authorization when the host changes, not apikey).
             response = self._client.send(request, stream=True, follow_redirects=False)
+            if response.is_stream_consumed:
+                # The transport answered with its body already read (httpx.MockTransport): it is whole.
+                return response
             try:
                 chunks = []
                 # Read by chunks, checking the deadline between them: httpx's timeouts bound each read,
@@ -655,6 +658,9 @@ class AsyncSender:
             async with asyncio.timeout_at(when):
                 # Never follow a redirect: see SyncSender._send.
                 response = await self._client.send(request, stream=True, follow_redirects=False)
+                if response.is_stream_consumed:
+                    # The body was read by the transport (httpx.MockTransport): see SyncSender._send.
+                    return response
                 try:
                     raw = b"".join([chunk async for chunk in response.aiter_raw()])
                 finally:
