@@ -47,11 +47,13 @@ __all__ = [
     "ENV_VAR",
     "FORMAT_PREFIX",
     "KEY_SIZE",
+    "MAX_REPORTED_FAILURES",
     "NONCE_SIZE",
     "TAG_SIZE",
     "EncryptionKey",
     "KeyRing",
     "RotationBatch",
+    "RotationFailure",
     "RotationStats",
     "generate_key_id",
     "is_encrypted",
@@ -189,6 +191,13 @@ def _decode_key_material(text: str) -> bytes:
         stripped = text.rstrip("=")
         if re.fullmatch(r"[A-Za-z0-9_-]*", stripped) and len(stripped) % 4 != 1:
             size = len(base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4)))
+            if size == KEY_SIZE:
+                # The right length, so the only fault left is the padding: say that, not "got 32".
+                padding = len(text) - len(stripped)
+                raise ValueError(
+                    f"the key has {padding} '=' of padding; a {KEY_SIZE}-byte key takes at most one "
+                    "(remove the extra '=')"
+                )
             raise ValueError(f"the key must be {KEY_SIZE} bytes (AES-256), got {size}")
         raise ValueError("the key is not valid base64url (A-Z a-z 0-9 - _, optional '=' padding)")
     raw = base64.urlsafe_b64decode(text if text.endswith("=") else text + "=")
@@ -315,9 +324,31 @@ class EncryptionKey:
         raise TypeError("EncryptionKey cannot be pickled; load keys from the environment instead.")
 
 
+@dataclass(frozen=True, slots=True)
+class RotationFailure:
+    """One value a rotation could not re-encrypt: which row, which column, and why (never the value)."""
+
+    row_id: str | None
+    """The row's id (``None`` when the row came without one)."""
+    column: str
+    """The token column, e.g. ``"access_token"``."""
+    reason: str
+    """A :class:`~nexus_sdk.errors.DecryptionError` reason (``"unknown_key"``, ``"authentication_failed"``,
+    ``"plaintext"``, ``"malformed"``, ``"unknown_version"``), or ``"write_conflict"`` when other writers
+    changed the row at every one of the rotation's attempts to write it."""
+
+    def __str__(self) -> str:
+        return f"row {self.row_id} {self.column}: {self.reason}"
+
+
+MAX_REPORTED_FAILURES: Final = 1000
+"""At most this many :class:`RotationFailure` entries are kept in :attr:`RotationStats.failures`; every
+failure is counted in :attr:`RotationStats.failed` all the same."""
+
+
 @dataclass(slots=True)
 class RotationStats:
-    """Counts from re-encrypting token values under the current key.
+    """Counts from re-encrypting token values under the current key, and which values failed.
 
     Batches add up with ``+``, so a resumable rotation keeps one running total.
     """
@@ -335,6 +366,10 @@ class RotationStats:
     value already under the current key, cleared, or deleted with their row: left as they are. (A
     repository rotation reads such a row again; a replacement still under an older key is re-encrypted
     and counted in ``reencrypted``.)"""
+    failures: list[RotationFailure] = field(default_factory=list, compare=False)
+    """What failed, value by value: row id, column, reason (the first :data:`MAX_REPORTED_FAILURES`).
+    Filled by a repository rotation (``platform_connections.rotate_keys()``, ``nexus-sdk keys rotate``),
+    which knows the rows; :meth:`KeyRing.rotate_batch` reports its failures in :attr:`RotationBatch.failures`."""
 
     def __add__(self, other: RotationStats) -> RotationStats:
         return RotationStats(
@@ -343,6 +378,7 @@ class RotationStats:
             already_current=self.already_current + other.already_current,
             failed=self.failed + other.failed,
             changed_meanwhile=self.changed_meanwhile + other.changed_meanwhile,
+            failures=(self.failures + other.failures)[:MAX_REPORTED_FAILURES],
         )
 
 

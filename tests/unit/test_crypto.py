@@ -670,3 +670,16 @@ def test_importing_crypto_does_not_load_cryptography() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("padding", ["==", "===", "===="])
+def test_a_32_byte_key_with_extra_padding_is_told_about_the_padding_not_its_length(padding: str) -> None:
+    entry = EncryptionKey.generate("k1").export() + padding
+    with pytest.raises(ConfigurationError) as caught:
+        EncryptionKey.parse(entry)
+    message = caught.value.message
+    assert f"{len(padding)} '=' of padding" in message
+    assert "got 32" not in message
+    assert entry.partition(":")[2].rstrip("=") not in message
+    # One '=' is the canonical padding of a 32-byte key, and none is fine too.
+    assert EncryptionKey.parse(entry.rstrip("=") + "=").key_id == "k1"

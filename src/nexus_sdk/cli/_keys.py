@@ -144,6 +144,11 @@ def rotate_command(
         "already_current": stats.already_current,
         "changed_meanwhile": stats.changed_meanwhile,
         "failed": stats.failed,
+        # Which values failed and why, never the values: row id, column, reason.
+        "failures": [
+            {"id": failure.row_id, "column": failure.column, "reason": failure.reason}
+            for failure in stats.failures
+        ],
     }
     if as_json:
         click.echo(json.dumps(counts))
@@ -153,5 +158,9 @@ def rotate_command(
             f"already current: {stats.already_current}; changed meanwhile: {stats.changed_meanwhile}; "
             f"failed: {stats.failed}."
         )
+        for failure in stats.failures:
+            click.echo(f"  failed: {failure}")
+        if stats.failed > len(stats.failures):
+            click.echo(f"  ... and {stats.failed - len(stats.failures)} more")
     if stats.failed:
         raise SystemExit(1)

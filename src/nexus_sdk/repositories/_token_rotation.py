@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from nexus_sdk._http import Operation, call
-from nexus_sdk.crypto import RotationStats
+from nexus_sdk.crypto import RotationFailure, RotationStats
 from nexus_sdk.errors import DecryptionError, ValidationError
 from nexus_sdk.repositories._core import PageCursor
 from nexus_sdk.settings import NotGiven, TimeoutTypes
@@ -115,6 +115,8 @@ class TokenRotation:
             for column in self._columns()
         ]
         batch = self.core._ring().rotate_batch(items, allow_plaintext=allow_plaintext)
+        for (index, column), error in batch.failures:
+            batch.stats.failures.append(RotationFailure(_id_of(rows[index]), column, error.reason))
         writes: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
         for (index, column), old, new in batch.updates:
             old_values, new_values = writes.setdefault(index, ({}, {}))
@@ -166,8 +168,9 @@ class TokenRotation:
                     replacement = ring.reencrypt(
                         value, aad=self._aad(row, column), allow_plaintext=allow_plaintext
                     )
-                except DecryptionError:
+                except DecryptionError as exc:
                     outcome.failed += 1
+                    outcome.failures.append(RotationFailure(_id_of(row), column, exc.reason))
                     continue
                 if replacement is not None:
                     retry_old[column], retry_new[column] = value, replacement
@@ -175,6 +178,7 @@ class TokenRotation:
                 return outcome
             old, new = retry_old, retry_new
         outcome.failed += len(new)
+        outcome.failures += [RotationFailure(_id_of(row), column, "write_conflict") for column in new]
         return outcome
 
     def swap_ciphertext(
@@ -187,20 +191,27 @@ class TokenRotation:
     ) -> Operation[bool]:
         """Replace stored values only where they still hold ``old``; True when the row was written.
 
-        The old values are part of the filter, so a token refreshed meanwhile is never overwritten by a
-        re-encryption of its predecessor; and writing the same new values twice is harmless. A legacy
-        plaintext value is never put in the URL (where proxies log it): its condition is "still not
-        encrypted" and, since a writer predating encryption would also store plaintext, "the row's
-        ``updated_at`` (set by a trigger on every UPDATE) is still the one read".
+        The condition is part of the filter, so a token refreshed meanwhile is never overwritten by a
+        re-encryption of its predecessor; and writing the same new values twice is harmless. No stored value
+        is put in the URL: a token may be kilobytes long (proxies refuse or log long URLs), and a plaintext
+        one is a secret. An encrypted value is recognised by its header and its nonce (``nx1:<key id>:``
+        and the first 16 base64 characters, the 12 random bytes drawn afresh for every encryption): a value
+        written since, even of the same token under the same key, has another nonce. A legacy plaintext
+        value's condition is "still not encrypted". Either way the row's ``updated_at`` (set by a trigger on
+        every UPDATE) must also still be the one read.
         """
         from nexus_sdk.crypto import FORMAT_PREFIX, is_encrypted
 
         conditions = [
-            (column, f"eq.{old[column]}" if is_encrypted(old[column]) else f"not.like.{FORMAT_PREFIX}*")
+            (
+                column,
+                f"like.{_same_encryption(old[column])}"
+                if is_encrypted(old[column])
+                else f"not.like.{FORMAT_PREFIX}*",
+            )
             for column in new
         ]
-        if not all(is_encrypted(old[column]) for column in new):
-            conditions.append(("updated_at", f"eq.{row['updated_at']}"))
+        conditions.append(("updated_at", f"eq.{row['updated_at']}"))
         params = [self.core._by_id(str(row["id"])), *conditions, ("select", "id")]
         request = self.core._request(
             "PATCH",
@@ -212,3 +223,22 @@ class TokenRotation:
         )
         response = yield from call(request, self.core.settings)
         return bool(response.content and json.loads(response.content))
+
+
+_NONCE_CHARS: Final = 16
+"""Base64 characters of a 12-byte nonce: they come first in an ``nx1`` payload."""
+
+
+def _same_encryption(value: str) -> str:
+    """A LIKE pattern matching ``value``'s encryption only: its header and nonce, then anything.
+
+    ``_``, ``%`` and ``\\`` are escaped (a key id may hold ``_``); PostgREST reads ``*`` as ``%``.
+    """
+    head, _, payload = value.rpartition(":")
+    prefix = f"{head}:{payload[:_NONCE_CHARS]}"
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "*"
+
+
+def _id_of(row: dict[str, Any]) -> str | None:
+    row_id = row.get("id")
+    return None if row_id is None else str(row_id)

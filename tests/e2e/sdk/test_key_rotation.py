@@ -73,6 +73,7 @@ def test_rotation_reencrypts_old_tokens_keeps_current_ones_and_is_idempotent(
         "already_current": 1,
         "changed_meanwhile": 0,
         "failed": 0,
+        "failures": [],
     }
     stored = _stored(nexus_clean)
     values = [v for pair in stored.values() for v in pair if v is not None]
@@ -109,7 +110,9 @@ def test_undecryptable_tokens_are_reported_left_alone_and_fail_the_command(
     )
     user = nexus_clean.create_user()[0]
     with _service(nexus_clean, KeyRing([lost])) as c:
-        c.platform_connections.create(user_id=user, platform="x", platform_user_id="1", access_token="gone")
+        gone = c.platform_connections.create(
+            user_id=user, platform="x", platform_user_id="1", access_token="gone"
+        )
     with _service(nexus_clean, KeyRing([old])) as c:
         c.platform_connections.create(
             user_id=user, platform="linkedin", platform_user_id="2", access_token="ok"
@@ -121,6 +124,16 @@ def test_undecryptable_tokens_are_reported_left_alone_and_fail_the_command(
     assert result.exit_code == 1
     counts = json.loads(result.output.splitlines()[0])
     assert (counts["read"], counts["reencrypted"], counts["failed"]) == (2, 1, 1)
+    # The failure is named: which row, which column, why; never the value.
+    assert counts["failures"] == [{"id": str(gone.id), "column": "access_token", "reason": "unknown_key"}]
+    env = {
+        "SUPABASE_URL": nexus_clean.url,
+        "SUPABASE_SERVICE_ROLE_KEY": nexus_clean.service_role_key,
+        ENV_VAR: f"{new.export()},{old.export()}",
+    }
+    text = CliRunner().invoke(main, ["keys", "rotate", "--no-progress"], env=env)
+    assert text.exit_code == 1
+    assert f"failed: row {gone.id} access_token: unknown_key" in text.output
     after = _stored(nexus_clean)
     unchanged = [row_id for row_id in before if after[row_id] == before[row_id]]
     assert len(unchanged) == 1
@@ -166,3 +179,30 @@ def test_legacy_plaintext_tokens_are_encrypted_only_on_request_and_never_sent_in
     assert next(iter(_stored(nexus_clean).values()))[0].startswith("nx1:k1:")
     assert urls
     assert not any("SECRET" in url for url in urls)
+
+
+def test_rotation_never_puts_ciphertext_in_a_url_whatever_the_token_size(nexus_clean: NexusTestStack) -> None:
+    # Two 10 KB tokens: a compare-and-swap on the whole values made a 29 KB URL, which proxies refuse.
+    old, new = EncryptionKey.generate("old"), EncryptionKey.generate("new")
+    user = nexus_clean.create_user()[0]
+    access, refresh = "a" * 10_000, "r" * 10_000
+    with _service(nexus_clean, KeyRing([old])) as c:
+        c.platform_connections.create(
+            user_id=user, platform="x", platform_user_id="1", access_token=access, refresh_token=refresh
+        )
+    stored_before = next(iter(_stored(nexus_clean).values()))
+
+    urls: list[str] = []
+    with _service(nexus_clean, KeyRing([new, old])) as nx:
+        nx._http.event_hooks["request"].append(lambda request: urls.append(str(request.url)))
+        stats = nx.platform_connections.rotate_keys()
+        (row,) = nx.platform_connections.list()
+
+    assert (stats.read, stats.reencrypted, stats.failed) == (2, 2, 0)
+    assert row.access_token.get_secret_value() == access
+    assert row.refresh_token is not None
+    assert row.refresh_token.get_secret_value() == refresh
+    assert max(len(url) for url in urls) < 1024
+    for value in stored_before:
+        assert value is not None
+        assert value.rpartition(":")[2][40:80] not in "".join(urls)
