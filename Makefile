@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit db e2e bench clean
+.PHONY: demo test lint typecheck docs unit db e2e bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nexus-sdk needs Python >= 3.11")'
@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
 ## test: the whole suite — lint, types, unit, database (real PostgreSQL) and end-to-end tests
-test: lint typecheck
+test: lint typecheck docs
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## docs: the documentation site (guides + API reference from the docstrings) in ./site; --strict, so a
+## broken reference or link fails the build; offline (bundled theme, no external inventories)
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -45,4 +50,4 @@ bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build site
