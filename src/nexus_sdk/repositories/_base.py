@@ -184,7 +184,10 @@ class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT]):
             ValidationError: The fields do not make a valid Create model.
             ConflictError: A unique constraint failed, or the id belongs to a row the caller cannot see.
         """
-        return await self._sender.run(self._core.create(data, fields, timeout=timeout))
+        operation = self._core.create(data, fields, timeout=timeout)
+        # The operation encrypts any token before sending: none in clear stays in this frame meanwhile.
+        del data, fields
+        return await self._sender.run(operation)
 
     async def create_many(
         self,
@@ -207,7 +210,9 @@ class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT]):
             ValidationError: An item is invalid; nothing was sent.
             ConflictError: A unique constraint failed (earlier batches stay inserted).
         """
-        return await self._sender.run(self._core.create_many(items, batch_size=batch_size, timeout=timeout))
+        operation = self._core.create_many(items, batch_size=batch_size, timeout=timeout)
+        del items  # see create()
+        return await self._sender.run(operation)
 
 
 class AsyncUpdate(AsyncRepository[RowT, CreateT, UpdateT]):
@@ -276,7 +281,9 @@ class AsyncUpsert(AsyncRepository[RowT, CreateT, UpdateT]):
         Raises:
             ValidationError: The fields do not make a valid Create model.
         """
-        return await self._sender.run(self._core.upsert(data, fields, timeout=timeout))
+        operation = self._core.upsert(data, fields, timeout=timeout)
+        del data, fields  # see create()
+        return await self._sender.run(operation)
 
 
 # -----------------------------------------------------------------------------------------------------------
@@ -414,7 +421,9 @@ class SyncCreate(SyncRepository[RowT, CreateT, UpdateT]):
             ValidationError: The fields do not make a valid Create model.
             ConflictError: A unique constraint failed, or the id belongs to a row the caller cannot see.
         """
-        return self._sender.run(self._core.create(data, fields, timeout=timeout))
+        operation = self._core.create(data, fields, timeout=timeout)
+        del data, fields
+        return self._sender.run(operation)
 
     def create_many(
         self,
@@ -437,7 +446,9 @@ class SyncCreate(SyncRepository[RowT, CreateT, UpdateT]):
             ValidationError: An item is invalid; nothing was sent.
             ConflictError: A unique constraint failed (earlier batches stay inserted).
         """
-        return self._sender.run(self._core.create_many(items, batch_size=batch_size, timeout=timeout))
+        operation = self._core.create_many(items, batch_size=batch_size, timeout=timeout)
+        del items
+        return self._sender.run(operation)
 
 
 class SyncUpdate(SyncRepository[RowT, CreateT, UpdateT]):
@@ -506,4 +517,6 @@ class SyncUpsert(SyncRepository[RowT, CreateT, UpdateT]):
         Raises:
             ValidationError: The fields do not make a valid Create model.
         """
-        return self._sender.run(self._core.upsert(data, fields, timeout=timeout))
+        operation = self._core.upsert(data, fields, timeout=timeout)
+        del data, fields
+        return self._sender.run(operation)

@@ -391,6 +391,9 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         An id that exists but is not visible to the caller is a ConflictError.
         """
         body, row_id = self._create_body(data, fields)
+        # From here on only the encoded body (tokens encrypted) is needed: no token in clear stays in this
+        # frame's locals, which crash reporters collect with an error raised below.
+        del data, fields
         request = self._request(
             "POST",
             [("on_conflict", self.spec.primary_key)],
@@ -428,6 +431,10 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
             if isinstance(body, ValidationError):
                 raise body
             bodies.append((self.encode_row(body), str(body[self.spec.primary_key])))
+        # Only the encoded bodies are needed from here on: see create().
+        del items
+        if bodies:
+            del body
         created: dict[str, RowT] = {}
         pk = self.spec.primary_key
         for start in range(0, len(bodies), batch_size):
@@ -525,6 +532,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
                 f"it cannot set {pk} (use create() to choose one)."
             )
             raise ValidationError(message, errors=[{"loc": (pk,), "msg": message, "type": "forbidden"}])
+        del data, fields  # the model keeps tokens as SecretStr; see create()
         body = self._raw_create_body(model, {})
         acting_user = self.settings.user_id if self.settings.access_token is not None else None
         if acting_user is not None and _id_text(body["user_id"]) != _id_text(acting_user):

@@ -196,6 +196,7 @@ class PlatformConnectionsCore(
         model: PlatformConnectionUpdate = self._build(
             PlatformConnectionUpdate, None, {"platform": platform, **fields}
         )
+        del fields  # tokens in clear; the model keeps them as SecretStr (see TableCore.create)
         body = model.to_request_json()
         name = body.pop("platform")
         acting = self._acting_user()
@@ -207,11 +208,13 @@ class PlatformConnectionsCore(
             owner = _id_text(user_id)
         else:
             raise _invalid("user_id", "user_id is required unless the client acts as a user.")
+        # Replaced by its encryption before anything is sent: no token in clear stays in this frame.
+        body = self._encrypt(body, owner, name)
         request = self._request(
             "PATCH",
             [("user_id", f"eq.{_id_text(owner)}"), ("platform", f"eq.{name}")],
             headers={"Prefer": "return=representation"},
-            body=self._encrypt(body, owner, name),
+            body=body,
             retry_safe=True,
             timeout=timeout,
         )
@@ -301,7 +304,10 @@ class AsyncPlatformConnections(
         """
         fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
         core = cast(PlatformConnectionsCore, self._core)
-        return await self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
+        operation = core.update_tokens(platform, fields, user_id=user_id, timeout=timeout)
+        # The operation encrypts them before sending: no token in clear stays in this frame meanwhile.
+        del access_token, refresh_token, fields
+        return await self._sender.run(operation)
 
     async def expiring(
         self,
@@ -413,7 +419,9 @@ class PlatformConnections(
         """
         fields = _token_fields(access_token, refresh_token, token_expires_at, scope)
         core = cast(PlatformConnectionsCore, self._core)
-        return self._sender.run(core.update_tokens(platform, fields, user_id=user_id, timeout=timeout))
+        operation = core.update_tokens(platform, fields, user_id=user_id, timeout=timeout)
+        del access_token, refresh_token, fields
+        return self._sender.run(operation)
 
     def expiring(
         self,
