@@ -74,14 +74,21 @@ def test_keys_check_json_failure_is_json_on_stdout() -> None:
     assert json.loads(result.stdout)["error"] == "ConfigurationError"
 
 
-def test_import_of_a_file_that_is_not_utf8_fails_in_one_line(tmp_path: Path) -> None:
+def test_import_of_a_file_that_is_not_utf8_fails_in_one_line_naming_the_line(tmp_path: Path) -> None:
     source = tmp_path / "latin1.csv"
-    source.write_bytes("original_idea\ncaf\xe9\n".encode("latin-1"))
+    source.write_bytes("original_idea\nok\ncaf\xe9\n".encode("latin-1"))
 
-    result = invoke(["import", "adaptations", str(source), "--json", "--no-checkpoint"], env=NO_SERVER)
+    result = invoke(["import", "adaptations", str(source), "--json"], env=NO_SERVER)
 
     assert_clean_failure(result, 1)
-    assert json.loads(result.stdout)["error"] == "UnicodeDecodeError"
+    failure = json.loads(result.stdout)
+    assert failure["error"] == "ValidationError"
+    assert "latin1.csv is not UTF-8 text: line 3, column 4: byte 0xe9" in failure["message"]
+    assert "--encoding" in failure["message"]
+    # Nothing was read, so no checkpoint exists and none is advised.
+    assert failure["notes"] == []
+    assert "checkpoint" not in result.output
+    assert not Path(f"{source}.checkpoint.json").exists()
     assert NO_SERVER["SUPABASE_SERVICE_ROLE_KEY"] not in result.output
 
 

@@ -165,7 +165,7 @@ class Main(click.Group):
         except (click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            click.echo("Error: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             message = one_line(redact(f"{type(exc).__name__}: {exc}", argv))

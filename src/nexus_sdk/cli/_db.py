@@ -60,7 +60,7 @@ def apply_command(database_url: str | None, force: bool, lock_timeout: float, as
             "previous_version": result.previous_version,
             "created": [{"kind": o.kind, "name": o.name} for o in result.created],
         }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(payload))
     else:
         click.echo(result.summary())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -24,15 +25,22 @@ def keys() -> None:
 @keys.command(name="new")
 @click.option("--id", "key_id", metavar="ID", help="The key id (default: k<UTC date>-<6 random hex digits>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the key as JSON.")
-def new_command(key_id: str | None, as_json: bool) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the key to this file (created 0600; an existing file is never made more readable).",
+)
+def new_command(key_id: str | None, as_json: bool, output: Path | None) -> None:
     """Print a fresh random AES-256 key as a NEXUS_ENCRYPTION_KEYS entry.
 
-    The key goes to standard output only, so it can be piped straight into a secret store; the
-    instructions go to standard error.
+    The key goes to standard output only (or to --output, a file only its owner can read), so it can be
+    piped straight into a secret store; the instructions go to standard error.
 
     \b
-    Example:
+    Examples:
       $ export NEXUS_ENCRYPTION_KEYS="$(nexus-sdk keys new --id k2025),$NEXUS_ENCRYPTION_KEYS"
+      $ nexus-sdk keys new -o ~/.config/nexus/key
     """
     from nexus_sdk.crypto import ENV_VAR, EncryptionKey
 
@@ -43,9 +51,18 @@ def new_command(key_id: str | None, as_json: bool) -> None:
     entry = key.export()
     if as_json:
         material = entry.partition(":")[2]
-        click.echo(json.dumps({"key_id": key.key_id, "key": material, "entry": entry, "env_var": ENV_VAR}))
+        text = json.dumps({"key_id": key.key_id, "key": material, "entry": entry, "env_var": ENV_VAR})
+    else:
+        text = entry
+    if output is not None:
+        from nexus_sdk.io._files import open_for_writing
+
+        with open_for_writing(output, private=True) as handle:
+            handle.write(text + "\n")
+    else:
+        click.echo(text)
+    if as_json:
         return
-    click.echo(entry)
     click.echo(
         f"Put this entry first in {ENV_VAR} and keep the old keys after it, e.g.\n"
         f'  {ENV_VAR}="{key.key_id}:...,<old entries>"\n'

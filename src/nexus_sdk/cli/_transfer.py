@@ -43,6 +43,21 @@ def _table(name: str, tables: tuple[str, ...]) -> str:
         raise click.BadParameter(exc.message, param_hint="TABLE") from exc
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, also when it arrived wrapped (pydantic's serializer wraps it in a ValueError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if (
+            isinstance(current, KeyboardInterrupt)
+            or "KeyboardInterrupt" in f"{type(current).__name__}: {current}"
+        ):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _fail(exc: BaseException, as_json: bool, *, json_to_stderr: bool = False) -> None:
     """Report a failure: for people on stderr, and with ``--json`` as one JSON line.
 
@@ -54,7 +69,7 @@ def _fail(exc: BaseException, as_json: bool, *, json_to_stderr: bool = False) ->
     message = exc.message if isinstance(exc, NexusError) else str(exc)
     if isinstance(exc, NexusError) and hasattr(exc, "status_code"):
         message = str(exc)
-    if isinstance(exc, KeyboardInterrupt):
+    if _interrupted(exc):
         message = "interrupted"
     message = one_line(redact(message, argv))
     if as_json:
@@ -75,28 +90,26 @@ def _check_writable(output: Path) -> None:
 
 
 @contextlib.contextmanager
-def _destination(output: Path | None) -> Iterator[TextIO]:
+def _destination(output: Path | None, *, private: bool, newline: str) -> Iterator[TextIO]:
     """Where an export writes: stdout, or ``FILE.part`` renamed to ``FILE`` once every row is written.
 
     So an export that fails part-way never leaves a file that looks complete (nor clobbers a good one).
-    A FILE that exists and is not a regular file (``/dev/stdout``, a FIFO) is written directly.
+    A FILE that exists and is not a regular file (``/dev/stdout``, a FIFO) is written directly. With
+    ``private`` (decrypted tokens) ``FILE.part`` is created 0600, and FILE ends at most 0600; otherwise
+    FILE keeps the mode it had. No file's mode is ever widened.
     """
+    from nexus_sdk.io._files import write_atomically
+
     if output is None:
         yield sys.stdout
         sys.stdout.flush()
         return
     if output.exists() and not output.is_file():
-        with output.open("w", encoding="utf-8", newline="") as handle:
+        with output.open("w", encoding="utf-8", newline=newline) as handle:
             yield handle
         return
-    part = output.with_name(output.name + ".part")
-    try:
-        with part.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
-        part.replace(output)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    with write_atomically(output, private=private, newline=newline, suffix=".part") as handle:
+        yield handle
 
 
 @click.command(name="import")
@@ -122,9 +135,27 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     "--no-checkpoint", is_flag=True, help="Keep no progress file (a re-run still adds no duplicates)."
 )
 @click.option(
-    "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
+    "--delimiter",
+    metavar="CHAR",
+    help="CSV cell separator. Default: from the header (',' or ';' as spreadsheets in comma-decimal "
+    "locales save it, or a tab).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="The file's text encoding, e.g. cp1252 for a CSV saved by Excel on Windows. Default: UTF-8.",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA time zone for timestamps without an offset (as spreadsheets write them), e.g. Europe/Paris.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar (percentage of the file read, time left). Default: when stderr is a terminal.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, on one line.")
 @connection_options
 def import_command(
     table: str,
@@ -136,6 +167,9 @@ def import_command(
     rejects: Path | None,
     checkpoint: Path | None,
     no_checkpoint: bool,
+    delimiter: str | None,
+    encoding: str | None,
+    timezone: str | None,
     progress: bool | None,
     as_json: bool,
     url: str | None,
@@ -154,6 +188,7 @@ def import_command(
     Examples:
       $ nexus-sdk import adaptations ideas.jsonl
       $ nexus-sdk import posts posts.csv --user-id 0b6f... --json   # service-role key
+      $ nexus-sdk import adaptations ideas.csv --encoding cp1252 --timezone Europe/Paris   # from Excel
     """
     from nexus_sdk.io import IMPORT_TABLES, default_checkpoint_path, default_rejects_path, import_file
 
@@ -173,13 +208,18 @@ def import_command(
             progress=progress,
             checkpoint=None if no_checkpoint else (checkpoint or default_checkpoint_path(file)),
             rejects_path=rejects or default_rejects_path(file),
+            delimiter=delimiter,
+            encoding=encoding,
+            timezone=timezone,
         )
-    except KeyboardInterrupt as exc:
-        _fail(exc, as_json)
-        click.echo("Interrupted: run the same command again to finish the import.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except (NexusError, OSError, UnicodeDecodeError) as exc:
-        # A file that cannot be read, or is not UTF-8, fails as cleanly as the server does.
+    except BaseException as exc:
+        if _interrupted(exc):
+            _fail(exc, as_json)
+            click.echo("Interrupted: run the same command again to finish the import.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        if not isinstance(exc, NexusError | OSError | UnicodeDecodeError):
+            raise
+        # A file that cannot be read, or is not in its encoding, fails as cleanly as the server does.
         _fail(exc, as_json)
         sys.exit(1)
     finally:
@@ -211,6 +251,12 @@ def import_command(
 )
 @click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
 @click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for spreadsheets: a UTF-8 byte-order mark (Excel reads the file as UTF-8) and CRLF line ends.",
+)
+@click.option("--delimiter", metavar="CHAR", default=",", show_default=True, help="CSV cell separator.")
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
 )
 @click.option(
@@ -224,6 +270,8 @@ def export_command(
     user_id: str | None,
     include_tokens: bool,
     page_size: int,
+    excel: bool,
+    delimiter: str,
     progress: bool | None,
     as_json: bool,
     url: str | None,
@@ -235,21 +283,29 @@ def export_command(
 
     TABLE is any of users, platform_connections, content_adaptations, voice_profiles, published_posts,
     scheduled_posts (or an alias). Rows come in id order, one page at a time. OAuth tokens are written as
-    "**********" unless --include-tokens is given. A file is written as FILE.part and renamed when
-    complete. In CSV an empty cell is NULL and "" an empty string.
+    "**********" unless --include-tokens is given (the file is then readable by its owner only, 0600). A
+    file is written as FILE.part and renamed when complete. In CSV an empty cell is NULL and "" an empty
+    string; --excel makes a CSV that spreadsheets open as UTF-8.
 
     \b
     Examples:
       $ nexus-sdk export adaptations -o ideas.jsonl
       $ nexus-sdk export posts --format csv > posts.csv
       $ nexus-sdk export connections --include-tokens -o connections.jsonl
+      $ nexus-sdk export posts --excel -o posts.csv
     """
     from nexus_sdk.io import EXPORT_TABLES, Format, export_rows, guess_format
 
     table = _table(table, EXPORT_TABLES)
     file_format: Format = (
-        "csv" if (fmt or (guess_format(output) if output else "jsonl")) == "csv" else "jsonl"
+        "csv"
+        if (fmt or (guess_format(output) if output else ("csv" if excel else "jsonl"))) == "csv"
+        else "jsonl"
     )
+    if excel and file_format != "csv":
+        raise click.BadParameter("--excel writes CSV", param_hint="'--format'")
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise click.BadParameter("one character other than a quote", param_hint="'--delimiter'")
     if output is not None:
         _check_writable(output)
     client = make_client(url, key, anon_key, access_token)
@@ -261,7 +317,9 @@ def export_command(
     # With data on stdout the summary must not mix into it.
     summary_to_stderr = output is None
     try:
-        with _destination(output) as handle:
+        with _destination(
+            output, private=include_tokens, newline="" if file_format == "csv" else "\n"
+        ) as handle:
             count = export_rows(
                 client,
                 table,
@@ -271,13 +329,17 @@ def export_command(
                 where=where,
                 page_size=page_size,
                 progress=progress,
+                delimiter=delimiter,
+                excel=excel,
             )
-    except KeyboardInterrupt as exc:
-        _fail(exc, as_json, json_to_stderr=output is None)
-        sys.exit(EXIT_INTERRUPTED)
-    except ValidationError as exc:
-        raise click.UsageError(exc.message) from exc
-    except (NexusError, OSError) as exc:
+    except BaseException as exc:
+        if _interrupted(exc):
+            _fail(exc, as_json, json_to_stderr=output is None)
+            sys.exit(EXIT_INTERRUPTED)
+        if isinstance(exc, ValidationError):
+            raise click.UsageError(exc.message) from exc
+        if not isinstance(exc, NexusError | OSError):
+            raise
         _fail(exc, as_json, json_to_stderr=output is None)
         sys.exit(1)
     finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from nexus_sdk.io._files import write_atomically
 from nexus_sdk.io._plan import Batch
 from nexus_sdk.io._send import BatchResult
 
@@ -81,10 +82,10 @@ class Checkpoint:
 
     @staticmethod
     def _write(path: Path, text: str) -> None:
-        # Atomically: a crash mid-write leaves the previous checkpoint, never half of a new one.
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        # Atomically: a crash mid-write leaves the previous checkpoint, never half of a new one. Private:
+        # the rejects it records hold rows as read.
+        with write_atomically(path, private=True) as handle:
+            handle.write(text)
 
     def total(self) -> BatchResult:
         """The results of every finished batch, in batch order."""
@@ -101,19 +102,43 @@ class Checkpoint:
 
 
 class Progress:
-    """A progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal), or nothing."""
+    """A progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal), or nothing.
 
-    def __init__(self, enabled: bool, total: int | None, initial: int, desc: str) -> None:
+    Counting rows (integers, and a total when known), or, for a file, the bytes read: then the bar shows
+    the percentage and the time left, with the rows so far beside it.
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        desc: str,
+        *,
+        total: int | None = None,
+        position: Callable[[], int] | None = None,
+    ) -> None:
         self._bar: Any = None
-        if enabled:
-            from tqdm.auto import tqdm
+        self._position = position
+        self.rows = 0
+        if not enabled:
+            return
+        from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, initial=initial, unit="row", unit_scale=True, desc=desc, leave=True)
+        if position is None:
+            self._bar = tqdm(total=total, unit=" rows", desc=desc, leave=True)
+        else:
+            self._bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=True)
 
     def update(self, rows: int) -> None:
         """Count ``rows`` more."""
-        if self._bar is not None:
-            self._bar.update(rows)
+        self.rows += rows
+        bar = self._bar
+        if bar is None:
+            return
+        if self._position is None:
+            bar.update(rows)
+        else:
+            bar.set_postfix_str(f"{self.rows} rows", refresh=False)
+            bar.update(max(0, self._position() - bar.n))
 
     def close(self) -> None:
         """Remove the bar (its last state stays on screen)."""

@@ -11,6 +11,7 @@ from nexus_sdk._types import NOT_GIVEN, NotGiven
 from nexus_sdk.errors import ValidationError
 from nexus_sdk.io._checkpoint import Progress
 from nexus_sdk.io._formats import Format, RowWriter
+from nexus_sdk.io._plan import interruptible
 from nexus_sdk.io._tables import EXPORT_TABLES, MASK, resolve_table
 from nexus_sdk.repositories._core import PageCursor, TableCore
 from nexus_sdk.repositories._handle import sync_table
@@ -51,7 +52,8 @@ def _reveal_tokens(core: TableCore[Any, Any, Any], page: list[dict[str, Any]]) -
     models = core.decode_rows(json.dumps(page).encode())
     revealed = []
     for raw, model in zip(page, models, strict=True):
-        plain = model.model_dump(mode="json", context={REVEAL_KEY: True})
+        with interruptible():
+            plain = model.model_dump(mode="json", context={REVEAL_KEY: True})
         revealed.append({**raw, **{c: plain.get(c) for c in tokens}})
     return revealed
 
@@ -68,6 +70,8 @@ def export_rows(
     progress: bool = False,
     timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     on_page: Callable[[int], None] | None = None,
+    delimiter: str = ",",
+    excel: bool = False,
 ) -> int:
     """Stream every visible row of a table to ``out``, in id order, one page in memory at a time.
 
@@ -85,6 +89,9 @@ def export_rows(
         progress: Show a progress bar of rows written.
         timeout: Per-request timeout.
         on_page: Called with the running row count after each page.
+        delimiter: The CSV cell separator (``;`` for spreadsheets in comma-decimal locales).
+        excel: For spreadsheets: a UTF-8 byte-order mark first (Excel then reads the file as UTF-8, not in
+            the machine's code page) and CRLF line ends.
 
     Returns:
         The number of rows written.
@@ -102,8 +109,8 @@ def export_rows(
     core = handle.core
     base = query.compile_where(core.spec.row, where)
     tokens = core.spec.token_columns
-    writer = RowWriter(out, format, table)
-    bar = Progress(progress, None, 0, f"export {table}")
+    writer = RowWriter(out, format, table, delimiter=delimiter, excel=excel)
+    bar = Progress(progress, f"export {table}")
     written = 0
     # The same paging rule as iter(): a short page may be the server's cap (Supabase's max_rows).
     cursor = PageCursor(page_size)

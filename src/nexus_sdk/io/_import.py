@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from nexus_sdk._types import NOT_GIVEN, NotGiven
+from nexus_sdk.errors import AuthenticationError, ValidationError
 from nexus_sdk.io._checkpoint import Checkpoint, Progress
-from nexus_sdk.io._formats import Format, read_rows
+from nexus_sdk.io._formats import FileReader, Format, guess_format
 from nexus_sdk.io._plan import Batch, Planner
 from nexus_sdk.io._report import ImportReport, write_rejects
 from nexus_sdk.io._send import BatchResult, send
@@ -66,9 +67,8 @@ def _report(
         resumed_batches=saved.resumed,
         seconds=time.perf_counter() - started,
     )
-    if rejects_path is not None:
+    if rejects_path is not None and write_rejects(Path(rejects_path), rejects):
         report.rejects_path = Path(rejects_path)
-        write_rejects(report.rejects_path, rejects)
     return report
 
 
@@ -79,19 +79,33 @@ def _begin(
     user_id: str | uuid.UUID | None,
     batch_size: int,
     checkpoint: str | os.PathLike[str] | None,
-    progress: bool,
+    progress: bool | Progress,
 ) -> tuple[Planner, Checkpoint, Progress]:
     """What both import drivers start with: the planner, the checkpoint and the progress bar."""
     planner = Planner(core, table, user_id=str(user_id) if user_id else None, batch_size=batch_size)
     saved = Checkpoint(Path(checkpoint) if checkpoint is not None else None)
-    return planner, saved, Progress(progress, _total(rows), 0, f"import {table}")
+    if isinstance(progress, Progress):
+        return planner, saved, progress
+    return planner, saved, Progress(progress, f"import {table}", total=_total(rows))
 
 
-def _note_interrupted(exc: BaseException, planner: Planner, saved: Checkpoint, checkpoint: Any) -> None:
-    where = f"; re-run to resume from {checkpoint}" if checkpoint is not None else "; re-run to finish"
+def _expired(exc: BaseException) -> bool:
+    if not isinstance(exc, AuthenticationError):
+        return False
+    return exc.code in ("PGRST301", "PGRST303") or "expired" in exc.message.lower()
+
+
+def _note_interrupted(exc: BaseException, planner: Planner, saved: Checkpoint) -> None:
+    """Say how far the import got and how to finish it, on the exception that stopped it."""
+    if isinstance(exc, ValidationError):
+        return  # the file or an option is wrong: the message says what, and a re-run would fail alike
+    resume = saved.path is not None and saved.path.exists()
+    again = f"re-run to resume from {saved.path}" if resume else "re-run to finish"
+    if _expired(exc):
+        again = f"the access token expired: get a new one, then {again}"
     exc.add_note(
-        f"import stopped after {len(saved.done)} of {planner.batch_count} batches read so far{where} "
-        "(no row is sent twice)"
+        f"import stopped after {len(saved.done)} of {planner.batch_count} batches read so far; "
+        f"{again} (no row is sent twice)"
     )
 
 
@@ -140,6 +154,34 @@ def import_rows(
             sent so far are in the checkpoint.
         APIConnectionError: The network failed after retries; likewise resumable.
     """
+    return _import(
+        client,
+        table,
+        rows,
+        user_id=user_id,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        progress=progress,
+        checkpoint=checkpoint,
+        rejects_path=rejects_path,
+        timeout=timeout,
+    )
+
+
+def _import(
+    client: NexusClient,
+    table: str,
+    rows: Iterable[Any],
+    *,
+    user_id: str | uuid.UUID | None,
+    batch_size: int,
+    concurrency: int,
+    progress: bool | Progress,
+    checkpoint: str | os.PathLike[str] | None,
+    rejects_path: str | os.PathLike[str] | None,
+    timeout: TimeoutTypes | NotGiven,
+) -> ImportReport:
+    """The sync driver: a thread pool keeps ``concurrency`` batches in flight (see :func:`import_rows`)."""
     table = resolve_table(table, IMPORT_TABLES)
     started = time.perf_counter()
     handle = sync_table(getattr(client, table))
@@ -178,7 +220,7 @@ def import_rows(
                     if not future.cancelled():
                         with contextlib.suppress(BaseException):
                             saved.record(batch, future.result())
-                _note_interrupted(exc, planner, saved, checkpoint)
+                _note_interrupted(exc, planner, saved)
                 raise
         bar.update(len(planner.rejects))
     finally:
@@ -265,10 +307,10 @@ async def aimport_rows(
     except BaseExceptionGroup as group_error:
         # Surface the first real failure (the others are the same fault or cancellations).
         first = group_error.exceptions[0]
-        _note_interrupted(first, planner, saved, checkpoint)
+        _note_interrupted(first, planner, saved)
         raise first from None
     except BaseException as exc:
-        _note_interrupted(exc, planner, saved, checkpoint)
+        _note_interrupted(exc, planner, saved)
         raise
     finally:
         bar.close()
@@ -300,6 +342,9 @@ def import_file(
     checkpoint: str | os.PathLike[str] | NotGiven | None = NOT_GIVEN,
     rejects_path: str | os.PathLike[str] | NotGiven | None = NOT_GIVEN,
     timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    timezone: str | None = None,
 ) -> ImportReport:
     """Import a JSONL or CSV file; what ``nexus-sdk import`` runs.
 
@@ -311,31 +356,45 @@ def import_file(
         user_id: See :func:`import_rows`.
         batch_size: See :func:`import_rows`.
         concurrency: See :func:`import_rows`.
-        progress: See :func:`import_rows`.
+        progress: A progress bar of the bytes read: percentage and time left, with the rows so far.
         checkpoint: Default ``FILE.checkpoint.json``; ``None`` for no checkpoint.
-        rejects_path: Default ``FILE.rejects.jsonl``; ``None`` to write none.
+        rejects_path: Default ``FILE.rejects.jsonl``; ``None`` to write none. Written only when a row
+            was rejected, readable by its owner only (0600).
         timeout: See :func:`import_rows`.
+        delimiter: See :func:`read_rows`.
+        encoding: See :func:`read_rows`.
+        timezone: See :func:`read_rows`.
 
     Returns:
         The report.
 
     Raises:
         OSError: The file cannot be read.
-        ValidationError: See :func:`import_rows`.
+        ValidationError: The file is not in ``encoding``, a CSV header names an unknown column, or see
+            :func:`import_rows`; raised before any row is sent.
     """
     table = resolve_table(table, IMPORT_TABLES)
     if isinstance(checkpoint, NotGiven):
         checkpoint = default_checkpoint_path(path)
     if isinstance(rejects_path, NotGiven):
         rejects_path = default_rejects_path(path)
-    return import_rows(
+    reader = FileReader(
+        Path(path),
+        table,
+        format or guess_format(path),
+        delimiter=delimiter,
+        encoding=encoding,
+        timezone=timezone,
+    )
+    bar = Progress(progress, f"import {table}", total=reader.size, position=reader.position)
+    return _import(
         client,
         table,
-        read_rows(path, table, format=format),
+        reader,
         user_id=user_id,
         batch_size=batch_size,
         concurrency=concurrency,
-        progress=progress,
+        progress=bar,
         checkpoint=checkpoint,
         rejects_path=rejects_path,
         timeout=timeout,

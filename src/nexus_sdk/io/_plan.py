@@ -6,10 +6,13 @@ still being checked: the client's work overlaps the server's instead of precedin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+
+from pydantic_core import PydanticSerializationError
 
 from nexus_sdk._http import encode_json
 from nexus_sdk.errors import ConfigurationError, ValidationError
@@ -19,7 +22,7 @@ from nexus_sdk.io._tables import MASK, SERVER_COLUMNS, mask
 from nexus_sdk.repositories._core import TableCore
 from nexus_sdk.repositories._handle import create_bodies, load_keys
 
-__all__ = ["Batch", "Planner", "Rows"]
+__all__ = ["Batch", "Planner", "Rows", "interruptible"]
 
 _VALIDATION_CHUNK: Final = 100
 """Rows validated together: enough to amortise pydantic's per-call cost, few enough that the staged
@@ -78,6 +81,21 @@ class Batch:
     rows: Rows
     digest: str
     """Identifies the batch's content, so a checkpoint is trusted only for the very same rows."""
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Let Ctrl-C out of pydantic's serializer as what it is.
+
+    A ``KeyboardInterrupt`` raised while pydantic-core runs Python code during serialization arrives
+    wrapped in a ``PydanticSerializationError`` (a ``ValueError``), which would pass for a bad row.
+    """
+    try:
+        yield
+    except PydanticSerializationError as exc:
+        if "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt from exc
+        raise
 
 
 def _numbered(rows: Iterable[Any]) -> Iterator[tuple[int, Any]]:
@@ -155,10 +173,14 @@ class Planner:
     def _stage(self, line: int, item: Any) -> _Staged | None:
         """The checks that need no model; ``None`` when the row is rejected here."""
         if isinstance(item, Exception):
-            self.rejects.append(RejectedRow(line, str(item)))
+            # A row the reader could not read (RowReadError) carries the row as read, masked.
+            self.rejects.append(RejectedRow(line, str(item), row=getattr(item, "row", None)))
             return None
         if not isinstance(item, Mapping):
-            self.rejects.append(RejectedRow(line, f"expected an object, got {type(item).__name__}"))
+            reason = f"expected an object, got {type(item).__name__}"
+            self.rejects.append(
+                RejectedRow(line, reason, row=item if isinstance(item, str | int | float) else repr(item))
+            )
             return None
         data = dict(item)
         for column in SERVER_COLUMNS:
@@ -187,7 +209,8 @@ class Planner:
         if not staged:
             return
         core = self.core
-        bodies = create_bodies(core, [row.data for row in staged])
+        with interruptible():
+            bodies = create_bodies(core, [row.data for row in staged])
         columns: set[str] = set()
         for row, body in zip(staged, bodies, strict=True):
             if isinstance(body, ValidationError):
@@ -197,8 +220,9 @@ class Planner:
                 body["id"] = derive_id(self.table, body)
             try:
                 # The checkpoint digest is taken before encryption (a fresh nonce each run would defeat it).
-                plain = encode_json(body)
-                payload = encode_json(core.encode_row(body)) if self.tokens else plain
+                with interruptible():
+                    plain = encode_json(body)
+                    payload = encode_json(core.encode_row(body)) if self.tokens else plain
             except ValueError as exc:  # e.g. a NaN in a free-form JSON column
                 self._reject(row.line, str(exc), row.source)
                 continue

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nexus_sdk.io._files import open_for_writing
+
 __all__ = ["ImportReport", "RejectedRow", "write_rejects"]
 
 
@@ -50,7 +52,7 @@ class ImportReport:
     seconds: float = 0.0
     """Wall time of this run."""
     rejects_path: Path | None = None
-    """Where the rejects were written, if anywhere."""
+    """Where the rejects were written; None when no file was written (no row was rejected)."""
 
     @property
     def rejected(self) -> int:
@@ -79,7 +81,7 @@ class ImportReport:
             "resumed_batches": self.resumed_batches,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second, 1),
-            "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+            **({"rejects_path": str(self.rejects_path)} if self.rejects_path is not None else {}),
             "rejects": [r.to_json() for r in self.rejects[:100]],
         }
 
@@ -98,17 +100,23 @@ class ImportReport:
             lines.append(f"  line {reject.line}: {reject.reason}")
         if len(self.rejects) > 10:
             lines.append(f"  ... and {len(self.rejects) - 10} more")
-        if self.rejects_path is not None and self.rejects:
+        if self.rejects_path is not None:
             lines.append(f"rejected rows written to {self.rejects_path}")
         return "\n".join(lines)
 
 
-def write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
-    """Write ``rejects`` as JSONL; with none, remove a stale file from an earlier run."""
+def write_rejects(path: Path, rejects: list[RejectedRow]) -> bool:
+    """Write ``rejects`` as JSONL, in a private file (0600: rows as read may hold anything, a token in a
+    form masking did not recognise included); with none, remove a stale file from an earlier run.
+
+    Returns:
+        Whether a file was written.
+    """
     if not rejects:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # a stale file from an earlier run would contradict this report
-        return
-    with path.open("w", encoding="utf-8") as handle:
+        return False
+    with open_for_writing(path, private=True) as handle:
         for reject in rejects:
             handle.write(json.dumps(reject.to_json(), ensure_ascii=False, default=str) + "\n")
+    return True

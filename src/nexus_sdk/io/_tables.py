@@ -7,6 +7,7 @@ declares a table's shape a second time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from types import UnionType
@@ -26,10 +27,13 @@ __all__ = [
     "SERVER_COLUMNS",
     "conflict_target",
     "json_columns",
+    "known_columns",
     "mask",
+    "mask_text",
     "resolve_table",
     "spec",
     "text_columns",
+    "timestamp_columns",
     "token_columns",
 ]
 
@@ -158,6 +162,27 @@ def text_columns(table: str) -> frozenset[str]:
     return frozenset(name for name, info in fields.items() if str in _plain(info.annotation))
 
 
+@cache
+def known_columns(table: str) -> frozenset[str]:
+    """The columns a file for ``table`` may have: those a row has (an export's) and those a create takes."""
+    table_spec = spec(table)
+    return frozenset(table_spec.row.model_fields) | frozenset(table_spec.create.model_fields)
+
+
+@cache
+def timestamp_columns(table: str) -> frozenset[str]:
+    """The columns of ``table`` that hold a timestamp with time zone."""
+    fields = spec(table).row.model_fields
+    return frozenset(
+        name
+        for name, info in fields.items()
+        if any(
+            isinstance(k, type) and k.__name__ in ("datetime", "AwareDatetime")
+            for k in _plain(info.annotation)
+        )
+    )
+
+
 def _is_secret_name(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_WORDS)
@@ -168,3 +193,17 @@ def mask(row: object) -> dict[str, Any] | None:
     if not isinstance(row, Mapping):
         return None
     return {str(k): (MASK if _is_secret_name(str(k)) and v not in (None, "") else v) for k, v in row.items()}
+
+
+_SECRET_JSON_VALUE: Final = re.compile(
+    r'("[^"\\]*(?:token|secret|password|apikey|api_key)[^"\\]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
+)
+
+
+def mask_text(text: str) -> str:
+    """A line as read, with the string value of every token-like JSON key replaced by :data:`MASK`.
+
+    For lines that could not be parsed: the rejects file keeps what was read, without the secrets a
+    well-formed part of it shows.
+    """
+    return _SECRET_JSON_VALUE.sub(lambda m: f'{m[1]}"{MASK}"', text.rstrip("\r\n"))
