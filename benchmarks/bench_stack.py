@@ -156,12 +156,19 @@ def measure(
         end_to_end = per_call(lambda: call(client), seconds)
         # Capture the stack's transaction and the body it sent for this request.
         bodies: list[httpx.Response] = []
-        with httpx.Client(event_hooks={"response": [lambda r: bodies.append(r)]}) as recording:
+
+        class Recording(httpx.HTTPTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                response = super().handle_request(request)
+                response.read()  # the body as sent, kept here; the client takes the read response as is
+                bodies.append(response)
+                return response
+
+        with httpx.Client(transport=Recording()) as recording:
             recorder = NexusClient(stack.url, stack.anon_key, access_token=token, http_client=recording)
             with StatementSpy() as spy:
                 call(recorder)
             last = bodies[-1]
-            last.read()
     replayed_body, status, headers = last.content, last.status_code, dict(last.headers)
 
     def replay(request: httpx.Request) -> httpx.Response:
