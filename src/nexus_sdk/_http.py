@@ -240,7 +240,7 @@ def check_no_nul(value: Any) -> None:
         return
     where = ".".join(str(part) for part in location) or "body"
     message = f"{where} contains a NUL character (\\u0000), which PostgreSQL cannot store in text or JSON."
-    raise ValidationError(message, errors=[{"loc": location, "msg": message, "type": "string_nul"}])
+    raise ValidationError.at(location, message, "string_nul")
 
 
 def error_from_response(response: httpx.Response) -> APIStatusError:

@@ -141,9 +141,8 @@ def token_aad(*, table: str, column: str, user_id: uuid.UUID | str, platform: st
     """
     for name, value in (("table", table), ("column", column)):
         if not isinstance(value, str) or not _IDENT_RE.fullmatch(value):
-            raise ValidationError(
-                f"token_aad: {name} must be a lowercase SQL identifier",
-                errors=[{"loc": (name,), "msg": "not a lowercase SQL identifier", "type": "value_error"}],
+            raise ValidationError.at(
+                name, f"token_aad: {name} must be a lowercase SQL identifier", "value_error"
             )
     if isinstance(user_id, uuid.UUID):
         uid = user_id
@@ -151,23 +150,14 @@ def token_aad(*, table: str, column: str, user_id: uuid.UUID | str, platform: st
         try:
             uid = uuid.UUID(user_id)
         except (ValueError, TypeError, AttributeError) as exc:
-            raise ValidationError(
-                "token_aad: user_id must be a UUID",
-                errors=[{"loc": ("user_id",), "msg": "not a UUID", "type": "uuid_parsing"}],
-            ) from exc
+            raise ValidationError.at("user_id", "token_aad: user_id must be a UUID", "uuid_parsing") from exc
     if not isinstance(platform, str) or not platform:
-        raise ValidationError(
-            "token_aad: platform must be a non-empty string",
-            errors=[{"loc": ("platform",), "msg": "empty or not a string", "type": "value_error"}],
-        )
+        raise ValidationError.at("platform", "token_aad: platform must be a non-empty string", "value_error")
     try:
         return f"{_AAD_LABEL}/{table}/{column}/{uid}/{platform}".encode()
     except UnicodeEncodeError:
         pass  # a lone surrogate; raised below so the platform text is not chained to our error
-    raise ValidationError(
-        "token_aad: platform is not valid Unicode text",
-        errors=[{"loc": ("platform",), "msg": "lone surrogate", "type": "string_unicode"}],
-    )
+    raise ValidationError.at("platform", "token_aad: platform is not valid Unicode text", "string_unicode")
 
 
 def is_encrypted(value: str) -> bool:
@@ -549,9 +539,8 @@ class KeyRing:
         if secret:
             # Outside the except block, so a failure here is not chained to the AttributeError.
             return self.encrypt(plaintext.get_secret_value(), aad=aad)  # type: ignore[union-attr]
-        raise ValidationError(
-            "Token is not valid Unicode text (it contains a lone surrogate).",
-            errors=[{"loc": ("plaintext",), "msg": "lone surrogate", "type": "string_unicode"}],
+        raise ValidationError.at(
+            "plaintext", "Token is not valid Unicode text (it contains a lone surrogate).", "string_unicode"
         )
 
     def decrypt(self, value: str, *, aad: bytes, allow_plaintext: bool | None = None) -> str:

@@ -58,10 +58,35 @@ __all__ = [
     "encode_scalar",
     "keyset_filter",
     "parse_order",
+    "row_count",
 ]
 
 MAX_PAGE_SIZE: Final = 1000
 """Supabase returns at most this many rows per response (PostgREST ``max_rows``)."""
+
+
+def row_count(name: str, value: object) -> int:
+    """Check a number of rows per request (a limit, a page or batch size): the one rule, used everywhere.
+
+    Args:
+        name: The argument's name, for the error's location.
+        value: What the caller passed.
+
+    Returns:
+        ``value``, an ``int`` between 1 and :data:`MAX_PAGE_SIZE`.
+
+    Raises:
+        ValidationError: Not an integer (``True`` is refused: it is an ``int`` to Python, not a count), or
+            out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+        message = (
+            f"{name} must be an integer between 1 and {MAX_PAGE_SIZE} (Supabase returns at most "
+            f"{MAX_PAGE_SIZE} rows per response; iter() reads everything)."
+        )
+        raise ValidationError.at(name, message, "row_count")
+    return value
+
 
 Operator = Literal["eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "is", "in", "cs", "cd", "ov"]
 
@@ -337,19 +362,15 @@ def _column(model: type[BaseModel], name: str) -> _Column:
     try:
         return columns[name]
     except KeyError:
-        raise _invalid(
-            f"{_table_name(model)} has no column {name!r}; columns are: {', '.join(sorted(columns))}.",
+        raise ValidationError.at(
             (name,),
+            f"{_table_name(model)} has no column {name!r}; columns are: {', '.join(sorted(columns))}.",
             "unknown_column",
         ) from None
 
 
 def _table_name(model: type[BaseModel]) -> str:
     return str(getattr(model, "table", model.__name__))
-
-
-def _invalid(message: str, loc: tuple[str | int, ...], kind: str) -> ValidationError:
-    return ValidationError(message, errors=[{"loc": loc, "msg": message, "type": kind}])
 
 
 # --- value encoding ----------------------------------------------------------------------------
@@ -375,8 +396,8 @@ def encode_scalar(value: Any) -> str:
         return encode_scalar(value.value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise _invalid(
-                "Datetimes in filters must be timezone-aware (e.g. datetime.now(UTC)).", (), "naive_datetime"
+            raise ValidationError.at(
+                (), "Datetimes in filters must be timezone-aware (e.g. datetime.now(UTC)).", "naive_datetime"
             )
         return value.isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -424,8 +445,8 @@ def _validate(column: _Column, value: Any, loc: tuple[str | int, ...]) -> Any:
     except PydanticValidationError as exc:
         # The input itself is left out: it may be a secret.
         reasons = "; ".join(error["msg"] for error in exc.errors(include_input=False, include_url=False))
-        raise _invalid(
-            f"Bad value for {column.name} ({_type_name(column.annotation)}): {reasons}.", loc, "value_type"
+        raise ValidationError.at(
+            loc, f"Bad value for {column.name} ({_type_name(column.annotation)}): {reasons}.", "value_type"
         ) from None
 
 
@@ -449,29 +470,31 @@ def _condition_value(column: _Column, condition: Condition, in_tree: bool) -> st
             return "null"
         if isinstance(value, bool) and column.kind == "bool":
             return "true" if value else "false"
-        raise _invalid(
-            f"is_() on {column.name} takes None, True or False (booleans only on bool).", loc, "is"
+        raise ValidationError.at(
+            loc, f"is_() on {column.name} takes None, True or False (booleans only on bool).", "is"
         )
     if op in ("like", "ilike"):
         if not isinstance(value, str):
-            raise _invalid(f"{op} on {column.name} takes a string pattern.", loc, "pattern")
+            raise ValidationError.at(loc, f"{op} on {column.name} takes a string pattern.", "pattern")
         return _quote(value, _TREE_RESERVED) if in_tree else value
     if op == "in":
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-            raise _invalid(f"in_() on {column.name} takes a list of values.", loc, "in")
+            raise ValidationError.at(loc, f"in_() on {column.name} takes a list of values.", "in")
         items = [_encoded(column, item, (*loc, i)) for i, item in enumerate(value)]
         return "(" + ",".join(_quote(item, _LIST_RESERVED) for item in items) + ")"
     if column.kind == "json":
         if not (isinstance(value, Mapping | list) or hasattr(value, "model_dump_json")):
-            raise _invalid(f"{op} on JSON column {column.name} takes a dict or a list.", loc, "json")
+            raise ValidationError.at(
+                loc, f"{op} on JSON column {column.name} takes a dict or a list.", "json"
+            )
         text = encode_scalar(dict(value) if isinstance(value, Mapping) else value)
     elif column.kind == "array":
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise _invalid(f"{op} on array column {column.name} takes a list.", loc, "array")
+            raise ValidationError.at(loc, f"{op} on array column {column.name} takes a list.", "array")
         text = _array_literal(_validate(column, list(value), loc))
     else:
         if value is None:
-            raise _invalid(f"Use F({column.name!r}).is_(None) to test for NULL.", loc, "none")
+            raise ValidationError.at(loc, f"Use F({column.name!r}).is_(None) to test for NULL.", "none")
         text = _encoded(column, value, loc)
     return _quote(text, _TREE_RESERVED) if in_tree else text
 
@@ -479,9 +502,9 @@ def _condition_value(column: _Column, condition: Condition, in_tree: bool) -> st
 def _check_op(column: _Column, op: str) -> None:
     if op not in _OPS_FOR_KIND[column.kind]:
         allowed = ", ".join(sorted(_OPS_FOR_KIND[column.kind]))
-        raise _invalid(
-            f"Operator {op!r} does not fit column {column.name} ({column.kind}); it takes: {allowed}.",
+        raise ValidationError.at(
             (column.name, op),
+            f"Operator {op!r} does not fit column {column.name} ({column.kind}); it takes: {allowed}.",
             "operator",
         )
 
@@ -497,7 +520,7 @@ def _tree_item(model: type[BaseModel], item: Filter) -> str:
         name = "and" if isinstance(item, And) else "or"
         negation = "not." if item.negated else ""
         return f"{negation}{name}({','.join(_tree_item(model, child) for child in item.items)})"
-    raise _invalid(f"Not a filter: {type(item).__name__}.", (), "filter")
+    raise ValidationError.at((), f"Not a filter: {type(item).__name__}.", "filter")
 
 
 def _as_filter(where: WhereClause) -> Filter | None:
@@ -513,10 +536,10 @@ def _as_filter(where: WhereClause) -> Filter | None:
         return And(tuple(conditions)) if conditions else None
     if isinstance(where, Sequence) and not isinstance(where, str | bytes):
         if not all(isinstance(item, Filter) for item in where):
-            raise _invalid("where= takes filters built with F(...), or a mapping.", (), "filter")
+            raise ValidationError.at((), "where= takes filters built with F(...), or a mapping.", "filter")
         return And(tuple(where)) if where else None
-    raise _invalid(
-        f"where= takes a filter, a mapping or a list of filters, not {type(where).__name__}.", (), "filter"
+    raise ValidationError.at(
+        (), f"where= takes a filter, a mapping or a list of filters, not {type(where).__name__}.", "filter"
     )
 
 
@@ -554,7 +577,7 @@ def compile_where(model: type[BaseModel], where: WhereClause) -> list[tuple[str,
             key = f"not.{name}" if item.negated else name
             params.append((key, "(" + ",".join(_tree_item(model, child) for child in item.items) + ")"))
         else:
-            raise _invalid(f"Not a filter: {type(item).__name__}.", (), "filter")
+            raise ValidationError.at((), f"Not a filter: {type(item).__name__}.", "filter")
     return params
 
 
@@ -583,7 +606,9 @@ def parse_order(model: type[BaseModel], order_by: str | Sequence[str] | None) ->
         descending = raw.startswith("-")
         column = _column(model, raw.lstrip("-+"))
         if column.kind not in _ORDERABLE:
-            raise _invalid(f"Cannot order by {column.name} ({column.kind}).", (column.name,), "order")
+            raise ValidationError.at(
+                (column.name,), f"Cannot order by {column.name} ({column.kind}).", "order"
+            )
         terms.append(OrderTerm(column.name, descending))
     return terms
 

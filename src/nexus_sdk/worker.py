@@ -48,6 +48,7 @@ from nexus_sdk.errors import (
     ValidationError,
 )
 from nexus_sdk.models.publishing import ClaimedPost, PublishResult
+from nexus_sdk.query import row_count
 
 if TYPE_CHECKING:
     from nexus_sdk.client import AsyncNexusClient, NexusClient
@@ -176,7 +177,7 @@ def _seconds(name: str, value: float | dt.timedelta | None, *, allow_none: bool 
         return None
     raw = value.total_seconds() if isinstance(value, dt.timedelta) else value
     if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-        raise ValidationError(f"{name} must be a non-negative number of seconds or a timedelta.")
+        raise ValidationError.at(name, f"{name} must be a non-negative number of seconds or a timedelta.")
     return float(raw)
 
 
@@ -202,18 +203,17 @@ class _WorkerCore:
         from nexus_sdk.repositories.scheduled_posts import backoff_seconds, new_worker_id
 
         if not isinstance(publishers, Mapping) or not all(callable(p) for p in publishers.values()):
-            raise ValidationError("publishers must map platform names to callables.")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 1000:
-            raise ValidationError("batch_size must be an integer between 1 and 1000.")
+            raise ValidationError.at("publishers", "publishers must map platform names to callables.")
+        row_count("batch_size", batch_size)
         if max_posts is not None and (
             isinstance(max_posts, bool) or not isinstance(max_posts, int) or max_posts < 1
         ):
-            raise ValidationError("max_posts must be a positive integer or None.")
+            raise ValidationError.at("max_posts", "max_posts must be a positive integer or None.")
         self.publishers = {name.strip().lower(): publisher for name, publisher in publishers.items()}
         self.batch_size = batch_size
         self.lease = _seconds("lease", lease) or 0.0
         if self.lease < 1:
-            raise ValidationError("lease must be at least 1 second.")
+            raise ValidationError.at("lease", "lease must be at least 1 second.")
         self.poll_interval = _seconds("poll_interval", poll_interval) or 0.0
         self.idle_exit = _seconds("idle_exit", idle_exit, allow_none=True)
         self.max_posts = max_posts

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from nexus_sdk._http import APIRequest, Operation, call
 from nexus_sdk._types import NOT_GIVEN, NotGiven
-from nexus_sdk.errors import ValidationError
 from nexus_sdk.io._checkpoint import Progress
 from nexus_sdk.io._formats import Format, RowWriter
 from nexus_sdk.io._plan import interruptible
 from nexus_sdk.io._tables import EXPORT_TABLES, MASK, resolve_table
+from nexus_sdk.query import row_count
 from nexus_sdk.repositories._core import PageCursor, TableCore
 from nexus_sdk.repositories._handle import sync_table
 
@@ -103,8 +103,7 @@ def export_rows(
     from nexus_sdk import query
 
     table = resolve_table(table, EXPORT_TABLES)
-    if not 1 <= page_size <= 1000:
-        raise ValidationError("page_size must be between 1 and 1000.")
+    row_count("page_size", page_size)
     handle = sync_table(getattr(client, table))
     core = handle.core
     base = query.compile_where(core.spec.row, where)

@@ -19,6 +19,7 @@ from nexus_sdk.errors import ConfigurationError, ValidationError
 from nexus_sdk.io._ids import PLACEHOLDER_ID, derive_id
 from nexus_sdk.io._report import RejectedRow
 from nexus_sdk.io._tables import MASK, SERVER_COLUMNS, mask
+from nexus_sdk.query import row_count
 from nexus_sdk.repositories._core import TableCore
 from nexus_sdk.repositories._handle import create_bodies, load_keys
 
@@ -119,8 +120,7 @@ class Planner:
     def __init__(
         self, core: TableCore[Any, Any, Any], table: str, *, user_id: str | None, batch_size: int
     ) -> None:
-        if not 1 <= batch_size <= 1000:
-            raise ValidationError("batch_size must be between 1 and 1000.")
+        row_count("batch_size", batch_size)
         acting_user = core.settings.user_id
         if user_id is not None and acting_user is not None and str(user_id) != acting_user:
             raise ConfigurationError("user_id differs from the user the client acts as; leave it out.")

@@ -85,7 +85,7 @@ def resolve_table(name: str, tables: Sequence[str] = EXPORT_TABLES) -> str:
     table = ALIASES.get(name, name)
     if table not in tables:
         message = f"Unknown table {name!r}; expected one of: {', '.join(tables)}."
-        raise ValidationError(message, errors=[{"loc": ("table",), "msg": message, "type": "table"}])
+        raise ValidationError.at("table", message, "table")
     return table
 
 

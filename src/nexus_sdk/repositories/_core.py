@@ -84,21 +84,12 @@ def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
     return ValidationError(f"Invalid {exc.title}: {summary}", errors=errors)
 
 
-def _check_size(name: str, value: int) -> None:
-    if not 1 <= value <= query.MAX_PAGE_SIZE:
-        message = (
-            f"{name} must be between 1 and {query.MAX_PAGE_SIZE} (Supabase returns at most "
-            f"{query.MAX_PAGE_SIZE} rows per response; use iter() to read everything)."
-        )
-        raise ValidationError(message, errors=[{"loc": (name,), "msg": message, "type": "size"}])
-
-
 def _id_text(row_id: RowId) -> str:
     try:
         return str(row_id if isinstance(row_id, uuid.UUID) else uuid.UUID(str(row_id)))
     except ValueError:
         message = "id must be a UUID."
-        raise ValidationError(message, errors=[{"loc": ("id",), "msg": message, "type": "uuid"}]) from None
+        raise ValidationError.at("id", message, "uuid") from None
 
 
 class PageCursor:
@@ -268,9 +259,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
             user_id = self.settings.user_id
             if user_id is None:
                 message = "user_id is required unless the client acts as a user (as_user / access_token)."
-                raise ValidationError(
-                    message, errors=[{"loc": ("user_id",), "msg": message, "type": "missing"}]
-                )
+                raise ValidationError.at("user_id", message, "missing")
             body["user_id"] = user_id
         return body
 
@@ -318,7 +307,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Operation[RowList[RowT]]:
         """At most ``limit`` (<= 1000) rows matching ``where``, in ``order_by`` order."""
-        _check_size("limit", limit)
+        query.row_count("limit", limit)
         params = query.compile_where(self.spec.row, where)
         params += query.compile_order(query.parse_order(self.spec.row, order_by))
         params.append(("limit", str(limit)))
@@ -335,9 +324,9 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         The page after ``last`` is selected with a keyset filter on ``(order column, primary key)``,
         so every page costs the same however deep it is (no ``offset``).
         """
-        _check_size("page_size", page_size)
+        query.row_count("page_size", page_size)
         if order_by is not None and not isinstance(order_by, str):
-            raise ValidationError("iter() orders by one column (the primary key breaks ties).")
+            raise ValidationError.at("order_by", "iter() orders by one column (the primary key breaks ties).")
         base = query.compile_where(self.spec.row, where)
         pk = self.spec.primary_key
         terms = query.parse_order(self.spec.row, order_by or pk)
@@ -425,7 +414,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         Every item is validated before the first request. Batches use the same retry-safe insert as
         :meth:`create`; rows a batch did not return (inserted by an earlier attempt) are read back.
         """
-        _check_size("batch_size", batch_size)
+        query.row_count("batch_size", batch_size)
         bodies: builtins.list[tuple[dict[str, Any], str]] = []
         for body in self._raw_create_bodies(builtins.list(items)):
             if isinstance(body, ValidationError):
@@ -531,15 +520,13 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
                 f"upsert() finds the {self.spec.table} row by ({', '.join(key)}) and keeps its {pk}; "
                 f"it cannot set {pk} (use create() to choose one)."
             )
-            raise ValidationError(message, errors=[{"loc": (pk,), "msg": message, "type": "forbidden"}])
+            raise ValidationError.at(pk, message, "forbidden")
         del data, fields  # the model keeps tokens as SecretStr; see create()
         body = self._raw_create_body(model, {})
         acting_user = self.settings.user_id if self.settings.access_token is not None else None
         if acting_user is not None and _id_text(body["user_id"]) != _id_text(acting_user):
             message = "A user can only upsert rows of their own: leave user_id out."
-            raise ValidationError(
-                message, errors=[{"loc": ("user_id",), "msg": message, "type": "forbidden"}]
-            )
+            raise ValidationError.at("user_id", message, "forbidden")
         body = self.encode_row(body)
         body.pop(pk, None)
         if acting_user is not None:
@@ -574,7 +561,7 @@ def rpc_operation(
     Only a function marked ``idempotent`` is retried after it may have reached the server.
     """
     if not function.isidentifier():
-        raise ValidationError(f"Not a function name: {function!r}.")
+        raise ValidationError.at("function", f"Not a function name: {function!r}.")
     body = TypeAdapter(dict[str, Any]).dump_python(dict(args), mode="json")
     request = APIRequest("POST", f"/rpc/{function}", json=body, retry_safe=idempotent, timeout=timeout)
     response = yield from call(request, settings)

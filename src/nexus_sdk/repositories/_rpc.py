@@ -131,24 +131,22 @@ def call_single(
     return rows[0]
 
 
-def _invalid(name: str, message: str, kind: str) -> ValidationError:
-    return ValidationError(message, errors=[{"loc": (name,), "msg": message, "type": kind}])
-
-
 def uuid_text(name: str, value: Any) -> str:
     """``value`` as a UUID's text, or a ValidationError naming ``name`` (without quoting the value)."""
     try:
         return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
     except ValueError:
-        raise _invalid(name, f"{name} must be a UUID.", "uuid") from None
+        raise ValidationError.at(name, f"{name} must be a UUID.", "uuid") from None
 
 
 def aware(name: str, value: Any) -> dt.datetime:
     """Check that ``value`` is a time-zone-aware datetime; a naive one is ambiguous on the server."""
     if not isinstance(value, dt.datetime):
-        raise _invalid(name, f"{name} must be a datetime, not {type(value).__name__}.", "datetime_type")
+        raise ValidationError.at(
+            name, f"{name} must be a datetime, not {type(value).__name__}.", "datetime_type"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
-        raise _invalid(
+        raise ValidationError.at(
             name,
             f"{name} must be time-zone aware (e.g. datetime.now(datetime.UTC)); a naive datetime is ambiguous.",
             "timezone_aware",
@@ -160,10 +158,10 @@ def seconds(name: str, value: float | dt.timedelta, *, low: int, high: int) -> i
     """A duration as whole seconds within ``[low, high]`` (rounded up: a lease is never shortened)."""
     raw = value.total_seconds() if isinstance(value, dt.timedelta) else value
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise _invalid(name, f"{name} must be a number of seconds or a timedelta.", "duration_type")
+        raise ValidationError.at(name, f"{name} must be a number of seconds or a timedelta.", "duration_type")
     whole = int(-(-raw // 1))
     if not low <= whole <= high:
-        raise _invalid(name, f"{name} must be between {low} and {high} seconds.", "duration_range")
+        raise ValidationError.at(name, f"{name} must be between {low} and {high} seconds.", "duration_range")
     return whole
 
 

@@ -42,7 +42,7 @@ from nexus_sdk.errors import (
     ValidationError,
 )
 from nexus_sdk.models import PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate
-from nexus_sdk.query import F, Filter
+from nexus_sdk.query import F, Filter, row_count
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -76,10 +76,6 @@ SPEC = TableSpec(
     natural_key=("user_id", "platform"),
     token_columns=TOKEN_COLUMNS,
 )
-
-
-def _invalid(loc: str, message: str) -> ValidationError:
-    return ValidationError(message, errors=[{"loc": (loc,), "msg": message, "type": "value_error"}])
 
 
 class PlatformConnectionsCore(
@@ -129,7 +125,7 @@ class PlatformConnectionsCore(
         for column in (*TOKEN_COLUMNS, "platform"):
             # Clearing a token (None) needs no encryption and is allowed.
             if body.get(column) is not None:
-                raise _invalid(
+                raise ValidationError.at(
                     column,
                     "update() does not change tokens or platform: tokens are encrypted for the connection's "
                     "(user_id, platform), so store refreshed tokens with update_tokens(platform=..., ...) "
@@ -202,12 +198,14 @@ class PlatformConnectionsCore(
         acting = self._acting_user()
         if acting is not None:
             if user_id is not None and _id_text(user_id) != _id_text(acting):
-                raise _invalid("user_id", "A user can only update their own connections: leave user_id out.")
+                raise ValidationError.at(
+                    "user_id", "A user can only update their own connections: leave user_id out."
+                )
             owner = acting
         elif user_id is not None:
             owner = _id_text(user_id)
         else:
-            raise _invalid("user_id", "user_id is required unless the client acts as a user.")
+            raise ValidationError.at("user_id", "user_id is required unless the client acts as a user.")
         # Replaced by its encryption before anything is sent: no token in clear stays in this frame.
         body = self._encrypt(body, owner, name)
         request = self._request(
@@ -228,15 +226,9 @@ class PlatformConnectionsCore(
         return rows[0]
 
 
-def _page_size(batch_size: int) -> int:
-    if not 1 <= batch_size <= 1000:
-        raise _invalid("batch_size", "batch_size must be between 1 and 1000")
-    return batch_size
-
-
 def _expiring(within: timedelta) -> Filter:
     if within < timedelta(0):
-        raise _invalid("within", "within must not be negative")
+        raise ValidationError.at("within", "within must not be negative")
     return (F("is_active") == True) & (F("token_expires_at") <= datetime.now(UTC) + within)  # noqa: E712
 
 
@@ -254,7 +246,7 @@ def _token_fields(
     }
     fields = {name: value for name, value in given.items() if not isinstance(value, NotGiven)}
     if not any(column in fields for column in TOKEN_COLUMNS):
-        raise _invalid("access_token", "update_tokens() needs access_token or refresh_token.")
+        raise ValidationError.at("access_token", "update_tokens() needs access_token or refresh_token.")
     return fields
 
 
@@ -363,7 +355,7 @@ class AsyncPlatformConnections(
         """
         rotation = TokenRotation(cast(PlatformConnectionsCore, self._core))
         return await self._sender.run(
-            rotation.run(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+            rotation.run(row_count("batch_size", batch_size), allow_plaintext, on_progress, timeout=timeout)
         )
 
 
@@ -475,5 +467,5 @@ class PlatformConnections(
         """
         rotation = TokenRotation(cast(PlatformConnectionsCore, self._core))
         return self._sender.run(
-            rotation.run(_page_size(batch_size), allow_plaintext, on_progress, timeout=timeout)
+            rotation.run(row_count("batch_size", batch_size), allow_plaintext, on_progress, timeout=timeout)
         )

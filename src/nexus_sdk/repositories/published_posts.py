@@ -13,6 +13,7 @@ from typing import Any, Final
 from nexus_sdk._http import Operation
 from nexus_sdk.errors import ValidationError
 from nexus_sdk.models import PostMetrics, PublishedPost, PublishedPostCreate, PublishedPostUpdate
+from nexus_sdk.query import row_count
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -50,8 +51,8 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
         """``record_post_metrics``: the snapshot is checked with the write rules of ``PostMetrics`` first."""
         post_id = str(post.id) if isinstance(post, PublishedPost) else uuid_text("post", post)
         if not isinstance(metrics, PostMetrics | Mapping):
-            raise ValidationError(
-                f"metrics must be a PostMetrics or a mapping, not {type(metrics).__name__}."
+            raise ValidationError.at(
+                "metrics", f"metrics must be a PostMetrics or a mapping, not {type(metrics).__name__}."
             )
         # The Update model applies the documents' write rules (non-negative counters, rate in [0, 1]).
         snapshot = validate(PublishedPostUpdate, {"metrics": metrics}).to_request_json()["metrics"]
@@ -81,8 +82,7 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
         timeout: TimeoutTypes | NotGiven,
     ) -> Operation[list[PublishedPost]]:
         """``top_published_posts`` (a read: retried)."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValidationError("limit must be an integer between 1 and 1000.")
+        row_count("limit", limit)
         args = {
             "max_posts": limit,
             "platform": platform.strip().lower() if platform is not None else None,

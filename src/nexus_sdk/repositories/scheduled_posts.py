@@ -21,6 +21,7 @@ from nexus_sdk.errors import ValidationError
 from nexus_sdk.models import PublishedPost, ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models._fields import PlatformName, Timezone, check_post_content
 from nexus_sdk.models.publishing import ClaimedPost
+from nexus_sdk.query import row_count
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -103,7 +104,7 @@ def _claim_of(post: PostRef, worker_id: str | None) -> tuple[str, str]:
         post_id = uuid_text("post", post)
     if not worker:
         message = "worker_id is required: pass the ClaimedPost from claim_due(), or the worker_id it was claimed with."
-        raise ValidationError(message, errors=[{"loc": ("worker_id",), "msg": message, "type": "missing"}])
+        raise ValidationError.at("worker_id", message, "missing")
     return post_id, worker
 
 
@@ -131,7 +132,7 @@ def backoff_seconds(
     cap = _delay("max_delay", max_delay, DEFAULT_MAX_DELAY_SECONDS)
     if base > cap:
         message = f"base_delay ({base} s) must not exceed max_delay ({cap} s; 3600 by default)."
-        raise ValidationError(message, errors=[{"loc": ("base_delay",), "msg": message, "type": "range"}])
+        raise ValidationError.at("base_delay", message, "range")
     return base, cap
 
 
@@ -147,7 +148,7 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         body = checked.model_dump(mode="json", exclude_none=True)
         if checked.user_id is None and self.settings.user_id is None:
             message = "user_id is required unless the client acts as a user (as_user / access_token)."
-            raise ValidationError(message, errors=[{"loc": ("user_id",), "msg": message, "type": "missing"}])
+            raise ValidationError.at("user_id", message, "missing")
         # The id is made here, so a retry after a lost response returns the row made the first time.
         return call_single(
             self.settings,
@@ -200,13 +201,12 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         timeout: TimeoutTypes | NotGiven,
     ) -> Operation[list[ClaimedPost]]:
         """``claim_due_posts``; never retried once sent (a repeat would claim a second batch)."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValidationError("limit must be an integer between 1 and 1000.")
+        row_count("limit", limit)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ValidationError("max_attempts must be an integer of at least 1.")
+            raise ValidationError.at("max_attempts", "max_attempts must be an integer of at least 1.")
         worker = worker_id if worker_id is not None else new_worker_id()
         if not worker.strip():
-            raise ValidationError("worker_id cannot be empty.")
+            raise ValidationError.at("worker_id", "worker_id cannot be empty.")
         args = {
             "worker_id": worker,
             "max_posts": limit,
@@ -261,7 +261,7 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         """``fail_scheduled_post``; not retried once sent (a repeat finds the post no longer claimed)."""
         post_id, worker = _claim_of(post, worker_id)
         if not isinstance(error, str) or not error.strip():
-            raise ValidationError("error must be a non-empty message.")
+            raise ValidationError.at("error", "error must be a non-empty message.")
         base_delay_seconds, max_delay_seconds = backoff_seconds(base_delay, max_delay)
         args = {
             "post_id": post_id,
