@@ -35,7 +35,7 @@ from nexus_sdk.errors import (
     APIStatusError,
     APITimeoutError,
     ValidationError,
-    status_error_class,
+    api_error,
 )
 from nexus_sdk.settings import ENV_LOG, NOT_GIVEN, REST_PATH, ClientSettings, NotGiven, TimeoutTypes
 
@@ -246,7 +246,7 @@ def check_no_nul(value: Any) -> None:
 def error_from_response(response: httpx.Response) -> APIStatusError:
     """Build the exception for an error response from PostgREST's ``{code, message, details, hint}``.
 
-    The class is chosen by :func:`nexus_sdk.errors.status_error_class`. Request headers are never
+    The class (and so the status) is chosen by :func:`nexus_sdk.errors.api_error`. Request headers are never
     looked at, so no key or token can leak into the message.
     """
     body: Any = None
@@ -262,8 +262,7 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
         hint = _text(body.get("hint"))
     if not message:
         message = response.reason_phrase or "HTTP error"
-    error_class = status_error_class(response.status_code, code, details)
-    return error_class(
+    return api_error(
         message,
         status_code=response.status_code,
         code=code,
@@ -396,7 +395,7 @@ def _redirect_error(request: APIRequest, response: httpx.Response) -> APIStatusE
     location = response.headers.get("location")
     # Only scheme, host and path: the query string holds filter values, kept out of messages and logs.
     target = str(httpx.URL(location).copy_with(query=None, fragment=None)) if location else "elsewhere"
-    return status_error_class(response.status_code)(
+    return api_error(
         f"{request.method} {request.path} was redirected ({response.status_code}) to {target}; "
         "set the client URL to the address the API answers at (e.g. https:// rather than http://).",
         status_code=response.status_code,

@@ -7,10 +7,13 @@ drop it before building an update model, whose ``model_fields_set`` then records
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final, Literal, TypeAlias, TypeVar, final
 
-__all__ = ["NOT_GIVEN", "NotGiven", "NotGivenOr", "strip_not_given"]
+from nexus_sdk.errors import ValidationError
+
+__all__ = ["NOT_GIVEN", "NotGiven", "NotGivenOr", "strip_not_given", "uuid_text"]
 
 _T = TypeVar("_T")
 
@@ -57,3 +60,22 @@ def strip_not_given(values: Mapping[str, Any]) -> dict[str, Any]:
         A new dict holding only the entries that were given.
     """
     return {key: value for key, value in values.items() if value is not NOT_GIVEN}
+
+
+def uuid_text(name: str, value: object) -> str:
+    """``value`` (a UUID or its text) as canonical UUID text: the one UUID check of the SDK's arguments.
+
+    Args:
+        name: The argument's name, for the error's location.
+        value: A :class:`uuid.UUID` or a string holding one.
+
+    Returns:
+        The lowercase, hyphenated text form.
+
+    Raises:
+        ValidationError: ``value`` is not a UUID (the value is not quoted: it may be a token).
+    """
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationError.at(name, f"{name} must be a UUID.", "uuid") from None

@@ -393,10 +393,10 @@ class AsyncNexusClient(_ClientCore):
             ValidationError: ``function`` is not a function name; nothing was sent.
             APIStatusError: The function raised or the call was refused.
         """
-        from nexus_sdk.repositories._core import rpc_operation
+        from nexus_sdk.repositories._rpc import call_json
 
         arguments = {**(args or {}), **kwargs}
-        operation = rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
+        operation = call_json(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
         return await self._sender.run(operation)
 
     async def close(self) -> None:
@@ -616,10 +616,10 @@ class NexusClient(_ClientCore):
             ValidationError: ``function`` is not a function name; nothing was sent.
             APIStatusError: The function raised or the call was refused.
         """
-        from nexus_sdk.repositories._core import rpc_operation
+        from nexus_sdk.repositories._rpc import call_json
 
         arguments = {**(args or {}), **kwargs}
-        operation = rpc_operation(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
+        operation = call_json(self._settings, function, arguments, idempotent=idempotent, timeout=timeout)
         return self._sender.run(operation)
 
     def close(self) -> None:

@@ -17,13 +17,19 @@ raises on purpose. The tree::
         ├── BadRequestError           400 (PostgREST: 22P02, 23502, 23514, P0001, PGRST1xx ...)
         ├── AuthenticationError       401: missing apikey, expired or invalid JWT, anon hitting RLS
         ├── PermissionDeniedError     403: RLS or a missing privilege for an authenticated role
-        ├── NotFoundError             404, and a single-row request that matched no row (PGRST116)
+        ├── NotFoundError             404: no such row for the caller (also read from PGRST116 and from
+        │                             a publishing function's "..._not_found" details)
         ├── NotAcceptableError        406 other than "no row"
         ├── ConflictError             409: unique (23505) or foreign key (23503) violation; also a
         │                             publishing state conflict (e.g. details "claim_lost")
         ├── UnprocessableEntityError  422
         ├── RateLimitError            429
         └── InternalServerError       5xx
+
+The class of an error response is chosen here and nowhere else (:func:`api_error`), and its
+``status_code`` is always the status of its class: a response the SDK reads as a named case (a 406
+PGRST116 "no row", a 400 P0001 with a known ``details`` token) gets that case's class *and* status, and
+keeps what the server sent in ``response_status``.
 
 No exception message, ``repr`` or ``str`` ever contains an API key, a JWT or an OAuth token: messages
 are built from PostgREST's error body and from our own wording, and request headers are never echoed.
@@ -55,6 +61,8 @@ __all__ = [
     "SchemaError",
     "UnprocessableEntityError",
     "ValidationError",
+    "api_error",
+    "status_error_class",
 ]
 
 
@@ -223,6 +231,9 @@ class APIStatusError(NexusError):
     """PostgREST's ``hint``."""
     request_id: str | None
     """The gateway's request id, when it sent one; quote it in support requests."""
+    response_status: int
+    """The status the server answered; differs from :attr:`status_code` only where the SDK reads a
+    response as a named case (see :func:`api_error`), e.g. 400 for a ``claim_lost`` ConflictError."""
 
     def __init__(
         self,
@@ -233,6 +244,7 @@ class APIStatusError(NexusError):
         details: str | None = None,
         hint: str | None = None,
         request_id: str | None = None,
+        response_status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -240,6 +252,7 @@ class APIStatusError(NexusError):
         self.details = details
         self.hint = hint
         self.request_id = request_id
+        self.response_status = status_code if response_status is None else response_status
 
     def __str__(self) -> str:
         head = f"{self.status_code}"
@@ -272,7 +285,33 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404, or a single-row request that matched no row (PostgREST PGRST116)."""
+    """404: the row (or a row it refers to) does not exist for the caller, or row-level security hides it.
+
+    Also what a single-row request that matched no row (PostgREST's 406 PGRST116) and a publishing function's
+    ``connection_not_found`` / ``adaptation_not_found`` (400 P0001) become; ``status_code`` is 404 for all.
+    """
+
+    @classmethod
+    def row(cls, table: str, row_id: object, *, cause: APIStatusError | None = None) -> NotFoundError:
+        """The error for a row of ``table`` with id ``row_id`` that the caller cannot see.
+
+        Args:
+            table: The table, e.g. ``scheduled_posts``.
+            row_id: The id asked for.
+            cause: The server's answer, whose code, details, hint, request id and status are kept.
+
+        Returns:
+            The error, naming the table and the id, status 404.
+        """
+        return cls(
+            f"No {table} row with id {row_id} is visible to this client.",
+            status_code=404,
+            code=cause.code if cause else None,
+            details=cause.details if cause else None,
+            hint=cause.hint if cause else None,
+            request_id=cause.request_id if cause else None,
+            response_status=cause.response_status if cause else None,
+        )
 
 
 class NotAcceptableError(APIStatusError):
@@ -282,8 +321,9 @@ class NotAcceptableError(APIStatusError):
 class ConflictError(APIStatusError):
     """409: a unique (23505) or foreign key (23503) violation.
 
-    The publishing operations also raise it, keeping the server's 400 status and ``details``, when a post
-    is not in a state that allows the call (``claim_lost``, ``not_cancellable``, ...).
+    The publishing operations also raise it when a post is not in a state that allows the call: the SQL
+    function answers 400 P0001 with a ``details`` token (``claim_lost``, ``not_cancellable`` ...), kept in
+    ``details``; ``status_code`` is 409 and ``response_status`` 400.
     """
 
 
@@ -312,13 +352,41 @@ STATUS_ERRORS: Final[dict[int, type[APIStatusError]]] = {
 """The exception class for each HTTP status; 5xx map to InternalServerError, others to APIStatusError."""
 
 
+DETAIL_ERRORS: Final[dict[str, type[APIStatusError]]] = {
+    # The connection or adaptation named does not exist for the acting user (or RLS hides it).
+    "connection_not_found": NotFoundError,
+    "adaptation_not_found": NotFoundError,
+    # The row exists but its state forbids the operation.
+    "not_reschedulable": ConflictError,
+    "not_cancellable": ConflictError,
+    "not_claimed": ConflictError,
+    "claim_lost": ConflictError,
+    "not_published": ConflictError,
+}
+"""The class for each ``details`` token the publishing functions (``sql/``) raise with P0001 (HTTP 400)."""
+
+CLASS_STATUS: Final[dict[type[APIStatusError], int]] = {cls: status for status, cls in STATUS_ERRORS.items()}
+"""The status of each class of :data:`STATUS_ERRORS`: what ``status_code`` holds for that class."""
+
 _ZERO_ROWS: Final = re.compile(r"\b0 rows\b")
 
 
 def status_error_class(
     status_code: int, code: str | None = None, details: str | None = None
 ) -> type[APIStatusError]:
-    """Choose the exception class for a response: the one place where that choice is made."""
+    """Choose the exception class for a response: the one place where that choice is made.
+
+    Args:
+        status_code: The HTTP status.
+        code: PostgREST's ``code``.
+        details: PostgREST's ``details``.
+
+    Returns:
+        The class: by status, except the named cases (PGRST116 with no row: NotFoundError; P0001 with a
+        token of :data:`DETAIL_ERRORS`: that token's class).
+    """
+    if code == "P0001" and details in DETAIL_ERRORS:
+        return DETAIL_ERRORS[details]
     if status_code == 406 and code == "PGRST116" and (details is None or _ZERO_ROWS.search(details)):
         # A singular request that matched zero rows is, to the user, "not found"; PostgREST uses the same
         # code for "several rows" (details "The result contains 2 rows"), which stays a 406.
@@ -326,3 +394,40 @@ def status_error_class(
     if status_code >= 500:
         return InternalServerError
     return STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+def api_error(
+    message: str,
+    *,
+    status_code: int,
+    code: str | None = None,
+    details: str | None = None,
+    hint: str | None = None,
+    request_id: str | None = None,
+) -> APIStatusError:
+    """The exception for an error response, its class chosen by :func:`status_error_class`.
+
+    Its ``status_code`` is the status of its class (404 for NotFoundError, 409 for ConflictError ...), so
+    class and status always agree; the server's own status is kept in ``response_status``.
+
+    Args:
+        message: PostgREST's ``message`` (or our own wording), free of secrets.
+        status_code: The status the server answered.
+        code: PostgREST's ``code``.
+        details: PostgREST's ``details``.
+        hint: PostgREST's ``hint``.
+        request_id: The gateway's request id.
+
+    Returns:
+        The exception, to be raised.
+    """
+    error_class = status_error_class(status_code, code, details)
+    return error_class(
+        message,
+        status_code=CLASS_STATUS.get(error_class, status_code),
+        code=code,
+        details=details,
+        hint=hint,
+        request_id=request_id,
+        response_status=status_code,
+    )

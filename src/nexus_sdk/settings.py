@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from nexus_sdk import _env
 from nexus_sdk._redact import MASK
-from nexus_sdk._types import NOT_GIVEN, NotGiven
+from nexus_sdk._types import NOT_GIVEN, NotGiven, strip_not_given
 from nexus_sdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class ClientSettings:
 
     def with_changes(self, **changes: Any) -> ClientSettings:
         """A copy with some fields replaced; ``NOT_GIVEN`` values are ignored."""
-        given = {name: value for name, value in changes.items() if value is not NOT_GIVEN}
+        given = strip_not_given(changes)
         if given.get("access_token") is not None:
             given["access_token"] = _secret(given["access_token"], "access token")
         settings = replace(self, **given)

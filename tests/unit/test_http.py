@@ -106,9 +106,14 @@ def test_error_mapping(
             nx.users.get(ROW_ID)
     exc = info.value
     assert type(exc) is error
-    assert exc.status_code == status
+    # Class and status agree: a 406 "no row" is a NotFoundError with status 404 (the server's is kept).
+    assert exc.status_code == (404 if error is NotFoundError else status)
+    assert exc.response_status == status
     assert exc.code == body.get("code")
-    assert exc.message == body["message"]
+    if body.get("code") == "PGRST116" and error is NotFoundError:
+        assert exc.message == f"No users row with id {ROW_ID} is visible to this client."
+    else:
+        assert exc.message == body["message"]
     assert exc.details == body.get("details")
     assert KEY not in str(exc)
     assert KEY not in repr(exc)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 import pydantic
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call, encode_json
 from nexus_sdk._results import RowList
+from nexus_sdk._types import uuid_text
 from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
 from nexus_sdk.models._base import CreateModel, list_adapter, request_bodies, validate_rows
 from nexus_sdk.models._fields import write_context
@@ -82,14 +83,6 @@ def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
         f"{'.'.join(str(part) for part in e['loc']) or exc.title}: {e['msg']}" for e in errors
     )
     return ValidationError(f"Invalid {exc.title}: {summary}", errors=errors)
-
-
-def _id_text(row_id: RowId) -> str:
-    try:
-        return str(row_id if isinstance(row_id, uuid.UUID) else uuid.UUID(str(row_id)))
-    except ValueError:
-        message = "id must be a UUID."
-        raise ValidationError.at("id", message, "uuid") from None
 
 
 class PageCursor:
@@ -188,7 +181,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         )
 
     def _by_id(self, row_id: RowId) -> tuple[str, str]:
-        return (self.spec.primary_key, f"eq.{_id_text(row_id)}")
+        return (self.spec.primary_key, f"eq.{uuid_text('id', row_id)}")
 
     def _build(self, model: type[BaseModel], data: Any, fields: Mapping[str, Any]) -> Any:
         if data is not None and fields:
@@ -286,15 +279,22 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
 
     def get(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[RowT]:
         """One row by primary key; a missing (or invisible) row is a NotFoundError."""
+        row_text = uuid_text("id", row_id)
         request = self._request(
             "GET",
-            [self._by_id(row_id)],
+            [self._by_id(row_text)],
             # PostgREST answers 406 PGRST116 when no row matches; errors.py maps that to NotFoundError.
             headers={"Accept": "application/vnd.pgrst.object+json"},
             retry_safe=True,
             timeout=timeout,
         )
-        response = yield from call(request, self.settings)
+        try:
+            response = yield from call(request, self.settings)
+        except NotFoundError as exc:
+            if exc.code != "PGRST116":
+                raise  # not "no row" (e.g. the table itself is missing): the server's words stand
+            # PostgREST's message names neither the table nor the id: say which row was asked for.
+            raise NotFoundError.row(self.spec.table, row_text, cause=exc) from exc
         return self.decode_rows(b"[" + response.content + b"]")[0]
 
     def list(
@@ -465,7 +465,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
     ) -> Operation[RowT]:
         """Change the given columns of one row (PATCH by id, idempotent, so retried)."""
         model: _RequestModel = self._build(self.spec.update, patch, fields)
-        row_text = _id_text(row_id)
+        row_text = uuid_text("id", row_id)
         body = dict(model.to_request_json())
         if not body:
             raise ValidationError("Nothing to update: no field was set.")
@@ -486,7 +486,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
 
     def delete(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[None]:
         """Delete one row by id; NotFoundError when no visible row has it."""
-        row_text = _id_text(row_id)
+        row_text = uuid_text("id", row_id)
         request = self._request(
             "DELETE",
             [self._by_id(row_text), ("select", self.spec.primary_key)],
@@ -524,7 +524,9 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         del data, fields  # the model keeps tokens as SecretStr; see create()
         body = self._raw_create_body(model, {})
         acting_user = self.settings.user_id if self.settings.access_token is not None else None
-        if acting_user is not None and _id_text(body["user_id"]) != _id_text(acting_user):
+        if acting_user is not None and uuid_text("user_id", body["user_id"]) != uuid_text(
+            "user_id", acting_user
+        ):
             message = "A user can only upsert rows of their own: leave user_id out."
             raise ValidationError.at("user_id", message, "forbidden")
         body = self.encode_row(body)
@@ -543,26 +545,4 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         return self.decode_rows(response.content)[0]
 
     def _not_found(self, row_id: str) -> NotFoundError:
-        return NotFoundError(
-            f"No {self.spec.table} row with id {row_id} is visible to this client.", status_code=404
-        )
-
-
-def rpc_operation(
-    settings: ClientSettings,
-    function: str,
-    args: Mapping[str, Any],
-    *,
-    idempotent: bool,
-    timeout: TimeoutTypes | NotGiven,
-) -> Operation[Any]:
-    """Call a SQL function over ``POST /rpc/<function>`` with named arguments.
-
-    Only a function marked ``idempotent`` is retried after it may have reached the server.
-    """
-    if not function.isidentifier():
-        raise ValidationError.at("function", f"Not a function name: {function!r}.")
-    body = TypeAdapter(dict[str, Any]).dump_python(dict(args), mode="json")
-    request = APIRequest("POST", f"/rpc/{function}", json=body, retry_safe=idempotent, timeout=timeout)
-    response = yield from call(request, settings)
-    return response.json()
+        return NotFoundError.row(self.spec.table, row_id)

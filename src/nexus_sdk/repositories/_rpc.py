@@ -1,93 +1,76 @@
-"""Calling the domain SQL functions (``/rpc/``) from repositories: typed rows and typed errors, no I/O.
+"""Calling SQL functions (``/rpc/``): the one RPC sender, typed rows and checked arguments, no I/O.
 
-The functions in ``sql/schema/06*_api_*.sql`` report business-rule failures as P0001 (HTTP 400) with
-a stable token in ``details``. Here the tokens users branch on become the exception they would catch
-(``NotFoundError`` for a referenced row that does not exist for the caller, ``ConflictError`` for a row in
-the wrong state); the HTTP status, ``code``, ``details`` and ``hint`` are kept as the server sent them,
-so ``exc.details == "claim_lost"`` still tells the cases apart.
+The functions in ``sql/`` report business-rule failures as P0001 (HTTP 400) with a stable token in
+``details``; :func:`nexus_sdk.errors.api_error` turns the tokens users branch on into the exception they
+would catch (``NotFoundError``, ``ConflictError``), so ``exc.details == "claim_lost"`` still tells the cases
+apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 import pydantic
 from pydantic import BaseModel, TypeAdapter
 
-from nexus_sdk._http import APIRequest, Operation, call
-from nexus_sdk.errors import APIStatusError, ConflictError, NotFoundError, ValidationError
+from nexus_sdk._http import APIRequest, APIResponse, Operation, call
+from nexus_sdk._types import uuid_text
+from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models._base import validate_rows
 from nexus_sdk.repositories._core import _validation_error
 from nexus_sdk.settings import ClientSettings, NotGiven, TimeoutTypes
 
 __all__ = [
-    "DETAIL_ERRORS",
     "aware",
+    "call_function",
+    "call_json",
     "call_rows",
     "call_single",
     "seconds",
-    "typed_error",
     "uuid_text",
     "validate",
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-DETAIL_ERRORS: Final[Mapping[str, type[APIStatusError]]] = {
-    # The connection or adaptation named does not exist for the acting user (or RLS hides it).
-    "connection_not_found": NotFoundError,
-    "adaptation_not_found": NotFoundError,
-    # The row exists but its state forbids the operation.
-    "not_reschedulable": ConflictError,
-    "not_cancellable": ConflictError,
-    "not_claimed": ConflictError,
-    "claim_lost": ConflictError,
-    "not_published": ConflictError,
-}
-"""The exception class for each P0001 ``details`` token; other tokens keep the status's class."""
-
 _ARGS: Final = TypeAdapter(dict[str, Any])
 
 
-def typed_error(exc: APIStatusError) -> APIStatusError | None:
-    """The more specific exception for a P0001 error with a known ``details`` token, else None."""
-    if exc.code != "P0001" or exc.details is None:
-        return None
-    error_class = DETAIL_ERRORS.get(exc.details)
-    if error_class is None or isinstance(exc, error_class):
-        return None
-    return error_class(
-        exc.message,
-        status_code=exc.status_code,
-        code=exc.code,
-        details=exc.details,
-        hint=exc.hint,
-        request_id=exc.request_id,
-    )
-
-
-def _send(
+def call_function(
     settings: ClientSettings,
     function: str,
     args: Mapping[str, Any],
     *,
     idempotent: bool,
     timeout: TimeoutTypes | NotGiven,
-) -> Operation[bytes]:
-    # Arguments left as None are not sent, so the function's own defaults apply.
-    body = _ARGS.dump_python({k: v for k, v in args.items() if v is not None}, mode="json")
+) -> Operation[APIResponse]:
+    """``POST /rpc/<function>`` with ``args`` as named arguments: the one way the SDK calls a SQL function.
+
+    Only an ``idempotent`` call is retried after it may have reached the server.
+
+    Raises:
+        ValidationError: ``function`` is not a function name; nothing was sent.
+    """
+    if not isinstance(function, str) or not function.isidentifier():
+        raise ValidationError.at("function", f"Not a function name: {function!r}.")
+    body = _ARGS.dump_python(dict(args), mode="json")
     request = APIRequest("POST", f"/rpc/{function}", json=body, retry_safe=idempotent, timeout=timeout)
-    try:
-        response = yield from call(request, settings)
-    except APIStatusError as exc:
-        typed = typed_error(exc)
-        if typed is None:
-            raise
-        raise typed from exc
-    return response.content
+    return (yield from call(request, settings))
+
+
+def call_json(
+    settings: ClientSettings,
+    function: str,
+    args: Mapping[str, Any],
+    *,
+    idempotent: bool,
+    timeout: TimeoutTypes | NotGiven,
+) -> Operation[Any]:
+    """Call a function with the arguments as given (``None`` is SQL NULL) and return its JSON result."""
+    response = yield from call_function(settings, function, args, idempotent=idempotent, timeout=timeout)
+    return response.json()
 
 
 def call_rows(
@@ -101,9 +84,13 @@ def call_rows(
 ) -> Operation[list[ModelT]]:
     """Call a ``RETURNS SETOF`` function and parse its rows as ``row`` models.
 
-    Only an ``idempotent`` call is retried after it may have reached the server.
+    Arguments left as None are not sent (the function's defaults apply). Only an ``idempotent`` call is
+    retried after it may have reached the server.
     """
-    content = yield from _send(settings, function, args, idempotent=idempotent, timeout=timeout)
+    # Arguments left as None are not sent, so the function's own defaults apply.
+    given = {name: value for name, value in args.items() if value is not None}
+    response = yield from call_function(settings, function, given, idempotent=idempotent, timeout=timeout)
+    content = response.content
     if not content:
         return []
     # One cached adapter per row model, the collector paused while the rows are built.
@@ -118,25 +105,17 @@ def call_single(
     *,
     idempotent: bool,
     timeout: TimeoutTypes | NotGiven,
-    missing: str,
+    missing: NotFoundError,
 ) -> Operation[ModelT]:
-    """Call a function returning one row or none; none (absent, or hidden by RLS) is a NotFoundError.
+    """Call a function returning one row or none; none (absent, or hidden by RLS) raises ``missing``.
 
     The array form is parsed rather than asking for a singular response: the result is the same, and
     there is no 406 to tell apart from other 406s.
     """
     rows = yield from call_rows(settings, function, args, row, idempotent=idempotent, timeout=timeout)
     if not rows:
-        raise NotFoundError(missing, status_code=404)
+        raise missing
     return rows[0]
-
-
-def uuid_text(name: str, value: Any) -> str:
-    """``value`` as a UUID's text, or a ValidationError naming ``name`` (without quoting the value)."""
-    try:
-        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-    except ValueError:
-        raise ValidationError.at(name, f"{name} must be a UUID.", "uuid") from None
 
 
 def aware(name: str, value: Any) -> dt.datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nexus_sdk._http import Operation
+from nexus_sdk.errors import NotFoundError
 from nexus_sdk.models import Adaptations, ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate
 from nexus_sdk.repositories._base import (
     AsyncCreate,
@@ -59,7 +60,7 @@ class ContentAdaptationsCore(TableCore[ContentAdaptation, ContentAdaptationCreat
             # The same idea twice is one row, so a retry after a lost response returns the first call's row.
             idempotent=True,
             timeout=timeout,
-            missing="create_idea returned no row.",
+            missing=NotFoundError.row(self.spec.table, args["id"]),
         )
 
     def mark_used(
@@ -78,7 +79,7 @@ class ContentAdaptationsCore(TableCore[ContentAdaptation, ContentAdaptationCreat
             ContentAdaptation,
             idempotent=True,
             timeout=timeout,
-            missing=f"No content_adaptations row with id {adaptation_id} is visible to this client.",
+            missing=NotFoundError.row(self.spec.table, adaptation_id),
         )
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 from nexus_sdk._http import Operation, call
+from nexus_sdk._types import strip_not_given, uuid_text
 from nexus_sdk.crypto import RotationStats
 from nexus_sdk.errors import (
     ConfigurationError,
@@ -55,7 +56,7 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec, _id_text
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec
 from nexus_sdk.repositories._token_rotation import TokenRotation
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -197,20 +198,20 @@ class PlatformConnectionsCore(
         name = body.pop("platform")
         acting = self._acting_user()
         if acting is not None:
-            if user_id is not None and _id_text(user_id) != _id_text(acting):
+            if user_id is not None and uuid_text("user_id", user_id) != uuid_text("user_id", acting):
                 raise ValidationError.at(
                     "user_id", "A user can only update their own connections: leave user_id out."
                 )
             owner = acting
         elif user_id is not None:
-            owner = _id_text(user_id)
+            owner = uuid_text("user_id", user_id)
         else:
             raise ValidationError.at("user_id", "user_id is required unless the client acts as a user.")
         # Replaced by its encryption before anything is sent: no token in clear stays in this frame.
         body = self._encrypt(body, owner, name)
         request = self._request(
             "PATCH",
-            [("user_id", f"eq.{_id_text(owner)}"), ("platform", f"eq.{name}")],
+            [("user_id", f"eq.{uuid_text('user_id', owner)}"), ("platform", f"eq.{name}")],
             headers={"Prefer": "return=representation"},
             body=body,
             retry_safe=True,
@@ -220,7 +221,7 @@ class PlatformConnectionsCore(
         rows = self.decode_rows(response.content)
         if not rows:
             raise NotFoundError(
-                f"No {TABLE} row for platform {name!r} of user {_id_text(owner)} is visible to this client.",
+                f"No {TABLE} row for platform {name!r} of user {owner} is visible to this client.",
                 status_code=404,
             )
         return rows[0]
@@ -238,13 +239,14 @@ def _token_fields(
     token_expires_at: datetime | NotGiven | None,
     scope: str | NotGiven | None,
 ) -> dict[str, Any]:
-    given = {
-        "access_token": access_token,
-        "refresh_token": refresh_token,
-        "token_expires_at": token_expires_at,
-        "scope": scope,
-    }
-    fields = {name: value for name, value in given.items() if not isinstance(value, NotGiven)}
+    fields = strip_not_given(
+        {
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "token_expires_at": token_expires_at,
+            "scope": scope,
+        }
+    )
     if not any(column in fields for column in TOKEN_COLUMNS):
         raise ValidationError.at("access_token", "update_tokens() needs access_token or refresh_token.")
     return fields

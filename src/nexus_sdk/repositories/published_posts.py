@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from nexus_sdk._http import Operation
-from nexus_sdk.errors import ValidationError
+from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models import PostMetrics, PublishedPost, PublishedPostCreate, PublishedPostUpdate
 from nexus_sdk.query import row_count
 from nexus_sdk.repositories._base import (
@@ -70,7 +70,7 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
             # Merging the same snapshot twice gives the same document, so a lost response is retried.
             idempotent=True,
             timeout=timeout,
-            missing=f"No published_posts row with id {post_id} is visible to this client.",
+            missing=NotFoundError.row(self.spec.table, post_id),
         )
 
     def top(

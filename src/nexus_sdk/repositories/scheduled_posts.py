@@ -17,7 +17,7 @@ from typing import Any, Final
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nexus_sdk._http import Operation
-from nexus_sdk.errors import ValidationError
+from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models import PublishedPost, ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models._fields import PlatformName, Timezone, check_post_content
 from nexus_sdk.models.publishing import ClaimedPost
@@ -139,8 +139,8 @@ def backoff_seconds(
 class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate]):
     """The I/O-free operations of ``scheduled_posts``, including the publishing functions."""
 
-    def _missing(self, post_id: str) -> str:
-        return f"No scheduled_posts row with id {post_id} is visible to this client."
+    def _missing(self, post_id: str) -> NotFoundError:
+        return NotFoundError.row(self.spec.table, post_id)
 
     def schedule(self, args: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> Operation[ScheduledPost]:
         """``schedule_post``: validated here, then checked again (ownership, state) by the database."""
@@ -157,7 +157,7 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
             ScheduledPost,
             idempotent=True,
             timeout=timeout,
-            missing="schedule_post returned no row.",
+            missing=self._missing(body["id"]),
         )
 
     def reschedule(

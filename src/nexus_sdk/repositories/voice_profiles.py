@@ -7,6 +7,7 @@ clears the previous default in the same transaction, so a user never has two def
 from __future__ import annotations
 
 from nexus_sdk._http import Operation
+from nexus_sdk.errors import NotFoundError
 from nexus_sdk.models import VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate
 from nexus_sdk.repositories._base import (
     AsyncCreate,
@@ -42,7 +43,7 @@ class VoiceProfilesCore(TableCore[VoiceProfile, VoiceProfileCreate, VoiceProfile
             VoiceProfile,
             idempotent=True,
             timeout=timeout,
-            missing=f"No voice_profiles row with id {profile_id} is visible to this client.",
+            missing=NotFoundError.row(self.spec.table, profile_id),
         )
 
 

@@ -28,12 +28,18 @@ async def test_missing_row_is_not_found(
 ) -> None:
     client = sdk.of(nexus_user)
     for table in ("content_adaptations", "voice_profiles", "published_posts", "platform_connections"):
+        row_id = uuid.uuid4()
         with pytest.raises(NotFoundError) as missing:
-            await sdk(getattr(client, table).get(uuid.uuid4()))
-        assert missing.value.status_code == 406
+            await sdk(getattr(client, table).get(row_id))
+        # The error names the table and the id; its status is its class's, the server's 406 is kept.
+        assert missing.value.message == f"No {table} row with id {row_id} is visible to this client."
+        assert (missing.value.status_code, missing.value.response_status) == (404, 406)
         assert missing.value.code == "PGRST116"
-    with pytest.raises(NotFoundError):
-        await sdk(client.published_posts.update(uuid.uuid4(), content="nobody"))
+    row_id = uuid.uuid4()
+    with pytest.raises(NotFoundError) as missing:
+        await sdk(client.published_posts.update(row_id, content="nobody"))
+    assert str(row_id) in missing.value.message
+    assert missing.value.status_code == 404
 
 
 async def test_unique_violation_is_conflict(

@@ -114,8 +114,8 @@ async def test_schedule_refusals_are_typed(
 
     with pytest.raises(NotFoundError) as not_found:
         await sdk(me.scheduled_posts.schedule(theirs, LATER, content="on someone else's account"))
-    assert (not_found.value.details, not_found.value.status_code) == ("connection_not_found", 400)
-    assert isinstance(not_found.value.__cause__, BadRequestError)
+    assert (not_found.value.details, not_found.value.status_code) == ("connection_not_found", 404)
+    assert not_found.value.response_status == 400
     with pytest.raises(BadRequestError) as inactive_error:
         await sdk(me.scheduled_posts.schedule(inactive, LATER, content="x"))
     assert inactive_error.value.details == "connection_inactive"
