@@ -13,9 +13,21 @@ platform's post id (``str``), a :class:`~nexus_sdk.models.publishing.PublishResu
 exception is retried with exponential backoff until ``max_attempts``. The failure text is stored in
 ``scheduled_posts.last_error`` and logged with anything that looks like a key or token removed.
 
-Delivery is at least once, never silently twice: a post is completed only by the worker holding its claim
-(``claim_lost`` is logged as a probable duplicate), and a post is not started when its lease is about to
-lapse. Several workers, in threads, processes or on several hosts, share the queue safely (the claim uses
+Delivery is **at least once**, and a possible second delivery is never silent (``docs/publishing.md``):
+
+- A due post is handed to a publisher again until an outcome is recorded: published (``complete``), failed
+  for good, or ``max_attempts`` used up. A lease that lapses counts as an attempt.
+- A post can reach the platform twice only when an attempt's outcome went unrecorded: its worker died,
+  hung or lost the database after the publisher was called and before ``complete`` was recorded (the
+  worker retries recording a publication 4 times first). Once the lease lapses another worker claims the
+  post; its publisher then sees ``post.previous_attempt_unknown`` True, and the worker logs it at WARNING,
+  so the publisher can look the post up on the platform before posting again. A publisher that does so
+  (or that passes an idempotency key the platform honours, such as the post's id) gets exactly-once.
+- A worker whose completion finds its claim taken over logs ``claim_lost`` at ERROR: the post may now be
+  live twice. A post is never started in the last tenth of its lease (at most 30 s), so that needs a
+  publisher slower than that margin.
+
+Several workers, in threads, processes or on several hosts, share the queue safely (the claim uses
 ``FOR UPDATE SKIP LOCKED``). A worker stops on SIGINT/SIGTERM (main thread only), when ``stop`` is set,
 after ``max_posts`` posts, or after ``idle_exit`` seconds without work. Posts it claimed but did not start
 go back to the queue at once, due as before (``release``: nothing was tried, so it costs no attempt).
@@ -116,6 +128,9 @@ class WorkerStats:
     """Posts whose claim another worker took over (or that were deleted) before the outcome was recorded."""
     errors: int = 0
     """Transient API errors waited out."""
+    unknown_previous: int = 0
+    """Posts handed to a publisher whose previous attempt ended without a recorded outcome (its worker's
+    lease lapsed): each may already be live, and was logged at WARNING."""
     started_at: float = field(default_factory=time.monotonic, repr=False)
 
     @property
@@ -290,6 +305,16 @@ class _WorkerCore:
         if publisher is None:
             yield from self._fail(post, f"no publisher for platform {post.platform!r}", retryable=False)
             return
+        if post.previous_attempt_unknown:
+            # At-least-once made visible: the publisher sees post.previous_attempt_unknown as well.
+            self.stats.unknown_previous += 1
+            logger.warning(
+                "post %s: the previous attempt ended without an outcome (%s); it may already be live on %s, "
+                "so it is handed to the publisher with previous_attempt_unknown=True to look it up first",
+                post.id,
+                post.last_error,
+                post.platform,
+            )
         try:
             returned = yield _Publish(publisher, post)
         except Exception as exc:  # the user's code: any failure is this post's failure
@@ -471,6 +496,10 @@ def run_worker(
     handle_signals: bool = True,
 ) -> WorkerStats:
     """Run a publisher worker until it is stopped (blocking; run several in threads for parallelism).
+
+    Delivery is at least once (see the module docstring): when a post's previous attempt ended without a
+    recorded outcome, the publisher gets it with ``post.previous_attempt_unknown`` True and a WARNING is
+    logged; look the post up on the platform before posting it again.
 
     Args:
         client: A service-role client (claiming and completing need the service role).

@@ -167,11 +167,16 @@ def test_schedule_refuses_bad_input_before_sending(
 
 def test_schedule_with_the_service_role_needs_a_user(service: NexusClient, api: respx.MockRouter) -> None:
     route = api.post("/rpc/schedule_post").respond(200, json=[scheduled_row()])
+    # Content without platform=: the connection's platform is read first, to check the content's limit.
+    lookup = api.get("/platform_connections").respond(200, json=[{"platform": "linkedin"}])
     with pytest.raises(ValidationError, match="user_id"):
         service.scheduled_posts.schedule(CONN_ID, LATER, content="hi")
     assert not route.called
+    assert not lookup.called
     service.scheduled_posts.schedule(CONN_ID, LATER, content="hi", user_id=USER_ID)
     assert _body(route)["user_id"] == USER_ID
+    assert _body(route)["platform"] == "linkedin"
+    assert lookup.calls[0].request.url.params["select"] == "platform"
 
 
 def test_claim_due_body_and_it_is_never_retried_once_sent(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from nexus_sdk.models.scheduled_posts import ScheduledPost
 
-__all__ = ["ClaimedPost", "PublishResult"]
+__all__ = ["LAPSED_LEASE_PREFIX", "ClaimedPost", "PublishResult"]
+
+LAPSED_LEASE_PREFIX: Final = "lease of worker "
+"""How ``claim_due_posts`` begins ``last_error`` when it takes over a post whose lease lapsed
+(``lease of worker <id> expired at <time>``); ``complete_scheduled_post`` relies on the same text."""
 
 
 class ClaimedPost(ScheduledPost):
@@ -22,6 +26,18 @@ class ClaimedPost(ScheduledPost):
     claimed_at: AwareDatetime
     lease_expires_at: AwareDatetime
     """After this instant another worker may take the post over (publish before it)."""
+
+    @property
+    def previous_attempt_unknown(self) -> bool:
+        """True when the previous attempt ended without a recorded outcome: the post may already be live.
+
+        That attempt's worker claimed the post and then let its lease lapse (it died, hung, or lost the
+        network after its publisher had perhaps posted), so nobody knows whether the platform has the post.
+        A publisher should look it up on the platform (by the text, or by an idempotency key such as the
+        post's id) before posting again. The database records such a lapse in ``last_error`` as ``lease of
+        worker <id> expired at <time>``; a later failure of a known outcome replaces that text.
+        """
+        return (self.last_error or "").startswith(LAPSED_LEASE_PREFIX)
 
 
 class PublishResult(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from nexus_sdk._http import Operation
+from nexus_sdk._http import APIRequest, Operation, call
 from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models import PublishedPost, ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models._fields import PlatformName, Timezone, check_post_content
@@ -143,22 +143,54 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         return NotFoundError.row(self.spec.table, post_id)
 
     def schedule(self, args: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> Operation[ScheduledPost]:
-        """``schedule_post``: validated here, then checked again (ownership, state) by the database."""
-        checked = validate(_ScheduleArgs, {k: v for k, v in args.items() if v is not None})
-        body = checked.model_dump(mode="json", exclude_none=True)
+        """``schedule_post``: validated here, then checked again (ownership, state) by the database.
+
+        Content is checked against its platform's limit whichever arguments are given: without
+        ``platform``, the connection's platform is read first (one more request, only then), so content
+        over the limit is a ValidationError before ``schedule_post`` is called, as when ``platform`` is given.
+        """
+        given = {k: v for k, v in args.items() if v is not None}
+        checked = validate(_ScheduleArgs, given)
         if checked.user_id is None and self.settings.user_id is None:
             message = "user_id is required unless the client acts as a user (as_user / access_token)."
             raise ValidationError.at("user_id", message, "missing")
+        if checked.content is not None and checked.platform is None:
+            platform = yield from self._connection_platform(checked.platform_connection_id, timeout)
+            # Validated again with the platform, and sent with it: the database checks that it still matches.
+            checked = validate(_ScheduleArgs, {**given, "platform": platform, "id": checked.id})
+        body = checked.model_dump(mode="json", exclude_none=True)
         # The id is made here, so a retry after a lost response returns the row made the first time.
-        return call_single(
-            self.settings,
-            "schedule_post",
-            body,
-            ScheduledPost,
-            idempotent=True,
-            timeout=timeout,
-            missing=self._missing(body["id"]),
+        return (
+            yield from call_single(
+                self.settings,
+                "schedule_post",
+                body,
+                ScheduledPost,
+                idempotent=True,
+                timeout=timeout,
+                missing=self._missing(body["id"]),
+            )
         )
+
+    def _connection_platform(
+        self, connection_id: uuid.UUID, timeout: TimeoutTypes | NotGiven
+    ) -> Operation[str]:
+        """The platform of a connection visible to the caller; NotFoundError as ``schedule_post`` would say."""
+        request = APIRequest(
+            "GET",
+            "/platform_connections",
+            (("id", f"eq.{connection_id}"), ("select", "platform")),
+            retry_safe=True,
+            timeout=timeout,
+        )
+        response = yield from call(request, self.settings)
+        rows = response.json()
+        if not isinstance(rows, list) or not rows or not isinstance(rows[0].get("platform"), str):
+            missing = NotFoundError.row("platform_connections", connection_id)
+            missing.details = "connection_not_found"  # what schedule_post says for the same case
+            raise missing
+        platform: str = rows[0]["platform"]
+        return platform
 
     def reschedule(
         self, post: PostRef, scheduled_for: Any, tz: str | None, timeout: TimeoutTypes | NotGiven

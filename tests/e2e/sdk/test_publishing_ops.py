@@ -113,7 +113,13 @@ async def test_schedule_refusals_are_typed(
         await sdk(sdk.service.scheduled_posts.schedule(mine, LATER, content="no user"))
 
     with pytest.raises(NotFoundError) as not_found:
-        await sdk(me.scheduled_posts.schedule(theirs, LATER, content="on someone else's account"))
+        # platform= given, so the database's own refusal is what comes back (without it, the SDK looks the
+        # connection's platform up first: tests/e2e/sdk/test_schedule_content_limits.py).
+        await sdk(
+            me.scheduled_posts.schedule(
+                theirs, LATER, content="on someone else's account", platform="linkedin"
+            )
+        )
     assert (not_found.value.details, not_found.value.status_code) == ("connection_not_found", 404)
     assert not_found.value.response_status == 400
     with pytest.raises(BadRequestError) as inactive_error:
