@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Final
 
+from nexus_sdk._results import RowList
+from nexus_sdk._types import NOT_GIVEN, NotGiven
 from nexus_sdk._version import __version__
 from nexus_sdk.client import AsyncNexusClient, NexusClient
 from nexus_sdk.errors import (
@@ -45,16 +47,24 @@ _LAZY: Final = {
 }
 
 
+def _public(value: Any) -> Any:
+    # An exported class reports the module users import it from (in reprs, tracebacks and docs), not the
+    # private module that defines it; pickle finds it here too.
+    if isinstance(value, type):
+        value.__module__ = __name__
+    return value
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nexus_sdk' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = _public(getattr(importlib.import_module(module), name))
     globals()[name] = value
     return value
 
 
-__all__ = [
+__all__ = [  # noqa: RUF022  # plain sorted() order, as tests/unit/test_exports.py checks
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -68,14 +78,17 @@ __all__ = [
     "DecryptionError",
     "F",
     "InternalServerError",
+    "NOT_GIVEN",
     "NexusClient",
     "NexusError",
     "NotAcceptableError",
     "NotFoundError",
+    "NotGiven",
     "PermissionDeniedError",
     "PublishError",
     "RateLimitError",
     "RowDecryptionError",
+    "RowList",
     "SchemaError",
     "UnprocessableEntityError",
     "ValidationError",
@@ -83,3 +96,8 @@ __all__ = [
     "arun_worker",
     "run_worker",
 ]
+
+for _name in __all__:
+    if _name not in _LAZY and not _name.startswith("__"):
+        _public(globals()[_name])
+del _name

@@ -195,7 +195,7 @@ class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT]):
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[RowT]:
+    ) -> RowList[RowT]:
         """Insert many rows, one request per batch.
 
         Args:
@@ -431,7 +431,7 @@ class SyncCreate(SyncRepository[RowT, CreateT, UpdateT]):
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[RowT]:
+    ) -> RowList[RowT]:
         """Insert many rows, one request per batch.
 
         Args:

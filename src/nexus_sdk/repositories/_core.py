@@ -408,7 +408,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> Operation[builtins.list[RowT]]:
+    ) -> Operation[RowList[RowT]]:
         """Insert rows in batches (one request each); the rows come back in input order.
 
         Every item is validated before the first request. Batches use the same retry-safe insert as
@@ -453,7 +453,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
                 status_code=409,
                 code="23505",
             )
-        return [created[row_id] for _, row_id in bodies]
+        return RowList([created[row_id] for _, row_id in bodies], self.spec.row)
 
     def update(
         self,

@@ -16,6 +16,7 @@ import pydantic
 from pydantic import BaseModel, TypeAdapter
 
 from nexus_sdk._http import APIRequest, APIResponse, Operation, call
+from nexus_sdk._results import RowList
 from nexus_sdk._types import uuid_text
 from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models._base import validate_rows
@@ -81,7 +82,7 @@ def call_rows(
     *,
     idempotent: bool,
     timeout: TimeoutTypes | NotGiven,
-) -> Operation[list[ModelT]]:
+) -> Operation[RowList[ModelT]]:
     """Call a ``RETURNS SETOF`` function and parse its rows as ``row`` models.
 
     Arguments left as None are not sent (the function's defaults apply). Only an ``idempotent`` call is
@@ -91,10 +92,8 @@ def call_rows(
     given = {name: value for name, value in args.items() if value is not None}
     response = yield from call_function(settings, function, given, idempotent=idempotent, timeout=timeout)
     content = response.content
-    if not content:
-        return []
     # One cached adapter per row model, the collector paused while the rows are built.
-    return validate_rows(row, content)
+    return RowList(validate_rows(row, content) if content else [], row)
 
 
 def call_single(

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 from nexus_sdk._http import Operation, call
+from nexus_sdk._results import RowList
 from nexus_sdk._types import strip_not_given, uuid_text
 from nexus_sdk.crypto import RotationStats
 from nexus_sdk.errors import (
@@ -309,7 +310,7 @@ class AsyncPlatformConnections(
         *,
         limit: int = DEFAULT_LIST_LIMIT,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[PlatformConnection]:
+    ) -> RowList[PlatformConnection]:
         """Active connections whose access token expires within ``within`` (or has expired), soonest first.
 
         For a token-refresh job: refresh each and store the result with :meth:`update_tokens`.
@@ -423,7 +424,7 @@ class PlatformConnections(
         *,
         limit: int = DEFAULT_LIST_LIMIT,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[PlatformConnection]:
+    ) -> RowList[PlatformConnection]:
         """Active connections whose access token expires within ``within`` (or has expired), soonest first.
 
         For a token-refresh job: refresh each and store the result with :meth:`update_tokens`.

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from nexus_sdk._http import Operation
+from nexus_sdk._results import RowList
 from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models import PostMetrics, PublishedPost, PublishedPostCreate, PublishedPostUpdate
 from nexus_sdk.query import row_count
@@ -80,7 +81,7 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
         since: dt.datetime | None,
         user_id: RowId | None,
         timeout: TimeoutTypes | NotGiven,
-    ) -> Operation[list[PublishedPost]]:
+    ) -> Operation[RowList[PublishedPost]]:
         """``top_published_posts`` (a read: retried)."""
         row_count("limit", limit)
         args = {
@@ -145,7 +146,7 @@ class AsyncPublishedPosts(
         since: dt.datetime | None = None,
         user_id: RowId | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[PublishedPost]:
+    ) -> RowList[PublishedPost]:
         """The published posts with the highest engagement rate (posts without one come last).
 
         Args:
@@ -221,7 +222,7 @@ class PublishedPosts(
         since: dt.datetime | None = None,
         user_id: RowId | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[PublishedPost]:
+    ) -> RowList[PublishedPost]:
         """The published posts with the highest engagement rate (posts without one come last).
 
         Args:

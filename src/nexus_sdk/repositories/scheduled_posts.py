@@ -17,6 +17,7 @@ from typing import Any, Final
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nexus_sdk._http import APIRequest, Operation, call
+from nexus_sdk._results import RowList
 from nexus_sdk.errors import NotFoundError, ValidationError
 from nexus_sdk.models import PublishedPost, ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models._fields import PlatformName, Timezone, check_post_content
@@ -231,7 +232,7 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
         lease: float | dt.timedelta,
         max_attempts: int,
         timeout: TimeoutTypes | NotGiven,
-    ) -> Operation[list[ClaimedPost]]:
+    ) -> Operation[RowList[ClaimedPost]]:
         """``claim_due_posts``; never retried once sent (a repeat would claim a second batch)."""
         row_count("limit", limit)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
@@ -450,7 +451,7 @@ class AsyncScheduledPosts(
         lease: float | dt.timedelta = DEFAULT_LEASE_SECONDS,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[ClaimedPost]:
+    ) -> RowList[ClaimedPost]:
         """Claim up to ``limit`` due posts for a worker (service role); no post is claimed twice.
 
         Due: ``scheduled`` and ``scheduled_for <= now()``, or ``processing`` with a lapsed lease (its worker
@@ -699,7 +700,7 @@ class ScheduledPosts(
         lease: float | dt.timedelta = DEFAULT_LEASE_SECONDS,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-    ) -> list[ClaimedPost]:
+    ) -> RowList[ClaimedPost]:
         """Claim up to ``limit`` due posts for a worker (service role); no post is claimed twice.
 
         Due: ``scheduled`` and ``scheduled_for <= now()``, or ``processing`` with a lapsed lease (its worker
