@@ -32,7 +32,9 @@ Several workers, in threads, processes or on several hosts, share the queue safe
 after ``max_posts`` posts, or after ``idle_exit`` seconds without work. Posts it claimed but did not start
 go back to the queue at once, due as before (``release``: nothing was tried, so it costs no attempt).
 
-The sync :func:`run_worker` and the async :func:`arun_worker` are thin drivers of one I/O-free loop.
+The sync :func:`run_worker` and the async :func:`arun_worker` are thin drivers of one I/O-free loop, written
+by hand twice rather than generated (``tools/async_to_sync.py``): how they wait, stop on a signal and unwind
+a cancellation differs for real (a thread and an ``Event`` against tasks on an event loop).
 Logs go to ``logging.getLogger("nexus_sdk.worker")``.
 """
 
