@@ -203,3 +203,25 @@ def test_a_row_with_a_nul_character_is_rejected_by_line_before_sending() -> None
     assert batches == [[1, 3]]
     assert [line for line, _ in rejects] == [2]
     assert "original_idea contains a NUL character" in rejects[0][1]
+
+
+def test_imports_run_the_collector_less_often_and_restore_it() -> None:
+    import gc
+
+    from nexus_sdk.io._plan import fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections():
+            assert gc.get_threshold() == (10_000, 20, 20)
+            with fewer_collections():  # a second import at the same time
+                pass
+            assert gc.get_threshold() == (10_000, 20, 20)
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(0)  # automatic collection off: an import leaves it off
+        with fewer_collections():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)

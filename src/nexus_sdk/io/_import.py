@@ -22,7 +22,7 @@ from nexus_sdk._types import NOT_GIVEN, NotGiven
 from nexus_sdk.errors import AuthenticationError, ValidationError
 from nexus_sdk.io._checkpoint import Checkpoint, Progress
 from nexus_sdk.io._formats import FileReader, Format, guess_format
-from nexus_sdk.io._plan import Batch, Planner
+from nexus_sdk.io._plan import Batch, Planner, fewer_collections
 from nexus_sdk.io._report import ImportReport, write_rejects
 from nexus_sdk.io._send import BatchResult, send
 from nexus_sdk.io._tables import IMPORT_TABLES, resolve_table
@@ -197,7 +197,10 @@ def _import(
             bar.update(len(batch.rows))
 
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nexus-import") as pool:
+        with (
+            fewer_collections(),
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nexus-import") as pool,
+        ):
             try:
                 for batch in planner.batches(rows):
                     if saved.resume(batch) is not None:
@@ -294,15 +297,16 @@ async def aimport_rows(
             slots.release()
 
     try:
-        async with asyncio.TaskGroup() as group:
-            for batch in planner.batches(rows):
-                if saved.resume(batch) is not None:
-                    bar.update(len(batch.rows))
-                    continue
-                await slots.acquire()
-                group.create_task(one(batch))
-                # Validation is CPU work on the event loop: let the sends progress between batches.
-                await asyncio.sleep(0)
+        with fewer_collections():
+            async with asyncio.TaskGroup() as group:
+                for batch in planner.batches(rows):
+                    if saved.resume(batch) is not None:
+                        bar.update(len(batch.rows))
+                        continue
+                    await slots.acquire()
+                    group.create_task(one(batch))
+                    # Validation is CPU work on the event loop: let the sends progress between batches.
+                    await asyncio.sleep(0)
         bar.update(len(planner.rejects))
     except BaseExceptionGroup as group_error:
         # Surface the first real failure (the others are the same fault or cancellations).

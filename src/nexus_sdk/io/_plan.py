@@ -7,7 +7,9 @@ still being checked: the client's work overlaps the server's instead of precedin
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,7 +25,7 @@ from nexus_sdk.query import row_count
 from nexus_sdk.repositories._core import TableCore
 from nexus_sdk.repositories._handle import create_bodies, load_keys
 
-__all__ = ["Batch", "Planner", "Rows", "interruptible"]
+__all__ = ["Batch", "Planner", "Rows", "fewer_collections", "interruptible"]
 
 _VALIDATION_CHUNK: Final = 100
 """Rows validated together: enough to amortise pydantic's per-call cost, few enough that the staged
@@ -82,6 +84,37 @@ class Batch:
     rows: Rows
     digest: str
     """Identifies the batch's content, so a checkpoint is trusted only for the very same rows."""
+
+
+_COLLECTOR_THRESHOLD: Final = (10_000, 20, 20)
+"""The garbage collector's thresholds during an import. Each row allocates a few dicts and a model that
+die within its chunk; with the default (700, 10, 10) the collector runs every few rows and promotes
+chunks in flight, and that cost a fifth of the client's CPU per row (measured by CPU time, which the load
+of a shared machine does not skew)."""
+_collector_lock = threading.Lock()
+_collector_users = 0
+_collector_saved: tuple[int, int, int] = (0, 0, 0)
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often for the duration (thread-safe, nested, restored after)."""
+    global _collector_users, _collector_saved
+    with _collector_lock:
+        if _collector_users == 0:
+            _collector_saved = gc.get_threshold()
+            if _collector_saved[0] > 0:  # 0: automatic collection is off; leave it so
+                gc.set_threshold(
+                    *(max(a, b) for a, b in zip(_collector_saved, _COLLECTOR_THRESHOLD, strict=True))
+                )
+        _collector_users += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0 and _collector_saved[0] > 0:
+                gc.set_threshold(*_collector_saved)
 
 
 @contextlib.contextmanager
