@@ -174,3 +174,26 @@ BEGIN
     END LOOP;
 END
 $migrator$;
+
+-- Per-role settings as Supabase gives its API roles (statement_timeout 3 s for anon, 8 s for
+-- authenticated). PostgREST, and the local stack, apply a role's settings in every request's
+-- transaction; a value set already (by an operator, or by a bootstrap in another database) is kept.
+DO $role_settings$
+DECLARE
+    spec record;
+BEGIN
+    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s')) AS s(name, timeout) LOOP
+        IF NOT EXISTS (
+            SELECT 1 FROM pg_catalog.pg_roles
+            WHERE rolname = spec.name
+              AND EXISTS (SELECT 1 FROM unnest(rolconfig) AS c WHERE c LIKE 'statement\_timeout=%')
+        ) THEN
+            BEGIN
+                EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', spec.name, spec.timeout);
+            EXCEPTION WHEN internal_error THEN
+                NULL;  -- "tuple concurrently updated": a bootstrap in another database set it meanwhile
+            END;
+        END IF;
+    END LOOP;
+END
+$role_settings$;

@@ -32,14 +32,18 @@ from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._negotiate import JSON, apply_response_settings, parse_response_settings
 from nexus_sdk.local._request import RequestContext
+from nexus_sdk.local._roles import RoleSettings, load_role_settings
 from nexus_sdk.local._sql import Params
 
 __all__ = ["MountedApp", "RestApp"]
 
 _log = logging.getLogger("nexus_sdk.local")
 
+# The role's own settings first (as PostgREST orders them), then the request's; all transaction-local.
 _SET_CONFIG: Final = sql.SQL(
-    "SELECT set_config('search_path', %(sp)s, true), set_config('role', %(role)s, true), "
+    "SELECT set_config('search_path', %(sp)s, true), "
+    "(SELECT count(set_config(k, v, true)) FROM unnest(%(keys)s::text[], %(values)s::text[]) AS s(k, v)), "
+    "set_config('role', %(role)s, true), "
     "set_config('request.jwt.claims', %(claims)s, true), set_config('request.method', %(method)s, true), "
     "set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
     "set_config('request.cookies', '{}', true)"
@@ -49,6 +53,12 @@ _RESPONSE_SETTINGS: Final = sql.SQL(
     "SELECT nullif(current_setting('response.status', true), ''), "
     "nullif(current_setting('response.headers', true), '')"
 )
+_COMMIT: Final = sql.SQL("COMMIT")
+_ROLLBACK: Final = sql.SQL("ROLLBACK")
+_NO_SETTINGS: Final[tuple[list[str], list[str]]] = ([], [])
+# Errors after which psycopg may believe in a prepared statement the server does not have (its Parse was
+# skipped by the aborted pipeline, or failed after a schema change): the connection is discarded.
+_SUSPECT_CLASSES: Final = frozenset({"26", "42", "0A"})
 _BEGIN_RO: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
 _BEGIN_RW: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED")
 
@@ -69,6 +79,13 @@ class MountedApp(Protocol):
 def _gateway_error(message: str, hint: str) -> ApiError:
     # Supabase's gateway (Kong) answers before PostgREST with a body of only message (and hint).
     return ApiError(401, "", message, hint=hint)
+
+
+def _suspect(exc: psycopg.Error, set_cur: psycopg.AsyncCursor[Any] | None) -> bool:
+    """Whether a failed request may have left psycopg's prepared-statement cache out of step."""
+    if set_cur is None or set_cur.pgresult is None:
+        return True  # BEGIN or the settings failed (e.g. a JWT role that does not exist): all after skipped
+    return (exc.sqlstate or "")[:2] in _SUSPECT_CLASSES
 
 
 def _error_response(err: ApiError) -> Response:
@@ -114,6 +131,7 @@ class RestApp:
         self.catalog = Catalog(schema)
         self._listener: asyncio.Task[None] | None = None
         self._plans = _read.PlanCache()
+        self._role_settings: RoleSettings = {}
         self._mounts: list[tuple[str, MountedApp]] = []
 
     def mount(self, prefix: str, app: MountedApp) -> None:
@@ -151,7 +169,7 @@ class RestApp:
                 async with conn:
                     await conn.execute("LISTEN pgrst")
                     async for note in conn.notifies():
-                        if note.payload in ("", "reload schema"):
+                        if note.payload in ("", "reload schema", "reload config"):
                             await self.reload()
             except psycopg.Error:
                 _log.warning("schema-reload listener lost its connection; retrying")
@@ -161,6 +179,7 @@ class RestApp:
         """Reload the schema cache (after DDL), as PostgREST does on ``NOTIFY pgrst``."""
         async with self._pool.connection() as conn:
             self.catalog = await load_catalog(conn, self.schema)
+            self._role_settings = await load_role_settings(conn)
         self._plans.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -262,47 +281,65 @@ class RestApp:
         read_only: bool,
         expect_one: bool,
     ) -> tuple[Any, ...]:
-        """Run one statement inside PostgREST's transaction; roll back a singular request off by rows."""
+        """Run one statement inside PostgREST's transaction; roll back a singular request off by rows.
+
+        A read is one round trip: BEGIN, the settings, the statement, the response settings and COMMIT go
+        in one pipeline (a read-only transaction has nothing to undo, so committing one whose singular
+        check then fails is the same as rolling it back). A write commits only after those checks.
+        """
         request = ctx.request
+        keys, values_ = self._role_settings.get(ctx.role, _NO_SETTINGS)
         settings = {
             "sp": self._search_path,
+            "keys": keys,
+            "values": values_,
             "role": ctx.role,
             "claims": json.dumps(ctx.claims),
             "method": ctx.method,
             "path": request.url.path,
             "headers": json.dumps({k.lower(): v for k, v in request.headers.items()}),
         }
+        values = params.values if isinstance(params, Params) else params
         try:
             async with self._pool.connection() as conn:
+                set_cur = None
                 try:
-                    # Pipeline mode sends BEGIN, the settings and the statement in one round trip.
                     async with conn.pipeline():
                         await conn.execute(_BEGIN_RO if read_only else _BEGIN_RW)
-                        await conn.execute(_SET_CONFIG, settings)
-                        values = params.values if isinstance(params, Params) else params
+                        set_cur = await conn.execute(_SET_CONFIG, settings)
                         cur = await conn.execute(statement, values)
-                        # Never prepared: when the statement above fails, the pipeline skips this one, and
-                        # psycopg would then believe in a prepared statement the server never made.
+                        # Never prepared, nor anything after the statement: when the statement fails, the
+                        # pipeline skips them, and psycopg would then believe in a prepared statement the
+                        # server never made.
                         settings_cur = await conn.execute(_RESPONSE_SETTINGS, prepare=False)
+                        if read_only:
+                            await conn.execute(_COMMIT, prepare=False)
                     row = await cur.fetchone()
                     assert row is not None
                     wanted = await settings_cur.fetchone()
                     assert wanted is not None
-                    # Invalid settings fail the request before COMMIT, so nothing it did is kept.
+                    # Invalid settings fail a write before COMMIT, so nothing it did is kept.
                     ctx.response_status, ctx.response_headers = parse_response_settings(wanted[0], wanted[1])
                     if expect_one and row[1] != 1:
-                        await conn.execute("ROLLBACK")
                         raise ApiError(
                             406,
                             "PGRST116",
                             "JSON object requested, multiple (or no) rows returned",
                             details=f"The result contains {row[1]} rows",
                         )
-                    await conn.execute("COMMIT")
+                    if not read_only:
+                        await conn.execute(_COMMIT)
                     return tuple(row)
+                except psycopg.Error as exc:
+                    if _suspect(exc, set_cur):
+                        await conn.close()  # the pool replaces it
+                    raise
                 finally:
-                    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-                        await conn.execute("ROLLBACK")
+                    if not conn.closed and conn.info.transaction_status in (
+                        TransactionStatus.INTRANS,
+                        TransactionStatus.INERROR,
+                    ):
+                        await conn.execute(_ROLLBACK)
         # PoolTimeout is a psycopg.OperationalError: it must be caught first, or it is answered as 503.
         except psycopg_pool.PoolTimeout as exc:
             raise ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from exc
