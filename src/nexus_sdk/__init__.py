@@ -37,10 +37,13 @@ from nexus_sdk.errors import (
 from nexus_sdk.query import F
 
 if TYPE_CHECKING:
+    from nexus_sdk._http import ResponseInfo, capture_responses
     from nexus_sdk.worker import PublishError, arun_worker, run_worker
 
 # Names whose modules load pydantic: imported on first access, so `import nexus_sdk` stays light.
 _LAZY: Final = {
+    "ResponseInfo": "nexus_sdk._http",
+    "capture_responses": "nexus_sdk._http",
     "PublishError": "nexus_sdk.worker",
     "arun_worker": "nexus_sdk.worker",
     "run_worker": "nexus_sdk.worker",
@@ -87,6 +90,7 @@ __all__ = [  # noqa: RUF022  # plain sorted() order, as tests/unit/test_exports.
     "PermissionDeniedError",
     "PublishError",
     "RateLimitError",
+    "ResponseInfo",
     "RowDecryptionError",
     "RowList",
     "SchemaError",
@@ -94,6 +98,7 @@ __all__ = [  # noqa: RUF022  # plain sorted() order, as tests/unit/test_exports.
     "ValidationError",
     "__version__",
     "arun_worker",
+    "capture_responses",
     "run_worker",
 ]
 

@@ -12,6 +12,8 @@ httpx exceptions are translated here and nowhere else, always with ``raise ... f
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import json
 import logging
@@ -21,7 +23,7 @@ import sys
 import time
 import urllib.parse
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -45,10 +47,12 @@ __all__ = [
     "AsyncSender",
     "DeadlineExceeded",
     "Operation",
+    "ResponseInfo",
     "Send",
     "Sleep",
     "SyncSender",
     "call",
+    "capture_responses",
     "check_no_nul",
     "configure_logging",
     "encode_json",
@@ -453,6 +457,84 @@ def _log_outcome(
             logger.debug("HTTP %s %s%s: params %s", request.method, REST_PATH, request.path, names)
 
 
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """What a successful HTTP response said besides its rows: status, headers, request id, row range.
+
+    Recorded by :func:`capture_responses` for every request an SDK call made; the call's own return value
+    (and its type) is unchanged.
+    """
+
+    method: str
+    """``GET``, ``POST``, ``PATCH``, ``DELETE`` or ``HEAD``."""
+    path: str
+    """Below ``/rest/v1``, e.g. ``/published_posts`` or ``/rpc/claim_due_posts`` (no query string)."""
+    status_code: int
+    headers: httpx.Headers
+    """Every response header."""
+    attempts: int
+    """How many times the request was sent (above 1: it was retried)."""
+    elapsed: float
+    """Seconds from the first attempt to the final response, waits between retries included."""
+
+    @property
+    def request_id(self) -> str | None:
+        """The gateway's request id (``sb-request-id``, else ``x-request-id``); quote it in support requests."""
+        return _request_id(self.headers)
+
+    @property
+    def content_range(self) -> str | None:
+        """The ``Content-Range`` header, e.g. ``0-24/3573`` (``*/3573`` for a count)."""
+        value: str | None = self.headers.get("content-range")
+        return value
+
+    @property
+    def total(self) -> int | None:
+        """The row count after the ``/`` of ``Content-Range`` (with ``count=exact``), if the server sent one."""
+        total = (self.content_range or "").rpartition("/")[2]
+        return int(total) if total.isdigit() else None
+
+
+_CAPTURES: Final[contextvars.ContextVar[tuple[list[ResponseInfo], ...]]] = contextvars.ContextVar(
+    "nexus_sdk_captures", default=()
+)
+
+
+@contextlib.contextmanager
+def capture_responses() -> Iterator[list[ResponseInfo]]:
+    """Record the response of every SDK request made inside the block: headers, request id, row range.
+
+    The SDK's calls keep returning typed rows; this is where their HTTP side is read, for the calls made in
+    this thread (sync) or this task and the tasks it starts (async). Blocks nest; each sees its own calls.
+
+    Example::
+
+        with capture_responses() as responses:
+            posts = nx.published_posts.list(limit=25)
+        print(responses[-1].request_id, responses[-1].content_range)
+
+    Yields:
+        The list the responses are appended to, one :class:`ResponseInfo` per request, in order.
+    """
+    responses: list[ResponseInfo] = []
+    token = _CAPTURES.set((*_CAPTURES.get(), responses))
+    try:
+        yield responses
+    finally:
+        _CAPTURES.reset(token)
+
+
+def _record(request: APIRequest, response: APIResponse, elapsed: float) -> None:
+    captures = _CAPTURES.get()
+    if not captures:
+        return
+    info = ResponseInfo(
+        request.method, request.path, response.status_code, response.headers, response.attempts, elapsed
+    )
+    for responses in captures:
+        responses.append(info)
+
+
 def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse]:
     """Send ``request`` under the retry policy; ``yield from`` this inside an operation.
 
@@ -483,7 +565,9 @@ def call(request: APIRequest, settings: ClientSettings) -> Operation[APIResponse
         if delay is not None and call_deadline is not None and time.monotonic() + delay >= call_deadline:
             delay = None  # no time left for another attempt: report this one
         if delay is None:
-            return _finish(request, outcome, retries_done + 1, settings)
+            response = _finish(request, outcome, retries_done + 1, settings)
+            _record(request, response, time.monotonic() - started)
+            return response
         retries_done += 1
         logger.warning(
             "Retrying %s %s in %.2fs (retry %d of %d) after %s",
