@@ -223,6 +223,8 @@ def _import(
                     if not future.cancelled():
                         with contextlib.suppress(BaseException):
                             saved.record(batch, future.result())
+                with contextlib.suppress(OSError):
+                    saved.flush()
                 _note_interrupted(exc, planner, saved)
                 raise
         bar.update(len(planner.rejects))
