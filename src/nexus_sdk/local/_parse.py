@@ -1,27 +1,38 @@
 """Parsing PostgREST's query-string grammar into a small syntax tree. No SQL here, no I/O.
 
-Only the grammar documented in docs/local-stack.md is accepted; anything else raises PGRST100 so that a
-request this stack does not understand is refused rather than answered wrongly.
+The grammar follows PostgREST's (its ``QueryParams`` parser): names are double-quoted or made of letters,
+digits, ``_``, ``$`` and spaces, joined by ``-`` (never ``->``); JSON keys may hold any character but
+``(-:.,>)``; an index ends a path element only when ``->``, ``::``, ``.``, ``,`` or the end follows. Embedded
+resources (``alias:name!hint!inner(...)``, spreads ``...name(...)``) nest; filters, ``order``, ``limit``,
+``offset``, ``or``/``and`` may be prefixed with an embedding path (``posts.status=eq.x``). What this stack does
+not implement raises PGRST100, so that a request it does not understand is refused rather than answered
+wrongly.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from nexus_sdk.local._errors import ApiError, parse_error, unsupported
 
 __all__ = [
     "Condition",
+    "EmbedItem",
     "Field",
     "Logic",
+    "NodeOptions",
     "OrderTerm",
+    "QueryParams",
     "SelectItem",
     "parse_columns",
     "parse_filter",
     "parse_logic",
+    "parse_nonnegative",
     "parse_order",
+    "parse_query",
     "parse_select",
 ]
 
@@ -34,13 +45,22 @@ OPERATORS: Final = frozenset(
 """The filter operators implemented (PostgREST's names)."""
 
 FTS_OPERATORS: Final = frozenset({"fts", "plfts", "phfts", "wfts"})
+QUANT_OPERATORS: Final = frozenset({"eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch"})
+"""Operators that take PostgREST's ``(any)``/``(all)`` modifier."""
+_SIMPLE_OPERATORS: Final = ("neq", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj")
+_QUANT_ORDER: Final = ("eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch")
+_FTS_ORDER: Final = ("fts", "plfts", "phfts", "wfts")
+_IS_VALUES: Final = ("null", "not_null", "true", "false", "unknown")
+_DIGITS: Final = frozenset("0123456789")
 
-# A column name: anything but PostgREST's reserved characters. Quoting of names is not supported.
-_NAME = r"[^\s.,:()\"'\->!]+"
-_FIELD_RE: Final = re.compile(rf"^({_NAME})((?:->>?(?:-?\d+|{_NAME}))*)$")
-_ARROW_RE: Final = re.compile(rf"(->>?)(-?\d+|{_NAME})")
-_QUOTED_RE: Final = re.compile(r'"(?:[^"\\]|\\.)+"')
-_LANG_RE: Final = re.compile(r"^(\w+)\((\w+)\)$")
+CASTS: Final = frozenset(
+    {
+        "text", "int", "integer", "int4", "bigint", "int8", "smallint", "numeric", "real", "float4",
+        "float8", "double precision", "boolean", "bool", "json", "jsonb", "date", "timestamp",
+        "timestamptz", "uuid", "varchar",
+    }
+)  # fmt: skip
+"""The casts allowed in ``select=`` (a fixed list, so no type name from a request reaches SQL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +72,14 @@ class Field:
 
     @property
     def output_name(self) -> str:
-        """The key PostgREST gives this field in a response: the last path key, else the column."""
-        return str(self.path[-1][1]) if self.path else self.column
+        """The key PostgREST gives this field in a response: the path's last key, else the column.
+
+        An index never names a field (``data->0`` is keyed ``data``, ``data->k->1`` is keyed ``k``).
+        """
+        for _, key in reversed(self.path):
+            if isinstance(key, str):
+                return key
+        return self.column
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +92,23 @@ class SelectItem:
 
 
 @dataclass(frozen=True, slots=True)
+class EmbedItem:
+    """An embedded resource in ``select=``: ``alias:name!hint!inner(...)`` or the spread ``...name(...)``."""
+
+    name: str
+    children: tuple[SelectItem | EmbedItem, ...]
+    alias: str | None = None
+    hint: str | None = None
+    join: Literal["inner", "left"] | None = None
+    spread: bool = False
+
+    @property
+    def output_name(self) -> str:
+        """The key of the embedded value, and the name filters use to address it."""
+        return self.alias or self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Condition:
     """``field=[not.]op.value``."""
 
@@ -74,6 +117,7 @@ class Condition:
     value: str | tuple[str, ...]
     negated: bool = False
     language: str | None = None
+    quantifier: Literal["any", "all"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,42 +131,190 @@ class Logic:
 
 @dataclass(frozen=True, slots=True)
 class OrderTerm:
-    """One term of ``order=``."""
+    """One term of ``order=``; ``relation`` names a to-one embedded resource (``order=rel(col).desc``)."""
 
     field: Field
     descending: bool = False
     nulls: Literal["first", "last"] | None = None
+    relation: str | None = None
 
 
-CASTS: Final = frozenset(
-    {
-        "text", "int", "integer", "int4", "bigint", "int8", "smallint", "numeric", "real", "float4",
-        "float8", "double precision", "boolean", "bool", "json", "jsonb", "date", "timestamp",
-        "timestamptz", "uuid", "varchar",
-    }
-)  # fmt: skip
-"""The casts allowed in ``select=`` (a fixed list, so no type name from a request reaches SQL)."""
+@dataclass(slots=True)
+class NodeOptions:
+    """What the query string asks of one level of the result: the top level or an embedded resource."""
+
+    filters: list[Condition | Logic] = field(default_factory=list)
+    order: list[OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class QueryParams:
+    """A query string, parsed."""
+
+    select: list[SelectItem | EmbedItem]
+    root: NodeOptions
+    embedded: dict[tuple[str, ...], NodeOptions]
+    """Options of embedded resources by their path of output names (aliases, else names)."""
+    rpc_args: list[tuple[str, str]]
+    """For a function read: the parameters whose value is not an operator expression (its arguments)."""
+    has_limit: bool = False
+
+
+class _Cursor:
+    """A position in a text being parsed, with PostgREST's lexical rules."""
+
+    __slots__ = ("i", "s", "what")
+
+    def __init__(self, text: str, what: str) -> None:
+        self.s = text
+        self.i = 0
+        self.what = what
+
+    def fail(self, expecting: str) -> ApiError:
+        found = f'"{self.s[self.i]}"' if self.i < len(self.s) else "end of input"
+        return parse_error(
+            f'"failed to parse {self.what} ({self.s})" (line 1, column {self.i + 1})',
+            details=f"unexpected {found} expecting {expecting}",
+        )
+
+    def at_end(self) -> bool:
+        return self.i >= len(self.s)
+
+    def peek(self, lit: str) -> bool:
+        return self.s.startswith(lit, self.i)
+
+    def eat(self, lit: str) -> bool:
+        if self.s.startswith(lit, self.i):
+            self.i += len(lit)
+            return True
+        return False
+
+    def expect(self, lit: str) -> None:
+        if not self.eat(lit):
+            raise self.fail(f'"{lit}"')
+
+    def ws(self) -> None:
+        while self.i < len(self.s) and self.s[self.i] in " \t":
+            self.i += 1
+
+    def quoted(self) -> str:
+        # "..." with backslash escaping any character.
+        self.expect('"')
+        out: list[str] = []
+        while True:
+            if self.at_end():
+                raise self.fail('"\\"" closing the quoted name')
+            ch = self.s[self.i]
+            if ch == '"':
+                self.i += 1
+                return "".join(out)
+            if ch == "\\" and self.i + 1 < len(self.s):
+                out.append(self.s[self.i + 1])
+                self.i += 2
+                continue
+            out.append(ch)
+            self.i += 1
+
+    def _run(self, ok: type[_Ident] | type[_KeyChars]) -> str:
+        start = self.i
+        while self.i < len(self.s) and ok.accepts(self.s[self.i]):
+            self.i += 1
+        return self.s[start : self.i]
+
+    def _dashed(self, ok: type[_Ident] | type[_KeyChars], expecting: str) -> str:
+        parts: list[str] = []
+        while True:
+            run = self._run(ok)
+            if not run:
+                raise self.fail(expecting)
+            parts.append(run.strip())
+            # A dash joins names unless it starts an arrow.
+            if self.peek("-") and not self.peek("->"):
+                self.i += 1
+                continue
+            return "-".join(parts)
+
+    def name(self) -> str:
+        """A field name: quoted, or identifiers joined by dashes."""
+        if self.peek('"'):
+            return self.quoted()
+        return self._dashed(_Ident, "field name (* or [a..z0..9_$])")
+
+    def identifier(self) -> str:
+        run = self._run(_Ident).strip()
+        if not run:
+            raise self.fail("identifier")
+        return run
+
+    def json_key(self) -> str:
+        if self.peek('"'):
+            return self.quoted()
+        return self._dashed(_KeyChars, "any non reserved character different from: .,>()")
+
+    def json_path(self) -> tuple[tuple[str, str | int], ...]:
+        path: list[tuple[str, str | int]] = []
+        while True:
+            if self.eat("->>"):
+                arrow = "->>"
+            elif self.eat("->"):
+                arrow = "->"
+            else:
+                return tuple(path)
+            index = self._index()
+            path.append((arrow, index if index is not None else self.json_key()))
+
+    def _index(self) -> int | None:
+        # -?digits, taken as an index only when a path end follows; else the operand is a key ("0xy1").
+        start = self.i
+        j = start + 1 if self.peek("-") else start
+        k = j
+        while k < len(self.s) and self.s[k] in _DIGITS:
+            k += 1
+        if k == j:
+            return None
+        rest = self.s[k:]
+        if rest == "" or rest.startswith(("->", "::", ".", ",")):
+            self.i = k
+            return int(self.s[start:k])
+        if j != start:
+            # A "-" that is not followed by a well-formed number: PostgREST fails here too.
+            self.i = k
+            raise self.fail("digit")
+        return None
+
+    def field(self) -> Field:
+        self.ws()
+        name = self.name()
+        path = self.json_path()
+        self.ws()
+        return Field(name, path)
+
+
+class _Ident:
+    @staticmethod
+    def accepts(ch: str) -> bool:
+        return ch.isalpha() or ch in _DIGITS or ch in "_ $"
+
+
+class _KeyChars:
+    @staticmethod
+    def accepts(ch: str) -> bool:
+        return ch not in "(-:.,>)"
 
 
 def parse_field(text: str) -> Field:
     """Parse ``column`` or ``column->key->>key``.
 
     Raises:
-        ApiError: PGRST100 when the text is not a plain column with an optional JSON path.
+        ApiError: PGRST100 when the text is not a field.
     """
-    if _QUOTED_RE.fullmatch(text):
-        return Field(_unquote(text))
-    m = _FIELD_RE.match(text)
-    if m is None:
-        if "." in text:
-            raise unsupported(f"Embedded resources or qualified names ({text!r})")
-        raise parse_error(f'"failed to parse field name ({text})"', details="unexpected character")
-    path: list[tuple[str, str | int]] = []
-    for arrow, key in _ARROW_RE.findall(m.group(2)):
-        # isdigit() alone also accepts characters like "²" that int() rejects: ASCII digits only.
-        digits = key.lstrip("-")
-        path.append((arrow, int(key) if digits.isascii() and digits.isdigit() else key))
-    return Field(m.group(1), tuple(path))
+    cur = _Cursor(text, "field")
+    f = cur.field()
+    if not cur.at_end():
+        raise cur.fail("end of input")
+    return f
 
 
 def split_top(text: str, sep: str = ",") -> list[str]:
@@ -172,172 +364,363 @@ def _unquote(text: str) -> str:
     return text
 
 
-def parse_select(text: str) -> list[SelectItem]:
-    """Parse ``select=``.
+# -- select ---------------------------------------------------------------------------------------------
+
+
+def parse_select(text: str) -> list[SelectItem | EmbedItem]:
+    """Parse ``select=`` into items and embedded resources.
 
     Raises:
-        ApiError: PGRST100 for syntax errors and for embedding, spreads and aggregates (unsupported).
+        ApiError: PGRST100 for syntax errors and for aggregates (unsupported).
     """
-    items: list[SelectItem] = []
-    for raw in split_top(text):
-        part = raw.strip()
-        if part == "":
-            continue
-        if "(" in part or part.startswith("..."):
-            raise unsupported(f"Embedded resources, spreads and aggregates in select ({part!r})")
-        if part == "*":
-            items.append(SelectItem(None))
-            continue
-        alias: str | None = None
-        cast: str | None = None
-        if "::" in part:
-            part, cast = part.rsplit("::", 1)
-            if cast not in CASTS:
-                raise unsupported(f"The cast ::{cast}")
-        if ":" in part:
-            alias, part = part.split(":", 1)
-            if not re.fullmatch(_NAME, alias):
-                raise parse_error(f'"failed to parse select parameter ({text})"', details="bad alias")
-        items.append(SelectItem(parse_field(part), alias, cast))
+    cur = _Cursor(text, "select parameter")
+    items = _forest(cur)
+    if not cur.at_end():
+        raise cur.fail('"," or end of input')
     return items or [SelectItem(None)]
 
 
-def parse_columns(text: str) -> list[str]:
-    """Parse ``columns=`` (for POST) or ``on_conflict=``: a comma-separated list of plain names.
+def _forest(cur: _Cursor) -> list[SelectItem | EmbedItem]:
+    items: list[SelectItem | EmbedItem] = []
+    cur.ws()
+    if cur.at_end() or cur.peek(")"):
+        return items
+    while True:
+        items.append(_select_item(cur))
+        cur.ws()
+        if not cur.eat(","):
+            return items
+        cur.ws()
+
+
+def _embed_params(cur: _Cursor) -> tuple[str | None, Literal["inner", "left"] | None]:
+    hint: str | None = None
+    join: Literal["inner", "left"] | None = None
+    for _ in range(2):
+        if not cur.eat("!"):
+            break
+        if cur.peek("inner") and _ends_param(cur, 5):
+            cur.i += 5
+            join = join or "inner"
+        elif cur.peek("left") and _ends_param(cur, 4):
+            cur.i += 4
+            join = join or "left"
+        else:
+            hint = hint or cur.name()
+    return hint, join
+
+
+def _ends_param(cur: _Cursor, n: int) -> bool:
+    nxt = cur.s[cur.i + n : cur.i + n + 1]
+    return nxt in ("(", "!")
+
+
+def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
+    cur.ws()
+    start = cur.i
+    if cur.eat("..."):
+        name = cur.name()
+        hint, join = _embed_params(cur)
+        if not cur.peek("("):
+            raise cur.fail('"("')
+        return EmbedItem(name, _children(cur), None, hint, join, spread=True)
+    if cur.eat("*"):
+        cur.ws()
+        if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
+            raise cur.fail('"," or ")"')
+        return SelectItem(None)
+    # alias? (a name followed by ":" that does not start "::")
+    alias: str | None = None
+    name = cur.name()
+    if cur.peek(":") and not cur.peek("::"):
+        cur.i += 1
+        alias = name
+        cur.ws()
+        start = cur.i
+        if cur.peek("..."):
+            raise cur.fail("field name")
+        name = cur.name()
+    if name == "count" and cur.peek("()"):
+        raise unsupported("Aggregates in select (count())")
+    if cur.peek("!") or cur.peek("("):
+        hint, join = _embed_params(cur)
+        if not cur.peek("("):
+            raise cur.fail('"("')
+        return EmbedItem(name, _children(cur), alias, hint, join)
+    cur.i = start
+    f = cur.field()
+    cast: str | None = None
+    if cur.eat("::"):
+        cast = cur.identifier()
+        if cast not in CASTS:
+            raise unsupported(f"The cast ::{cast}")
+    if cur.peek(".") and cur.s[cur.i + 1 : cur.i + 2].isalpha():
+        raise unsupported(f"Aggregates in select ({cur.s[start:]!r})")
+    cur.ws()
+    if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
+        raise cur.fail('"::", "->", "," or ")"')
+    return SelectItem(f, alias, cast)
+
+
+def _children(cur: _Cursor) -> tuple[SelectItem | EmbedItem, ...]:
+    cur.expect("(")
+    items = _forest(cur)
+    cur.ws()
+    cur.expect(")")
+    return tuple(items)
+
+
+def parse_columns(text: str, what: str = "columns parameter") -> list[str]:
+    """Parse ``columns=`` or ``on_conflict=``: a comma-separated list of names (quoted or not).
 
     Raises:
-        ApiError: PGRST100 for anything but plain names.
+        ApiError: PGRST100 for anything but names.
     """
-    names = []
-    for raw in split_top(text):
-        name = raw.strip()
-        if not name:
-            continue
-        if _QUOTED_RE.fullmatch(name):
-            # Clients (supabase-py among them) quote each name: "a","b".
-            name = _unquote(name)
-        elif not re.fullmatch(_NAME, name):
-            raise parse_error(f'"failed to parse columns parameter ({text})"', details="bad column name")
-        names.append(name)
+    cur = _Cursor(text, what)
+    names: list[str] = []
+    while True:
+        cur.ws()
+        names.append(cur.name())
+        cur.ws()
+        if not cur.eat(","):
+            break
+    if not cur.at_end():
+        raise cur.fail('"," or end of input')
     return names
 
 
-def _parse_in_list(text: str) -> tuple[str, ...]:
-    if not (text.startswith("(") and text.endswith(")")):
-        raise parse_error(f'"failed to parse filter (in.{text})"', details="expecting a list in parentheses")
-    inner = text[1:-1]
-    if inner.strip() == "":
+# -- filters ----------------------------------------------------------------------------------------------
+
+
+def _in_list(cur: _Cursor) -> tuple[str, ...]:
+    cur.ws()
+    cur.expect("(")
+    cur.ws()
+    values: list[str] = []
+    while True:
+        if cur.peek('"'):
+            save = cur.i
+            value = cur.quoted()
+            if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
+                cur.i = save
+                value = _until(cur, ",)")
+        else:
+            value = _until(cur, ",)")
+        values.append(value)
+        if not cur.eat(","):
+            break
+    cur.ws()
+    cur.expect(")")
+    cur.ws()
+    if values == [""]:
         return ()
-    return tuple(_unquote(v) for v in split_top(inner))
+    return tuple(values)
 
 
-def parse_operation(field: Field, text: str, *, in_logic: bool = False) -> Condition:
-    """Parse the right-hand side of a filter, ``[not.]op.value``, for ``field``.
+def _until(cur: _Cursor, stop: str) -> str:
+    start = cur.i
+    while cur.i < len(cur.s) and cur.s[cur.i] not in stop:
+        cur.i += 1
+    return cur.s[start : cur.i]
+
+
+def _operation(cur: _Cursor, f: Field, *, in_logic: bool) -> Condition:
+    negated = cur.eat("not.")
+    if cur.eat("in."):
+        return Condition(f, "in", _in_list(cur), negated)
+    if cur.eat("is."):
+        for v in _IS_VALUES:
+            if cur.s[cur.i : cur.i + len(v)].lower() == v:
+                cur.i += len(v)
+                return Condition(f, "is", v, negated)
+        raise cur.fail("isVal: (null, not_null, true, false, unknown)")
+    if cur.eat("isdistinct."):
+        return Condition(f, "isdistinct", _value(cur, in_logic), negated)
+    for op in _FTS_ORDER:
+        if cur.peek(op + ".") or cur.peek(op + "("):
+            cur.i += len(op)
+            language: str | None = None
+            if cur.eat("("):
+                language = cur.identifier()
+                cur.expect(")")
+            cur.expect(".")
+            return Condition(f, op, _value(cur, in_logic), negated, language)
+    for op in _SIMPLE_OPERATORS:
+        if cur.eat(op + "."):
+            return Condition(f, op, _value(cur, in_logic), negated)
+    for op in _QUANT_ORDER:
+        if cur.peek(op + ".") or cur.peek(op + "("):
+            cur.i += len(op)
+            quant: Literal["any", "all"] | None = None
+            if cur.eat("(any)"):
+                quant = "any"
+            elif cur.eat("(all)"):
+                quant = "all"
+            if not cur.eat("."):
+                raise cur.fail("operator (eq, gt, ...)")
+            value = _value(cur, in_logic)
+            if op in ("like", "ilike"):
+                # PostgREST lets * stand for % so that the wildcard needs no URL escaping.
+                value = value.replace("*", "%")
+            return Condition(f, op, value, negated, quantifier=quant)
+    raise cur.fail('"not" or operator (eq, gt, ...)')
+
+
+def _value(cur: _Cursor, in_logic: bool) -> str:
+    if not in_logic:
+        value = cur.s[cur.i :]
+        cur.i = len(cur.s)
+        return value
+    if cur.peek('"'):
+        save = cur.i
+        value = cur.quoted()
+        if cur.at_end() or cur.peek(",") or cur.peek(")"):
+            return value
+        cur.i = save
+    if cur.peek("{"):
+        close = cur.s.find("}", cur.i)
+        inner = cur.s[cur.i + 1 : close] if close != -1 else ""
+        if close != -1 and "{" not in inner:
+            value = cur.s[cur.i : close + 1]
+            cur.i = close + 1
+            return value
+    return _until(cur, ",)")
+
+
+def parse_operation(f: Field, text: str) -> Condition:
+    """Parse the right-hand side of a filter, ``[not.]op.value``, for ``f``.
 
     Raises:
         ApiError: PGRST100 for an unknown operator or a malformed value.
     """
-    negated = False
-    if text.startswith("not."):
-        negated = True
-        text = text[4:]
-    op, dot, value = text.partition(".")
-    if not dot:
-        raise parse_error(f'"failed to parse filter ({text})"', details="expecting operator.value")
-    language: str | None = None
-    m = _LANG_RE.match(op)
-    if m and m.group(1) in FTS_OPERATORS:
-        op, language = m.group(1), m.group(2)
-    if op not in OPERATORS:
-        if re.fullmatch(r"\w+\((any|all)\)", op):
-            raise unsupported(f"The operator modifier {op}")
-        raise parse_error(f'"failed to parse filter ({text})"', details=f"unknown operator {op!r}")
-    if op == "in":
-        return Condition(field, op, _parse_in_list(value), negated)
-    if in_logic:
-        value = _unquote(value)
-    if op == "is" and value.lower() not in ("null", "not_null", "true", "false", "unknown"):
-        raise parse_error(
-            f'"failed to parse filter (is.{value})"',
-            details="expecting null, not_null, true, false or unknown",
-        )
-    if op in ("like", "ilike"):
-        # PostgREST lets * stand for % so that the wildcard needs no URL escaping.
-        value = value.replace("*", "%")
-    return Condition(field, op, value, negated, language)
+    cur = _Cursor(text, "filter")
+    cond = _operation(cur, f, in_logic=False)
+    if not cur.at_end():
+        raise cur.fail("end of input")
+    return cond
+
+
+def _tree_path(key: str) -> tuple[tuple[str, ...], Field]:
+    cur = _Cursor(key, "tree path")
+    names = [cur.name()]
+    while cur.eat("."):
+        names.append(cur.name())
+    path = cur.json_path()
+    if not cur.at_end():
+        raise cur.fail('"." or end of input')
+    return tuple(names[:-1]), Field(names[-1], path)
 
 
 def parse_filter(key: str, value: str) -> Condition:
-    """Parse one ``column=op.value`` query parameter.
+    """Parse one top-level ``column=op.value`` query parameter.
 
     Raises:
-        ApiError: PGRST100 when either side is malformed.
+        ApiError: PGRST100 when either side is malformed, or when the key has an embedding path.
     """
-    return parse_operation(parse_field(key), value)
+    path, f = _tree_path(key)
+    if path:
+        raise unsupported(f"Filters on embedded resources here ({key!r})")
+    return parse_operation(f, value)
 
 
 def parse_logic(key: str, value: str) -> Logic:
-    """Parse ``or=(...)``, ``and=(...)``, ``not.or=(...)`` or ``not.and=(...)``.
+    """Parse ``or=(...)``, ``and=(...)``, ``not.or=(...)`` or ``not.and=(...)`` (top level).
 
     Raises:
         ApiError: PGRST100 when the tree is malformed.
     """
-    negated = key.startswith("not.")
-    op = key[4:] if negated else key
+    path, logic = _logic_param(key, value)
+    if path:
+        raise unsupported(f"Logic trees on embedded resources here ({key!r})")
+    return logic
+
+
+def _logic_param(key: str, value: str) -> tuple[tuple[str, ...], Logic]:
+    parts = key.split(".")
+    negated = "not" in parts[:-1]
+    path = tuple(p for p in parts[:-1] if p != "not")
+    op = parts[-1]
     if op not in ("and", "or"):
-        raise parse_error(f'"failed to parse logic tree ({key})"')
-    return _logic_tree("and" if op == "and" else "or", value, negated)
+        raise parse_error(f'"failed to parse logic path ({key})"')
+    cur = _Cursor(value, "logic tree")
+    tree = _logic_tree(cur, "and" if op == "and" else "or", negated)
+    if not cur.at_end():
+        raise cur.fail("end of input")
+    return path, tree
 
 
-def _logic_tree(op: Literal["and", "or"], text: str, negated: bool) -> Logic:
-    if not (text.startswith("(") and text.endswith(")")):
-        raise parse_error(f'"failed to parse logic tree ({text})"', details="expecting ( ... )")
+def _logic_tree(cur: _Cursor, op: Literal["and", "or"], negated: bool) -> Logic:
+    cur.ws()
+    cur.expect("(")
+    cur.ws()
     children: list[Condition | Logic] = []
-    for raw in split_top(text[1:-1]):
-        item = raw.strip()
-        m = re.match(r"^(not\.)?(and|or)(\(.*\))$", item, re.DOTALL)
-        if m:
-            sub: Literal["and", "or"] = "and" if m.group(2) == "and" else "or"
-            children.append(_logic_tree(sub, m.group(3), bool(m.group(1))))
-            continue
-        name, dot, rest = item.partition(".")
-        if not dot:
-            raise parse_error(f'"failed to parse logic tree ({text})"', details=f"bad condition {item!r}")
-        children.append(parse_operation(parse_field(name), rest, in_logic=True))
-    if not children:
-        raise parse_error(f'"failed to parse logic tree ({text})"', details="empty")
+    while True:
+        cur.ws()
+        children.append(_logic_node(cur))
+        cur.ws()
+        if not cur.eat(","):
+            break
+    cur.ws()
+    cur.expect(")")
+    cur.ws()
     return Logic(op, tuple(children), negated)
 
 
+def _logic_node(cur: _Cursor) -> Condition | Logic:
+    m = re.match(r"(not\.)?(and|or)[ \t]*\(", cur.s[cur.i :])
+    if m:
+        # A nested tree, unless it is a filter on a column named "and"/"or" (not followed by "(").
+        cur.i += len(m.group(1) or "") + len(m.group(2))
+        sub: Literal["and", "or"] = "and" if m.group(2) == "and" else "or"
+        return _logic_tree(cur, sub, bool(m.group(1)))
+    f = cur.field()
+    cur.expect(".")
+    return _operation(cur, f, in_logic=True)
+
+
+# -- order, ranges -----------------------------------------------------------------------------------------
+
+
 def parse_order(text: str) -> list[OrderTerm]:
-    """Parse ``order=col.desc.nullslast,col2``.
+    """Parse ``order=col.desc.nullslast,rel(col).asc``.
 
     Raises:
         ApiError: PGRST100 for unknown modifiers.
     """
+    cur = _Cursor(text, "order")
     terms: list[OrderTerm] = []
-    for raw in split_top(text):
-        part = raw.strip()
-        if not part:
-            continue
-        if "(" in part:
-            raise unsupported(f"Ordering by an embedded resource ({part!r})")
-        name, *mods = part.split(".")
+    while True:
+        cur.ws()
+        relation: str | None = None
+        save = cur.i
+        name = cur.name()
+        if cur.eat("("):
+            relation = name
+            f = cur.field()
+            cur.expect(")")
+        else:
+            cur.i = save
+            f = cur.field()
         descending = False
         nulls: Literal["first", "last"] | None = None
-        for mod in mods:
-            if mod in ("asc", "desc"):
-                descending = mod == "desc"
-            elif mod in ("nullsfirst", "nullslast"):
-                nulls = "first" if mod == "nullsfirst" else "last"
-            else:
-                raise parse_error(f'"failed to parse order ({text})"', details=f"unknown modifier {mod!r}")
-        terms.append(OrderTerm(parse_field(name), descending, nulls))
-    return terms
+        if cur.eat(".asc"):
+            pass
+        elif cur.eat(".desc"):
+            descending = True
+        if cur.eat(".nullsfirst"):
+            nulls = "first"
+        elif cur.eat(".nullslast"):
+            nulls = "last"
+        cur.ws()
+        if not (cur.at_end() or cur.peek(",")):
+            raise cur.fail('".asc", ".desc", ".nullsfirst", ".nullslast", "," or end of input')
+        terms.append(OrderTerm(f, descending, nulls, relation))
+        if not cur.eat(","):
+            return terms
 
 
 def parse_nonnegative(name: str, text: str) -> int:
-    """Parse ``limit=`` / ``offset=``.
+    """Parse a strict non-negative integer (used where PostgREST insists on one).
 
     Raises:
         ApiError: PGRST100 when the value is not a non-negative integer.
@@ -346,6 +729,22 @@ def parse_nonnegative(name: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise parse_error(f'"failed to parse {name} parameter ({text})"', details="expecting an integer")
     return int(text)
+
+
+def _read_integer(text: str) -> int | None:
+    # Haskell's readMaybe for Integer: optional minus sign, ASCII digits, surrounding spaces.
+    m = re.fullmatch(r"\s*(-?[0-9]+)\s*", text)
+    return int(m.group(1)) if m else None
+
+
+def negative_limit() -> ApiError:
+    """416 PGRST103 for ``limit=-1``, as PostgREST answers it."""
+    return ApiError(
+        416,
+        "PGRST103",
+        "Requested range not satisfiable",
+        details="Limit should be greater than or equal to zero.",
+    )
 
 
 def parse_range_header(text: str | None) -> tuple[int, int | None] | None:
@@ -362,5 +761,78 @@ def parse_range_header(text: str | None) -> tuple[int, int | None] | None:
     lower = int(m.group(1))
     upper = int(m.group(2)) if m.group(2) else None
     if upper is not None and upper < lower:
-        raise ApiError(416, "PGRST103", "Requested range not satisfiable", details=None)
+        raise ApiError(
+            416,
+            "PGRST103",
+            "Requested range not satisfiable",
+            details="The lower boundary must be lower than or equal to the upper boundary in the Range header.",
+        )
     return lower, upper
+
+
+# -- the whole query string ----------------------------------------------------------------------------
+
+_RESERVED: Final = frozenset({"select", "columns", "on_conflict", "apikey"})
+_EMBEDDABLE: Final = frozenset({"order", "limit", "offset", "and", "or"})
+
+
+def parse_query(items: Sequence[tuple[str, str]], *, rpc_read: bool = False) -> QueryParams:
+    """Parse a query string's parameters as PostgREST does.
+
+    Args:
+        items: the (key, value) pairs in order.
+        rpc_read: a GET/HEAD of a function: a parameter whose value is not an operator expression is an
+            argument of the function, not a filter.
+
+    Returns:
+        The select tree, the options of the top level and of each embedding path, and the RPC arguments.
+
+    Raises:
+        ApiError: PGRST100 for malformed parameters; 416 PGRST103 for a negative limit.
+    """
+    select_text = next((v for k, v in items if k == "select"), "*")
+    result = QueryParams(parse_select(select_text), NodeOptions(), {}, [])
+    for key, value in items:
+        if key in _RESERVED:
+            continue
+        last = key.rsplit(".", 1)[-1]
+        if last in _EMBEDDABLE:
+            if last in ("and", "or"):
+                path, logic = _logic_param(key, value)
+                _node(result, path).filters.append(logic)
+                continue
+            path = tuple(key.split(".")[:-1])
+            node = _node(result, path)
+            if last == "order":
+                node.order = parse_order(value)
+            elif last == "limit":
+                limit = _read_integer(value)
+                if limit is not None:
+                    if limit < 0:
+                        raise negative_limit()
+                    node.limit = limit
+                    if not path:
+                        result.has_limit = True
+            else:
+                offset = _read_integer(value)
+                if offset is not None:
+                    # A negative offset is a no-op in PostgREST.
+                    node.offset = max(offset, 0)
+            continue
+        path, f = _tree_path(key)
+        if rpc_read and not path:
+            try:
+                cond = parse_operation(f, value)
+            except ApiError:
+                result.rpc_args.append((key, value))
+                continue
+        else:
+            cond = parse_operation(f, value)
+        _node(result, path).filters.append(cond)
+    return result
+
+
+def _node(result: QueryParams, path: tuple[str, ...]) -> NodeOptions:
+    if not path:
+        return result.root
+    return result.embedded.setdefault(path, NodeOptions())

@@ -13,11 +13,21 @@ from typing import Any, Final
 
 from psycopg import sql
 
-from nexus_sdk.local._catalog import Column, Function, Table
-from nexus_sdk.local._errors import ApiError
-from nexus_sdk.local._parse import Condition, Field, Logic, OrderTerm, SelectItem
+from nexus_sdk.local._catalog import Catalog, Column, Function, Relationship, Table
+from nexus_sdk.local._errors import ApiError, unsupported
+from nexus_sdk.local._parse import (
+    Condition,
+    EmbedItem,
+    Field,
+    Logic,
+    NodeOptions,
+    OrderTerm,
+    SelectItem,
+)
 
 __all__ = ["Params", "ReadPlan", "Source", "build_read", "build_scalar_set_read", "build_where"]
+
+Item = SelectItem | EmbedItem
 
 _BINARY: Final[dict[str, str]] = {
     "eq": "=",
@@ -79,6 +89,10 @@ class Source:
     """Used in error messages, as PostgreSQL would name the relation."""
     call: bool = False
     """A function call, which must run once per request even when the count reads its rows again."""
+    relation: str | None = None
+    """The relation of the schema cache whose rows these are (for embedding), if any."""
+    star: tuple[str, ...] | None = None
+    """The columns ``*`` stands for, when the source has more (a RETURNING with bookkeeping columns)."""
 
 
 def undefined_column(relation: str, column: str) -> ApiError:
@@ -101,7 +115,20 @@ def field_expr(src: Source, f: Field, params: Params) -> sql.Composable:
     return expr
 
 
-def _condition(src: Source, cond: Condition, params: Params) -> sql.Composable:
+def _condition(
+    src: Source, cond: Condition, params: Params, embeds: Mapping[str, sql.Composable]
+) -> sql.Composable:
+    if cond.field.column in embeds and cond.field.column not in src.columns and not cond.field.path:
+        # Null filtering on an embedded resource: is.null (an anti-join) or not.is.null (like !inner).
+        if cond.op != "is" or cond.value not in ("null", "not_null"):
+            raise ApiError(
+                400,
+                "PGRST120",
+                f"Bad operator on the '{cond.field.column}' embedded resource",
+                details="Only is null or not is null filters are allowed on embedded resources",
+            )
+        is_null = (cond.value == "null") != cond.negated
+        return sql.SQL("({} IS {})").format(embeds[cond.field.column], sql.SQL("NULL" if is_null else "NOT NULL"))
     lhs = field_expr(src, cond.field, params)
     expr: sql.Composable
     if cond.op == "is":
@@ -115,67 +142,392 @@ def _condition(src: Source, cond: Condition, params: Params) -> sql.Composable:
             expr = sql.SQL("FALSE")
     elif cond.op in _FTS:
         fn = sql.SQL(_FTS[cond.op])
-        if cond.language is not None:
-            expr = sql.SQL("{} @@ {}({}::regconfig, {})").format(
-                lhs, fn, params.add(cond.language), params.add(cond.value)
+        column = src.columns.get(cond.field.column)
+        is_tsvector = column is not None and column.type == "tsvector" and not cond.field.path
+        lang = params.add(cond.language) if cond.language is not None else None
+        if not is_tsvector:
+            # PostgREST converts text, json and jsonb with to_tsvector, in the query's language.
+            lhs = (
+                sql.SQL("to_tsvector({}::regconfig, {})").format(lang, lhs)
+                if lang is not None
+                else sql.SQL("to_tsvector({})").format(lhs)
             )
+        if lang is not None:
+            expr = sql.SQL("{} @@ {}({}::regconfig, {})").format(lhs, fn, lang, params.add(cond.value))
         else:
             expr = sql.SQL("{} @@ {}({})").format(lhs, fn, params.add(cond.value))
+    elif cond.quantifier is not None:
+        expr = sql.SQL("{} {} {}({})").format(
+            lhs,
+            sql.SQL(_BINARY[cond.op]),
+            sql.SQL("ANY" if cond.quantifier == "any" else "ALL"),
+            params.add(cond.value),
+        )
     else:
         expr = sql.SQL("{} {} {}").format(lhs, sql.SQL(_BINARY[cond.op]), params.add(cond.value))
     return sql.SQL("NOT ({})").format(expr) if cond.negated else expr
 
 
-def _node(src: Source, node: Condition | Logic, params: Params) -> sql.Composable:
+def _node(
+    src: Source, node: Condition | Logic, params: Params, embeds: Mapping[str, sql.Composable]
+) -> sql.Composable:
     if isinstance(node, Condition):
-        return _condition(src, node, params)
+        return _condition(src, node, params, embeds)
     joiner = sql.SQL(" AND ") if node.op == "and" else sql.SQL(" OR ")
-    inner = sql.SQL("({})").format(joiner.join(_node(src, c, params) for c in node.children))
+    inner = sql.SQL("({})").format(joiner.join(_node(src, c, params, embeds) for c in node.children))
     return sql.SQL("NOT {}").format(inner) if node.negated else inner
 
 
-def build_where(src: Source, filters: Sequence[Condition | Logic], params: Params) -> sql.Composable:
+def conditions(
+    src: Source,
+    filters: Sequence[Condition | Logic],
+    params: Params,
+    embeds: Mapping[str, sql.Composable] | None = None,
+) -> list[sql.Composable]:
+    """The SQL of each filter (to be ANDed)."""
+    return [_node(src, f, params, embeds or {}) for f in filters]
+
+
+def build_where(
+    src: Source,
+    filters: Sequence[Condition | Logic],
+    params: Params,
+    embeds: Mapping[str, sql.Composable] | None = None,
+) -> sql.Composable:
     """``WHERE ...`` for the filters, ANDed as PostgREST does; empty when there are none."""
     if not filters:
         return sql.SQL("")
-    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(_node(src, f, params) for f in filters))
+    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions(src, filters, params, embeds)))
 
 
-def select_list(src: Source, items: Sequence[SelectItem], params: Params) -> sql.Composable:
-    """The output columns for ``select=``."""
+def _item_expr(src: Source, item: SelectItem, params: Params) -> sql.Composable:
+    assert item.field is not None
+    expr = field_expr(src, item.field, params)
+    if item.cast is not None:
+        expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(item.cast))
+    name = item.alias or item.field.output_name
+    return sql.SQL("{} AS {}").format(expr, sql.Identifier(name))
+
+
+def select_list(src: Source, items: Sequence[Item], params: Params) -> sql.Composable:
+    """The output columns for ``select=`` without embedded resources.
+
+    Raises:
+        ApiError: PGRST100 when ``items`` embed a resource (the caller has no relation to embed from).
+    """
     parts: list[sql.Composable] = []
     for item in items:
+        if isinstance(item, EmbedItem):
+            raise unsupported("Embedding here")
         if item.field is None:
             parts.append(sql.SQL("{}.*").format(src.qualifier))
             continue
-        expr = field_expr(src, item.field, params)
-        if item.cast is not None:
-            expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(item.cast))
-        name = item.alias or item.field.output_name
-        parts.append(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)))
+        parts.append(_item_expr(src, item, params))
     return sql.SQL(", ").join(parts)
 
 
-def order_by(src: Source, terms: Sequence[OrderTerm], params: Params) -> sql.Composable:
-    """``ORDER BY ...``; empty when there are no terms."""
+def _order_terms(
+    src: Source, terms: Sequence[OrderTerm], params: Params, related: Mapping[str, sql.Composable] | None = None
+) -> sql.Composable:
     if not terms:
         return sql.SQL("")
     parts = []
     for t in terms:
         nulls = {"first": " NULLS FIRST", "last": " NULLS LAST", None: ""}[t.nulls]
-        parts.append(
-            sql.SQL("{}{}{}").format(
-                field_expr(src, t.field, params), sql.SQL(" DESC" if t.descending else " ASC"), sql.SQL(nulls)
-            )
-        )
+        if t.relation is not None:
+            expr = _related_order(src, t, params, related or {})
+        else:
+            expr = field_expr(src, t.field, params)
+        parts.append(sql.SQL("{}{}{}").format(expr, sql.SQL(" DESC" if t.descending else " ASC"), sql.SQL(nulls)))
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(parts))
+
+
+def _related_order(
+    src: Source, term: OrderTerm, params: Params, related: Mapping[str, sql.Composable]
+) -> sql.Composable:
+    assert term.relation is not None
+    if isinstance(related, _RelatedOrder):
+        return related.get_term(term)
+    raise not_embedded(term.relation)
+
+
+def order_by(src: Source, terms: Sequence[OrderTerm], params: Params) -> sql.Composable:
+    """``ORDER BY ...``; empty when there are no terms."""
+    return _order_terms(src, terms, params)
+
+
+def not_embedded(name: str) -> ApiError:
+    """PGRST108: a filter, order or limit names a resource the select does not embed."""
+    return ApiError(
+        400,
+        "PGRST108",
+        f"'{name}' is not an embedded resource in this request",
+        hint=f"Verify that '{name}' is included in the 'select' query parameter.",
+    )
+
+
+@dataclass(slots=True)
+class _Shape:
+    """One level of a read: its output columns, the lateral joins of its embedded resources."""
+
+    columns: list[sql.Composable] = field(default_factory=list)
+    joins: list[sql.Composable] = field(default_factory=list)
+    embeds: dict[str, sql.Composable] = field(default_factory=dict)
+    """Output name -> the embedded value (NULL when no row), for ``rel=is.null`` filters."""
+    related: dict[str, sql.Composable] = field(default_factory=dict)
+    """Output name of a to-one embedding -> a placeholder for ordering (filled per term)."""
+    related_order: dict[str, tuple[Relationship, Table, sql.Composable]] = field(default_factory=dict)
+    used: set[str] | None = field(default_factory=set)
+    """Source columns referenced; None when ``*`` asks for all of them."""
+
+
+class Embedder:
+    """Builds the select list of a read with PostgREST's resource embedding: one lateral join each.
+
+    Every relationship comes from the schema cache's foreign keys; every embedded query is a subquery of
+    the same statement, so it runs as the same role and row-level security applies to it.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None,
+        params: Params,
+        embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.params = params
+        self.embedded = dict(embedded or {})
+        self._n = 0
+        self._seen: set[tuple[str, ...]] = set()
+
+    def check_paths(self) -> None:
+        """Every embedding path named by a filter, order or limit must be embedded.
+
+        Raises:
+            ApiError: 400 PGRST108.
+        """
+        for path in self.embedded:
+            if path not in self._seen:
+                raise not_embedded(path[-1] if len(path) == 1 else ".".join(path))
+
+    def shape(self, src: Source, items: Sequence[Item], path: tuple[str, ...] = ()) -> _Shape:
+        """The columns and joins for ``items`` read from ``src``."""
+        out = _Shape()
+        for item in items:
+            if isinstance(item, SelectItem):
+                if item.field is None:
+                    if src.star is not None:
+                        out.columns.extend(
+                            sql.SQL("{}.{}").format(src.qualifier, sql.Identifier(c)) for c in src.star
+                        )
+                    else:
+                        out.columns.append(sql.SQL("{}.*").format(src.qualifier))
+                    out.used = None
+                else:
+                    out.columns.append(_item_expr(src, item, self.params))
+                    if out.used is not None:
+                        out.used.add(item.field.column)
+                continue
+            self._embed(src, item, path, out)
+        return out
+
+    def _embed(self, src: Source, item: EmbedItem, path: tuple[str, ...], out: _Shape) -> None:
+        rel = self.resolve(src, item)
+        assert self.catalog is not None
+        target = self.catalog.tables[rel.target]
+        self._n += 1
+        n = self._n
+        alias = sql.Identifier(f"pgrst_{n}")
+        child_src = Source(table_ident(target), alias, target.columns, target.name, relation=target.name)
+        child_path = (*path, item.output_name)
+        self._seen.add(child_path)
+        opts = self.embedded.get(child_path, NodeOptions())
+        child = self.shape(child_src, item.children, child_path)
+        from_: sql.Composable = sql.SQL("{} AS {}").format(table_ident(target), alias)
+        conds: list[sql.Composable] = []
+        if rel.junction is not None:
+            junction = sql.Identifier(f"pgrst_{n}_j")
+            on = sql.SQL(" AND ").join(
+                sql.SQL("{}.{} = {}.{}").format(junction, sql.Identifier(jc), alias, sql.Identifier(tc))
+                for jc, tc in rel.junction_pairs
+            )
+            from_ = sql.SQL("{} JOIN {} AS {} ON {}").format(
+                from_, table_ident(self.catalog.tables[rel.junction]), junction, on
+            )
+            left = junction
+        else:
+            left = alias
+        for scol, tcol in rel.pairs:
+            conds.append(
+                sql.SQL("{}.{} = {}.{}").format(left, sql.Identifier(tcol), src.qualifier, sql.Identifier(scol))
+            )
+            if out.used is not None:
+                out.used.add(scol)
+        conds += conditions(child_src, opts.filters, self.params, child.embeds)
+        order = _order_terms(child_src, opts.order, self.params, self._related_exprs(child_src, child))
+        page: sql.Composable = sql.SQL("")
+        if opts.limit is not None:
+            page = sql.SQL(" LIMIT {}").format(sql.Literal(opts.limit))
+        if opts.offset:
+            page = sql.Composed([page, sql.SQL(" OFFSET {}").format(sql.Literal(opts.offset))])
+        inner = sql.SQL("SELECT {} FROM {}{} WHERE {}{}{}").format(
+            sql.SQL(", ").join(child.columns),
+            from_,
+            sql.Composed(child.joins),
+            sql.SQL(" AND ").join(conds),
+            order,
+            page,
+        )
+        lateral = sql.Identifier(f"pgrst_{n}_e")
+        join_kind = sql.SQL(" INNER JOIN LATERAL " if item.join == "inner" else " LEFT JOIN LATERAL ")
+        name = sql.Identifier(item.output_name)
+        if item.spread:
+            if not rel.to_one:
+                raise unsupported(f"Spreading the to-many relationship '{item.name}'")
+            out.joins.append(sql.SQL("{}({}) AS {} ON TRUE").format(join_kind, inner, lateral))
+            if child.columns:
+                out.columns.append(sql.SQL("{}.*").format(lateral))
+            return
+        body = sql.SQL("{}.pgrst_body").format(lateral)
+        if rel.to_one:
+            out.joins.append(
+                sql.SQL("{}(SELECT row_to_json(pgrst_r) AS pgrst_body FROM ({}) pgrst_r) AS {} ON TRUE").format(
+                    join_kind, inner, lateral
+                )
+            )
+            if item.children:
+                out.columns.append(sql.SQL("{} AS {}").format(body, name))
+            out.related_order[item.output_name] = (rel, target, src.qualifier)
+        else:
+            agg_on: sql.Composable = (
+                sql.SQL("{} IS NOT NULL").format(body) if item.join == "inner" else sql.SQL("TRUE")
+            )
+            out.joins.append(
+                sql.SQL("{}(SELECT json_agg(pgrst_r) AS pgrst_body FROM ({}) pgrst_r) AS {} ON {}").format(
+                    join_kind, inner, lateral, agg_on
+                )
+            )
+            if item.children:
+                out.columns.append(sql.SQL("coalesce({}, '[]') AS {}").format(body, name))
+        out.embeds[item.output_name] = body
+
+    def _related_exprs(self, src: Source, shape: _Shape) -> dict[str, sql.Composable]:
+        return _RelatedOrder(self, src, shape)
+
+    def resolve(self, src: Source, item: EmbedItem) -> Relationship:
+        """The one relationship ``item`` names from ``src``, as PostgREST chooses it.
+
+        Raises:
+            ApiError: 400 PGRST200 when there is none, 300 PGRST201 when several fit.
+        """
+        origin = src.relation or src.display_name
+        rels = self.catalog.relationships(src.relation) if self.catalog and src.relation else []
+        found = [r for r in rels if _matches(r, item.name, item.hint, self.catalog)]
+        if not found:
+            using = f"' using the hint '{item.hint}" if item.hint else ""
+            schema = self.catalog.schema if self.catalog else "public"
+            raise ApiError(
+                400,
+                "PGRST200",
+                f"Could not find a relationship between '{origin}' and '{item.name}' in the schema cache",
+                details=f"Searched for a foreign key relationship between '{origin}' and '{item.name}{using}' "
+                f"in the schema '{schema}', but no matches were found.",
+            )
+        if len(found) > 1:
+            choices = ", ".join(f"'{item.name}!{r.hint_name()}'" for r in found)
+            raise _AmbiguousEmbed(
+                [r.describe() for r in found],
+                300,
+                "PGRST201",
+                f"Could not embed because more than one relationship was found for '{origin}' and '{item.name}'",
+                hint=f"Try changing '{item.name}' to one of the following: {choices}. "
+                "Find the desired relationship in the 'details' key.",
+            )
+        return found[0]
+
+
+class _AmbiguousEmbed(ApiError):
+    """PGRST201, whose ``details`` is a list of the candidate relationships rather than a string."""
+
+    def __init__(self, candidates: list[dict[str, str]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = candidates
+
+    def body(self) -> bytes:
+        """The JSON body, with the candidates as ``details``."""
+        return json.dumps(
+            {"code": self.code, "details": self.candidates, "hint": self.hint, "message": self.message},
+            separators=(",", ":"),
+        ).encode()
+
+
+class _RelatedOrder(dict[str, sql.Composable]):
+    """Order expressions for ``order=rel(col)``, built on demand (a correlated subquery per term)."""
+
+    def __init__(self, embedder: Embedder, src: Source, shape: _Shape) -> None:
+        super().__init__()
+        self._embedder = embedder
+        self._src = src
+        self._shape = shape
+
+    def get_term(self, term: OrderTerm) -> sql.Composable:
+        assert term.relation is not None
+        entry = self._shape.related_order.get(term.relation)
+        if entry is None:
+            if term.relation in self._shape.embeds:
+                raise ApiError(
+                    400,
+                    "PGRST118",
+                    f"A related order on '{term.relation}' is not possible",
+                    details=f"'{self._src.relation}' and '{term.relation}' do not form a many-to-one or "
+                    "one-to-one relationship",
+                )
+            raise not_embedded(term.relation)
+        rel, target, parent = entry
+        self._embedder._n += 1
+        alias = sql.Identifier(f"pgrst_{self._embedder._n}")
+        tsrc = Source(table_ident(target), alias, target.columns, target.name)
+        col = field_expr(tsrc, term.field, self._embedder.params)
+        conds = sql.SQL(" AND ").join(
+            sql.SQL("{}.{} = {}.{}").format(alias, sql.Identifier(tcol), parent, sql.Identifier(scol))
+            for scol, tcol in rel.pairs
+        )
+        return sql.SQL("(SELECT {} FROM {} AS {} WHERE {})").format(col, table_ident(target), alias, conds)
+
+
+def _matches(rel: Relationship, target: str, hint: str | None, catalog: Catalog | None) -> bool:
+    """PostgREST's rule for whether ``target!hint`` names ``rel``."""
+    direct = rel.junction is None
+    single = len(rel.pairs) == 1
+    fk_col = rel.pairs[0][0] if single and direct else None
+    ref_col = rel.pairs[0][1] if single and direct else None
+    target_is_view = bool(catalog and rel.target in catalog.tables and catalog.tables[rel.target].is_view)
+    if direct and rel.source == rel.target:
+        # A self-relationship: the table name gives the one-to-many, the column the many-to-one.
+        if hint is None:
+            return (target == rel.target and rel.cardinality == "one-to-many") or (
+                target == fk_col and rel.cardinality == "many-to-one"
+            )
+        return target == rel.target and rel.cardinality == "one-to-many" and hint == ref_col
+    if hint is None:
+        return (
+            target == rel.target
+            or (direct and target == rel.fk.name and not target_is_view)
+            or (direct and fk_col is not None and target == fk_col and not target_is_view)
+        )
+    return target == rel.target and (
+        (direct and hint == rel.fk.name)
+        or (fk_col is not None and hint == fk_col)
+        or (ref_col is not None and hint == ref_col)
+        or (not direct and hint == rel.junction)
+    )
 
 
 @dataclass(slots=True)
 class ReadPlan:
     """Everything a read needs besides its source."""
 
-    select: list[SelectItem] = field(default_factory=list)
+    select: list[Item] = field(default_factory=list)
     filters: list[Condition | Logic] = field(default_factory=list)
     order: list[OrderTerm] = field(default_factory=list)
     offset: int = 0
@@ -183,6 +535,7 @@ class ReadPlan:
     count: bool = False
     singular: bool = False
     body: bool = True
+    embedded: dict[tuple[str, ...], NodeOptions] = field(default_factory=dict)
 
 
 def body_expr(singular: bool, wanted: bool, rows: sql.Composable | None = None) -> sql.Composable:
@@ -218,23 +571,36 @@ def _shared_call(
     return prefix, sql.SQL("pgrst_source AS {}").format(src.qualifier)
 
 
-def build_read(src: Source, plan: ReadPlan, params: Params) -> sql.Composed:
-    """One statement that returns ``(total or NULL, page row count, body text)``."""
+def build_read(
+    src: Source, plan: ReadPlan, params: Params, catalog: Catalog | None = None
+) -> sql.Composed:
+    """One statement that returns ``(total or NULL, page row count, body text)``.
+
+    Raises:
+        ApiError: for unknown columns (42703), relationships (PGRST200/201) and embedding paths (PGRST108).
+    """
     prefix, from_clause = _shared_call(src, plan, sql.SQL("{}.*").format(src.qualifier))
-    where = build_where(src, plan.filters, params)
+    embedder = Embedder(catalog, params, plan.embedded)
+    shape = embedder.shape(src, plan.select)
+    joins = sql.Composed(shape.joins)
+    conds = conditions(src, plan.filters, params, shape.embeds)
+    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conds)) if conds else sql.SQL("")
+    order = _order_terms(src, plan.order, params, _RelatedOrder(embedder, src, shape))
+    embedder.check_paths()
     total: sql.Composable = sql.SQL("NULL::bigint")
     if plan.count:
-        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {}{})").format(from_clause, where)
+        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {}{}{})").format(from_clause, joins, where)
     return sql.SQL(
-        "{prefix}SELECT {total}, pg_catalog.count(*), {body} FROM (SELECT {cols} FROM {src}{where}{order}{page}) pgrst_t"
+        "{prefix}SELECT {total}, pg_catalog.count(*), {body} FROM (SELECT {cols} FROM {src}{joins}{where}{order}{page}) pgrst_t"
     ).format(
         prefix=prefix,
         total=total,
         body=body_expr(plan.singular, plan.body),
-        cols=select_list(src, plan.select, params),
+        cols=sql.SQL(", ").join(shape.columns) if shape.columns else sql.SQL(""),
         src=from_clause,
+        joins=joins,
         where=where,
-        order=order_by(src, plan.order, params),
+        order=order,
         page=_page(plan),
     )
 
@@ -270,7 +636,7 @@ def table_ident(table: Table) -> sql.Composable:
 def table_source(table: Table) -> Source:
     """A read source over a table or view."""
     ident = table_ident(table)
-    return Source(ident, ident, table.columns, table.name)
+    return Source(ident, ident, table.columns, table.name, relation=table.name)
 
 
 def unknown_payload_column(table: Table, column: str) -> ApiError:
@@ -294,51 +660,91 @@ def check_columns(table: Table, names: Iterable[str]) -> list[str]:
     return out
 
 
-RETURNING_SOURCE: Final = Source(
-    sql.Identifier("pgrst_source"), sql.Identifier("pgrst_source"), {}, "pgrst_source"
-)
+class Mutation:
+    """What a write returns, as PostgREST shapes it: the count, the body (``select=``, embedding included), the
+    primary key for ``Location``, and whether any row was inserted (an upsert that only updated is 200).
 
+    RETURNING names only the columns the response needs, so a role with column-level SELECT grants can
+    still ask for the columns it may read.
+    """
 
-def _mutation_tail(
-    table: Table,
-    cte: sql.Composable,
-    *,
-    representation: bool,
-    location: bool,
-    select: Sequence[SelectItem],
-    singular: bool,
-    params: Params,
-) -> sql.Composed:
-    """Wrap a data-modifying statement as PostgREST does: count, body and Location from its RETURNING."""
-    src = Source(sql.Identifier("pgrst_source"), sql.Identifier("pgrst_source"), table.columns, table.name)
-    cols: sql.Composable = sql.SQL("1 AS pgrst_one")
-    if representation:
-        cols = select_list(src, select, params)
-    loc: sql.Composable = sql.SQL("NULL::text")
-    if location and table.primary_key:
-        pk = sql.SQL(", ").join(
-            sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier("pgrst_source", c))
-            for c in table.primary_key
+    def __init__(
+        self,
+        table: Table,
+        *,
+        representation: bool,
+        location: bool,
+        select: Sequence[Item],
+        singular: bool,
+        params: Params,
+        catalog: Catalog | None = None,
+        embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
+        track_inserts: bool = False,
+    ) -> None:
+        self.table = table
+        self.representation = representation
+        self.location = location and bool(table.primary_key)
+        self.singular = singular
+        self.params = params
+        self.track_inserts = track_inserts and not table.is_view
+        src = Source(
+            sql.Identifier("pgrst_source"),
+            sql.Identifier("pgrst_source"),
+            table.columns,
+            table.name,
+            relation=table.name,
+            star=tuple(table.columns),
         )
-        loc = sql.SQL("(SELECT json_build_object({})::text FROM pgrst_source LIMIT 1)").format(pk)
-    return sql.SQL(
-        "WITH pgrst_source AS ({cte}) SELECT NULL::bigint, pg_catalog.count(*), {body}, {loc} "
-        "FROM (SELECT {cols} FROM pgrst_source) pgrst_t"
-    ).format(cte=cte, body=body_expr(singular, representation), loc=loc, cols=cols)
+        self.shape = _Shape(columns=[sql.SQL("1 AS pgrst_one")])
+        if representation:
+            embedder = Embedder(catalog, params, embedded)
+            self.shape = embedder.shape(src, select)
+            embedder.check_paths()
 
+    def returning(self) -> sql.Composable:
+        """The RETURNING clause of the data-modifying statement."""
+        ident = table_ident(self.table)
+        wanted: list[str]
+        if self.representation and self.shape.used is None:
+            wanted = list(self.table.columns)
+        else:
+            used = set(self.shape.used or ()) if self.representation else set()
+            if self.location:
+                used.update(self.table.primary_key)
+            wanted = [c for c in self.table.columns if c in used]
+        parts = [sql.SQL("{}.{}").format(ident, sql.Identifier(c)) for c in wanted]
+        if self.track_inserts:
+            # An inserted row has no xmax; a row an upsert updated has its updater's.
+            parts.append(sql.SQL("({}.xmax = 0) AS pgrst_inserted").format(ident))
+        if not parts:
+            # RETURNING 1 needs no SELECT privilege or policy on the new rows, which return=minimal must not.
+            return sql.SQL(" RETURNING 1")
+        return sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(parts))
 
-def returning(table: Table, representation: bool, location: bool) -> sql.Composable:
-    """What a mutation returns: the whole row for a representation, else only what is needed."""
-    if representation:
-        return sql.SQL(" RETURNING {}.*").format(table_ident(table))
-    if location and table.primary_key:
-        return sql.SQL(" RETURNING {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("{}.{}").format(table_ident(table), sql.Identifier(c)) for c in table.primary_key
+    def statement(self, cte: sql.Composable) -> sql.Composed:
+        """``cte`` wrapped: ``(NULL, affected rows, body, primary key of the first row, inserted rows)``."""
+        loc: sql.Composable = sql.SQL("NULL::text")
+        if self.location:
+            pk = sql.SQL(", ").join(
+                sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier("pgrst_source", c))
+                for c in self.table.primary_key
             )
+            loc = sql.SQL("(SELECT json_build_object({})::text FROM pgrst_source LIMIT 1)").format(pk)
+        inserted: sql.Composable = sql.SQL("NULL::bigint")
+        if self.track_inserts:
+            inserted = sql.SQL("(SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_source.pgrst_inserted)")
+        cols = self.shape.columns
+        return sql.SQL(
+            "WITH pgrst_source AS ({cte}) SELECT NULL::bigint, pg_catalog.count(*), {body}, {loc}, {inserted} "
+            "FROM (SELECT {cols} FROM pgrst_source{joins}) pgrst_t"
+        ).format(
+            cte=cte,
+            body=body_expr(self.singular, self.representation),
+            loc=loc,
+            inserted=inserted,
+            cols=sql.SQL(", ").join(cols) if cols else sql.SQL(""),
+            joins=sql.Composed(self.shape.joins),
         )
-    # RETURNING 1 needs no SELECT privilege or policy on the new rows, which return=minimal must not need.
-    return sql.SQL(" RETURNING 1")
 
 
 @dataclass(slots=True)
@@ -382,9 +788,11 @@ def build_insert(
     *,
     representation: bool,
     location: bool,
-    select: Sequence[SelectItem],
+    select: Sequence[Item],
     singular: bool,
     params: Params,
+    catalog: Catalog | None = None,
+    embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
 ) -> sql.Composed:
     """One statement inserting (or upserting) the payload rows.
 
@@ -445,12 +853,6 @@ def build_insert(
     conflict: sql.Composable = sql.SQL("")
     if plan.upsert is not None:
         keys = plan.on_conflict or list(table.primary_key)
-        if not keys and plan.upsert == "merge-duplicates":
-            raise ApiError(
-                400,
-                "42P10",
-                "there is no unique or exclusion constraint matching the ON CONFLICT specification",
-            )
         keysql = (
             sql.SQL(" ({})").format(sql.SQL(", ").join(sql.Identifier(k) for k in keys))
             if keys
@@ -461,18 +863,19 @@ def build_insert(
         else:
             sets = sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(c, c) for c in cols)
             conflict = sql.SQL(" ON CONFLICT{} DO UPDATE SET {}").format(keysql, sets)
-    cte = sql.SQL("INSERT INTO {}{} {}{}{}").format(
-        ident, target, source, conflict, returning(table, representation, location)
-    )
-    return _mutation_tail(
+    mutation = Mutation(
         table,
-        cte,
         representation=representation,
         location=location,
         select=select,
         singular=singular,
         params=params,
+        catalog=catalog,
+        embedded=embedded,
+        track_inserts=plan.upsert is not None,
     )
+    cte = sql.SQL("INSERT INTO {}{} {}{}{}").format(ident, target, source, conflict, mutation.returning())
+    return mutation.statement(cte)
 
 
 def build_update(
@@ -482,14 +885,30 @@ def build_update(
     filters: Sequence[Condition | Logic],
     *,
     representation: bool,
-    select: Sequence[SelectItem],
+    select: Sequence[Item],
     singular: bool,
     params: Params,
+    defaults: Sequence[str] = (),
+    catalog: Catalog | None = None,
+    embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
 ) -> sql.Composed:
-    """One UPDATE of the filtered rows with the payload's columns."""
+    """One UPDATE of the filtered rows with the payload's columns (``defaults`` are set to their DEFAULT)."""
     ident = table_ident(table)
     where = build_where(table_source(table), filters, params)
-    sets = sql.SQL(", ").join(sql.SQL("{0} = pgrst_body.{0}").format(sql.Identifier(c)) for c in columns)
+    sets = sql.SQL(", ").join(
+        [sql.SQL("{0} = pgrst_body.{0}").format(sql.Identifier(c)) for c in columns]
+        + [sql.SQL("{} = DEFAULT").format(sql.Identifier(c)) for c in defaults]
+    )
+    mutation = Mutation(
+        table,
+        representation=representation,
+        location=False,
+        select=select,
+        singular=singular,
+        params=params,
+        catalog=catalog,
+        embedded=embedded,
+    )
     cte = sql.SQL(
         "UPDATE {t} SET {sets} FROM (SELECT * FROM json_populate_record(NULL::{t}, {body}::json)) pgrst_body{where}{ret}"
     ).format(
@@ -497,17 +916,9 @@ def build_update(
         sets=sets,
         body=params.add(body_text),
         where=where,
-        ret=returning(table, representation, False),
+        ret=mutation.returning(),
     )
-    return _mutation_tail(
-        table,
-        cte,
-        representation=representation,
-        location=False,
-        select=select,
-        singular=singular,
-        params=params,
-    )
+    return mutation.statement(cte)
 
 
 def build_delete(
@@ -515,24 +926,26 @@ def build_delete(
     filters: Sequence[Condition | Logic],
     *,
     representation: bool,
-    select: Sequence[SelectItem],
+    select: Sequence[Item],
     singular: bool,
     params: Params,
+    catalog: Catalog | None = None,
+    embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
 ) -> sql.Composed:
     """One DELETE of the filtered rows."""
     where = build_where(table_source(table), filters, params)
-    cte = sql.SQL("DELETE FROM {}{}{}").format(
-        table_ident(table), where, returning(table, representation, False)
-    )
-    return _mutation_tail(
+    mutation = Mutation(
         table,
-        cte,
         representation=representation,
         location=False,
         select=select,
         singular=singular,
         params=params,
+        catalog=catalog,
+        embedded=embedded,
     )
+    cte = sql.SQL("DELETE FROM {}{}{}").format(table_ident(table), where, mutation.returning())
+    return mutation.statement(cte)
 
 
 def rpc_source(
