@@ -46,8 +46,10 @@ _SET_CONFIG: Final = sql.SQL(
     "set_config('role', %(role)s, true), "
     "set_config('request.jwt.claims', %(claims)s, true), set_config('request.method', %(method)s, true), "
     "set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
-    "set_config('request.cookies', '{}', true)"
+    "set_config('request.cookies', %(cookies)s, true)"
 )
+# Prefer: timezone= sets the transaction's TimeZone (an invalid zone fails the request: 400 22023).
+_SET_TIMEZONE: Final = sql.SQL("SELECT set_config('timezone', %(tz)s, true)")
 # What the statement (a function, a trigger) asked for with set_config('response.status'|'response.headers').
 _RESPONSE_SETTINGS: Final = sql.SQL(
     "SELECT nullif(current_setting('response.status', true), ''), "
@@ -61,6 +63,16 @@ _NO_SETTINGS: Final[tuple[list[str], list[str]]] = ([], [])
 _SUSPECT_CLASSES: Final = frozenset({"26", "42", "0A"})
 _BEGIN_RO: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
 _BEGIN_RW: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED")
+
+
+def _plan_rows(plan: Any) -> int | None:
+    """The top plan node's row estimate from ``EXPLAIN (FORMAT JSON)`` output."""
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    try:
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
 
 
 class MountedApp(Protocol):
@@ -237,6 +249,7 @@ class RestApp:
         resource = path[len(self._prefix) :].strip("/")
         method = request.method.upper()
         ctx = RequestContext(request, role, claims, method)
+        ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
         return apply_response_settings(response, ctx.response_status, ctx.response_headers)
 
@@ -280,12 +293,18 @@ class RestApp:
         *,
         read_only: bool,
         expect_one: bool,
+        max_affected: int | None = None,
+        explain: sql.Composed | bytes | None = None,
     ) -> tuple[Any, ...]:
         """Run one statement inside PostgREST's transaction; roll back a singular request off by rows.
 
         A read is one round trip: BEGIN, the settings, the statement, the response settings and COMMIT go
         in one pipeline (a read-only transaction has nothing to undo, so committing one whose singular
         check then fails is the same as rolling it back). A write commits only after those checks.
+
+        ``max_affected``: fail (400 PGRST124, rolled back) when the statement affected more rows.
+        ``explain``: an ``EXPLAIN (FORMAT JSON)`` run first in the same transaction; its top plan's row
+        estimate is appended to the returned row (``Prefer: count=planned|estimated``).
         """
         request = ctx.request
         keys, values_ = self._role_settings.get(ctx.role, _NO_SETTINGS)
@@ -296,17 +315,25 @@ class RestApp:
             "role": ctx.role,
             "claims": json.dumps(ctx.claims),
             "method": ctx.method,
-            "path": request.url.path,
+            # The path PostgREST sees: Supabase's gateway strips /rest/v1.
+            "path": request.url.path[len(self._prefix) :] or "/",
             "headers": json.dumps({k.lower(): v for k, v in request.headers.items()}),
+            "cookies": json.dumps(dict(request.cookies)),
         }
         values = params.values if isinstance(params, Params) else params
         try:
             async with self._pool.connection() as conn:
                 set_cur = None
+                pre_curs: list[psycopg.AsyncCursor[Any]] = []
                 try:
                     async with conn.pipeline():
                         await conn.execute(_BEGIN_RO if read_only else _BEGIN_RW)
                         set_cur = await conn.execute(_SET_CONFIG, settings)
+                        if ctx.prefs.timezone is not None:
+                            pre_curs.append(await conn.execute(_SET_TIMEZONE, {"tz": ctx.prefs.timezone}))
+                        explain_cur = await conn.execute(explain, values) if explain is not None else None
+                        if explain_cur is not None:
+                            pre_curs.append(explain_cur)
                         cur = await conn.execute(statement, values)
                         # Never prepared, nor anything after the statement: when the statement fails, the
                         # pipeline skips them, and psycopg would then believe in a prepared statement the
@@ -320,6 +347,18 @@ class RestApp:
                     assert wanted is not None
                     # Invalid settings fail a write before COMMIT, so nothing it did is kept.
                     ctx.response_status, ctx.response_headers = parse_response_settings(wanted[0], wanted[1])
+                    if explain_cur is not None:
+                        plan = await explain_cur.fetchone()
+                        estimate = _plan_rows(plan[0] if plan else None)
+                        row = (*row, estimate)
+                    if max_affected is not None and row[1] > max_affected:
+                        # Not committed: the finally below rolls the transaction back.
+                        raise ApiError(
+                            400,
+                            "PGRST124",
+                            "Query result exceeds max-affected preference constraint",
+                            details=f"The query affects {row[1]} rows",
+                        )
                     if expect_one and row[1] != 1:
                         raise ApiError(
                             406,
@@ -331,7 +370,8 @@ class RestApp:
                         await conn.execute(_COMMIT)
                     return tuple(row)
                 except psycopg.Error as exc:
-                    if _suspect(exc, set_cur):
+                    # A failed step before the statement (an invalid time zone) skipped the statement too.
+                    if _suspect(exc, set_cur) or any(c.pgresult is None for c in pre_curs):
                         await conn.close()  # the pool replaces it
                     raise
                 finally:

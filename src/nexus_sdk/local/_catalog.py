@@ -80,8 +80,10 @@ class Relationship:
     @property
     def fk_on_source(self) -> bool:
         """Whether the foreign key is the source's own (a many-to-one, or a one-to-one from that side)."""
-        return self.junction is None and self.fk.table == self.source and self.pairs == tuple(
-            zip(self.fk.columns, self.fk.ref_columns, strict=True)
+        return (
+            self.junction is None
+            and self.fk.table == self.source
+            and self.pairs == tuple(zip(self.fk.columns, self.fk.ref_columns, strict=True))
         )
 
     def describe(self) -> dict[str, str]:

@@ -32,39 +32,127 @@ _SINGULAR_TYPES: Final = frozenset({"application/vnd.pgrst.object+json", "applic
 _PLURAL_TYPES: Final = frozenset({"application/json", "*/*", "application/*"})
 
 
+_ACCEPTED_PREFS: Final = frozenset(
+    {
+        "resolution=merge-duplicates", "resolution=ignore-duplicates",
+        "return=representation", "return=minimal", "return=headers-only",
+        "count=exact", "count=planned", "count=estimated",
+        "tx=commit", "tx=rollback",
+        "missing=default", "missing=null",
+        "handling=strict", "handling=lenient",
+    }
+)  # fmt: skip
+"""The preferences PostgREST knows (``timezone=`` and ``max-affected=`` take any value)."""
+
+
 @dataclass(slots=True)
 class Prefs:
-    """The ``Prefer`` values the stack honours; ``applied`` is what ``Preference-Applied`` lists."""
+    """The ``Prefer`` values, as PostgREST reads them: the first occurrence of each kind wins."""
 
     returning: str = "minimal"
-    count: bool = False
+    returning_given: bool = False
+    count_kind: str | None = None
+    """``exact``, ``planned``, ``estimated`` or ``None``."""
     resolution: str | None = None
-    missing_default: bool = False
-    applied: tuple[str, ...] = ()
+    missing: str | None = None
+    """``default``, ``null`` or ``None``."""
+    handling: str | None = None
+    timezone: str | None = None
+    max_affected: int | None = None
+    invalid: tuple[str, ...] = ()
+    """Preferences PostgREST does not know (refused with ``handling=strict``)."""
+
+    @property
+    def count(self) -> bool:
+        """Whether a count was asked for."""
+        return self.count_kind is not None
+
+    @property
+    def missing_default(self) -> bool:
+        """``missing=default``: keys an object lacks take the column default."""
+        return self.missing == "default"
+
+    @property
+    def strict(self) -> bool:
+        """``handling=strict``."""
+        return self.handling == "strict"
+
+    def check_strict(self) -> None:
+        """Refuse unknown preferences under ``handling=strict``, as PostgREST 12+ does.
+
+        Raises:
+            ApiError: 400 PGRST122.
+        """
+        if self.strict and self.invalid:
+            raise ApiError(
+                400,
+                "PGRST122",
+                "Invalid preferences given with handling=strict",
+                details=f"Invalid preferences: {', '.join(self.invalid)}",
+            )
+
+    def applied(
+        self, *, write: bool = False, resolution: bool = True, max_affected: bool = False
+    ) -> str | None:
+        """The ``Preference-Applied`` value in PostgREST's order, or ``None`` when nothing applies.
+
+        Args:
+            write: list the write preferences (resolution, missing, return).
+            resolution: whether the resolution took effect (it does not on a table without a key).
+            max_affected: whether ``max-affected`` was honoured (only with ``handling=strict``).
+        """
+        out: list[str] = []
+        if write:
+            if self.resolution is not None and resolution:
+                out.append(f"resolution={self.resolution}")
+            if self.missing is not None:
+                out.append(f"missing={self.missing}")
+            if self.returning_given:
+                out.append(f"return={self.returning}")
+        if self.count_kind is not None:
+            out.append(f"count={self.count_kind}")
+        if self.handling is not None:
+            out.append(f"handling={self.handling}")
+        if self.timezone is not None:
+            out.append(f"timezone={self.timezone}")
+        if max_affected and self.strict and self.max_affected is not None:
+            out.append(f"max-affected={self.max_affected}")
+        return ", ".join(out) or None
 
 
 def parse_prefs(headers: Sequence[str]) -> Prefs:
-    """Read every ``Prefer`` header; unknown preferences are ignored, as PostgREST does by default."""
+    """Read every ``Prefer`` header as PostgREST does; unknown preferences are kept in ``invalid``."""
     prefs = Prefs()
-    applied: list[str] = []
+    invalid: list[str] = []
     for header in headers:
-        for token in header.split(","):
-            key, _, value = token.strip().partition("=")
-            key, value = key.strip(), value.strip()
-            if key == "return" and value in ("minimal", "representation", "headers-only"):
-                prefs.returning = value
-                applied.append(f"return={value}")
-            elif key == "count" and value in ("exact", "planned", "estimated"):
-                # Planned and estimated counts are answered exactly: a correct estimate.
-                prefs.count = True
-                applied.append(f"count={value}")
-            elif key == "resolution" and value in ("merge-duplicates", "ignore-duplicates"):
+        for raw in header.split(","):
+            token = raw.strip()
+            key, _, value = token.partition("=")
+            if token.startswith("timezone="):
+                if prefs.timezone is None:
+                    prefs.timezone = token[len("timezone=") :]
+                continue
+            if token.startswith("max-affected="):
+                text = token[len("max-affected=") :]
+                if prefs.max_affected is None and text.lstrip("-").isascii() and text.lstrip("-").isdigit():
+                    prefs.max_affected = int(text)
+                continue
+            if token not in _ACCEPTED_PREFS:
+                if token:
+                    invalid.append(token)
+                continue
+            if key == "return" and not prefs.returning_given:
+                prefs.returning, prefs.returning_given = value, True
+            elif key == "count" and prefs.count_kind is None:
+                prefs.count_kind = value
+            elif key == "resolution" and prefs.resolution is None:
                 prefs.resolution = value
-                applied.append(f"resolution={value}")
-            elif key == "missing" and value == "default":
-                prefs.missing_default = True
-                applied.append("missing=default")
-    prefs.applied = tuple(applied)
+            elif key == "missing" and prefs.missing is None:
+                prefs.missing = value
+            elif key == "handling" and prefs.handling is None:
+                prefs.handling = value
+            # tx= is known to PostgREST but only honoured when the server allows it, which Supabase does not.
+    prefs.invalid = tuple(invalid)
     return prefs
 
 

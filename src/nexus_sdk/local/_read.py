@@ -13,15 +13,14 @@ from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
 from nexus_sdk.local._parse import (
     Condition,
     Logic,
+    QueryParams,
     parse_filter,
     parse_logic,
-    parse_nonnegative,
-    parse_order,
+    parse_query,
     parse_range_header,
-    parse_select,
 )
 from nexus_sdk.local._request import Engine, RequestContext
-from nexus_sdk.local._sql import Params, ReadPlan, build_read, table_source
+from nexus_sdk.local._sql import Params, ReadPlan, build_count_explain, build_read, table_source
 
 __all__ = ["RESERVED", "PlanCache", "filters", "read", "read_plan", "read_response"]
 
@@ -43,6 +42,8 @@ RESERVED: Final = frozenset(
 """Query parameters that are not filters."""
 
 _CACHE_SIZE: Final = 1024
+_Entry = tuple[ReadPlan, bytes, dict[str, Any], bytes | None]
+"""A cached read: the plan, its statement, the bound values, the EXPLAIN for a planned count."""
 
 
 class PlanCache:
@@ -50,14 +51,12 @@ class PlanCache:
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size
-        self._plans: dict[tuple[str | None, ...], tuple[ReadPlan, bytes, dict[str, Any]]] = {}
+        self._plans: dict[tuple[str | None, ...], _Entry] = {}
 
-    def get(self, key: tuple[str | None, ...]) -> tuple[ReadPlan, bytes, dict[str, Any]] | None:
+    def get(self, key: tuple[str | None, ...]) -> _Entry | None:
         return self._plans.get(key)
 
-    def put(
-        self, key: tuple[str | None, ...], entry: tuple[ReadPlan, bytes, dict[str, Any]]
-    ) -> tuple[ReadPlan, bytes, dict[str, Any]]:
+    def put(self, key: tuple[str | None, ...], entry: _Entry) -> _Entry:
         if len(self._plans) >= self._size:
             self._plans.clear()
         self._plans[key] = entry
@@ -69,7 +68,7 @@ class PlanCache:
 
 
 def filters(items: Sequence[tuple[str, str]], skip: frozenset[str] = frozenset()) -> list[Condition | Logic]:
-    """The filters among the query parameters (``col=op.value``, ``or=``, ``and=`` ...)."""
+    """The top-level filters among the query parameters (``col=op.value``, ``or=``, ``and=`` ...)."""
     out: list[Condition | Logic] = []
     for key, value in items:
         if key in ("or", "and", "not.or", "not.and"):
@@ -82,16 +81,22 @@ def filters(items: Sequence[tuple[str, str]], skip: frozenset[str] = frozenset()
 
 
 def read_plan(
-    engine: Engine, ctx: RequestContext, items: Sequence[tuple[str, str]], skip: frozenset[str] = frozenset()
+    engine: Engine,
+    ctx: RequestContext,
+    items: Sequence[tuple[str, str]],
+    *,
+    rpc_read: bool = False,
+    query: QueryParams | None = None,
 ) -> ReadPlan:
-    """The read plan: select list, filters, order, the page (limit/offset/Range intersected, capped)."""
-    q = dict(items)
+    """The read plan: select tree, filters, order, embedded options, the page (limit/offset/Range, capped)."""
+    q = query if query is not None else parse_query(items, rpc_read=rpc_read)
     plan = ReadPlan()
-    plan.select = parse_select(q.get("select", "*"))
-    plan.filters = filters(items, skip)
-    plan.order = parse_order(q["order"]) if "order" in q else []
-    offset = parse_nonnegative("offset", q["offset"]) if "offset" in q else 0
-    limit = parse_nonnegative("limit", q["limit"]) if "limit" in q else None
+    plan.select = q.select
+    plan.filters = q.root.filters
+    plan.order = q.root.order
+    plan.embedded = q.embedded
+    offset = q.root.offset
+    limit = q.root.limit
     upper = None if limit is None else offset + limit - 1
     header_range = (
         parse_range_header(ctx.request.headers.get("range")) if ctx.method in ("GET", "HEAD") else None
@@ -108,23 +113,56 @@ def read_plan(
     if max_rows is not None:
         limit = max_rows if limit is None else min(limit, max_rows)
     plan.offset, plan.limit = offset, limit
-    plan.count = ctx.prefs.count
+    kind = ctx.prefs.count_kind
+    # planned: the planner's estimate only; estimated: exact up to max_rows, the estimate beyond.
+    plan.count = kind in ("exact", "estimated")
+    if kind == "estimated" and max_rows is not None:
+        plan.count_limit = max_rows + 1
     plan.singular = ctx.singular
     plan.body = ctx.method != "HEAD"
     return plan
 
 
-def read_response(ctx: RequestContext, plan: ReadPlan, row: tuple[Any, ...]) -> Response:
+def wants_estimate(ctx: RequestContext, engine: Engine) -> bool:
+    """Whether the count needs the planner's estimate (``count=planned``, or ``estimated`` with a cap)."""
+    kind = ctx.prefs.count_kind
+    return kind == "planned" or (kind == "estimated" and engine.max_rows is not None)
+
+
+def read_total(ctx: RequestContext, engine: Engine, row: tuple[Any, ...]) -> int | None:
+    """The count to report for a read's result row (exact, planned or estimated)."""
+    kind = ctx.prefs.count_kind
+    exact: int | None = row[0]
+    estimate: int | None = row[-1] if wants_estimate(ctx, engine) and len(row) > 3 else None
+    if kind == "planned":
+        return estimate
+    if kind == "estimated" and engine.max_rows is not None and exact is not None and exact > engine.max_rows:
+        return estimate if estimate is not None else exact
+    return exact
+
+
+def read_response(
+    ctx: RequestContext,
+    plan: ReadPlan,
+    row: tuple[Any, ...],
+    *,
+    total: int | None = None,
+    location: str | None = None,
+) -> Response:
     """The response to a read from its row ``(total, rows, body)``.
 
     Raises:
         ApiError: 416 PGRST103 for an offset past the end of a counted result.
     """
-    total, rows, body = row[0], row[1], row[2]
+    rows, body = row[1], row[2]
+    if total is None:
+        total = row[0]
     headers = {"Content-Range": content_range(plan.offset, rows, total)}
+    if location is not None:
+        headers["Content-Location"] = location
     status = 200
     if total is not None:
-        if plan.offset > total:
+        if plan.offset > total and rows == 0:
             raise ApiError(
                 416,
                 "PGRST103",
@@ -134,13 +172,38 @@ def read_response(ctx: RequestContext, plan: ReadPlan, row: tuple[Any, ...]) -> 
             )
         if rows < total:
             status = 206
-    if ctx.prefs.applied:
-        headers["Preference-Applied"] = ", ".join(p for p in ctx.prefs.applied if p.startswith("count"))
-        if not headers["Preference-Applied"]:
-            del headers["Preference-Applied"]
+    applied = ctx.prefs.applied()
+    if applied:
+        headers["Preference-Applied"] = applied
     media = OBJECT if plan.singular else JSON
     content = b"" if ctx.method == "HEAD" else (body or "").encode()
     return Response(content, status_code=status, headers=headers, media_type=media)
+
+
+def _url_encode(text: str) -> str:
+    # Network.HTTP.Base.urlEncode, which PostgREST's canonical query string uses: lower-case hex.
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        if (ch.isascii() and ch.isalnum()) or ch in "-_.~":
+            out.append(ch)
+        else:
+            out.append(f"%{byte:x}")
+    return "".join(out)
+
+
+def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
+    """``Content-Location`` of a read: the path and the parameters sorted by name, as PostgREST sends it."""
+    pairs = sorted(((k, v) for k, v in items if k != "apikey"), key=lambda kv: kv[0])
+    parts: list[str] = []
+    done: set[str] = set()
+    for key, _ in pairs:
+        if key in done:
+            continue
+        done.add(key)
+        values = [_url_encode(v) for k, v in pairs if k == key]
+        parts.append(f"{_url_encode(key)}={','.join(values)}")
+    return f"/{name}" + (f"?{'&'.join(parts)}" if parts else "")
 
 
 async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCache) -> Response:
@@ -157,11 +220,17 @@ async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCac
         headers.get("range"),
     )
     cached = cache.get(key)
+    items = ctx.request.query_params.multi_items()
     if cached is None:
-        plan = read_plan(engine, ctx, ctx.request.query_params.multi_items())
+        plan = read_plan(engine, ctx, items)
         params = Params()
-        statement = build_read(table_source(table), plan, params).as_bytes(None)
-        cached = cache.put(key, (plan, statement, params.values))
-    plan, statement, values = cached
-    row = await engine.run(ctx, statement, values, read_only=True, expect_one=plan.singular)
-    return read_response(ctx, plan, row)
+        src = table_source(table)
+        statement = build_read(src, plan, params, engine.catalog).as_bytes(None)
+        explain = None
+        if wants_estimate(ctx, engine):
+            explain = build_count_explain(src, plan, params, engine.catalog).as_bytes(None)
+        cached = cache.put(key, (plan, statement, params.values, explain))
+    plan, statement, values, explain = cached
+    row = await engine.run(ctx, statement, values, read_only=True, expect_one=plan.singular, explain=explain)
+    total = read_total(ctx, engine, row)
+    return read_response(ctx, plan, row, total=total, location=canonical_location(table.name, items))

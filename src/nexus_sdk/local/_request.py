@@ -45,6 +45,8 @@ class Engine(Protocol):
         *,
         read_only: bool,
         expect_one: bool,
+        max_affected: int | None = None,
+        explain: sql.Composed | bytes | None = None,
     ) -> tuple[Any, ...]:
         """Run one statement in the request's transaction and return its one row."""
         ...

@@ -10,11 +10,30 @@ from starlette.responses import Response
 from nexus_sdk.local._catalog import Function
 from nexus_sdk.local._errors import ApiError, unsupported
 from nexus_sdk.local._negotiate import JSON
-from nexus_sdk.local._read import RESERVED, read_plan, read_response
+from nexus_sdk.local._parse import SelectItem, parse_query
+from nexus_sdk.local._read import read_plan, read_response
 from nexus_sdk.local._request import Engine, RequestContext, json_body
 from nexus_sdk.local._sql import Params, Source, build_read, build_scalar_set_read, rpc_source
 
 __all__ = ["call_function", "pick_function"]
+
+
+def _no_function(engine: Engine, name: str, args: dict[str, Any]) -> ApiError:
+    schema = engine.schema
+    listed = ", ".join(sorted(args))
+    if args:
+        message = f"Could not find the function {schema}.{name}({listed}) in the schema cache"
+        noun = "parameter" if len(args) == 1 else "parameters"
+        searched = f"Searched for the function {schema}.{name} with {noun} {listed}"
+    else:
+        message = f"Could not find the function {schema}.{name} without parameters in the schema cache"
+        searched = f"Searched for the function {schema}.{name} without parameters"
+    return ApiError(
+        404,
+        "PGRST202",
+        message,
+        details=f"{searched}, but no matches were found in the schema cache.",
+    )
 
 
 def pick_function(engine: Engine, name: str, args: dict[str, Any]) -> Function:
@@ -29,30 +48,44 @@ def pick_function(engine: Engine, name: str, args: dict[str, Any]) -> Function:
         if set(args) <= {a.name for a in fn.args} and fn.required_args <= set(args)
     ]
     if not candidates:
-        listed = ", ".join(sorted(args))
-        raise ApiError(
-            404,
-            "PGRST202",
-            f"Could not find the function {engine.schema}.{name}({listed}) in the schema cache",
-            hint="If a new function was created in the database with this name and parameters, "
-            "try reloading the schema cache.",
-        )
+        raise _no_function(engine, name, args)
     if len(candidates) > 1:
         raise ApiError(
             300,
             "PGRST203",
             f"Could not choose the best candidate function between: {engine.schema}.{name}",
+            hint="Try renaming the parameters or the function itself in the database so function "
+            "overloading can be resolved",
         )
     return candidates[0]
+
+
+def _relation_of(engine: Engine, fn: Function) -> str | None:
+    """The table or view whose rows ``fn`` returns (for embedding on its result), if any."""
+    name = fn.return_type.rsplit(".", 1)[-1].strip('"')
+    return name if name in engine.catalog.tables else None
+
+
+def _one_value(ctx: RequestContext, body: str | None) -> Response:
+    # A function that returns one value or one row answers it as one item of a one-row result.
+    headers = {"Content-Range": f"0-0/{'1' if ctx.prefs.count else '*'}"}
+    applied = ctx.prefs.applied()
+    if applied:
+        headers["Preference-Applied"] = applied
+    content = b"" if ctx.method == "HEAD" else (body or "null").encode()
+    return Response(content, status_code=200, headers=headers, media_type=JSON)
 
 
 async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Response:
     """Call ``name`` with the request's arguments and answer its result in the shape its type asks for."""
     items = ctx.request.query_params.multi_items()
     if ctx.method in ("GET", "HEAD"):
-        arg_names = {a.name for fn in engine.catalog.functions.get(name, []) for a in fn.args}
-        args: dict[str, Any] = {k: v for k, v in items if k in arg_names and k not in RESERVED}
+        # A parameter whose value is not an operator expression is an argument, as in PostgREST: also one
+        # the function does not take (404 PGRST202); ?id=5&id=gt.2 passes id and filters on it.
+        query = parse_query(items, rpc_read=True)
+        args: dict[str, Any] = dict(query.rpc_args)
     elif ctx.method == "POST":
+        query = parse_query(items)
         raw = await ctx.request.body()
         if raw.strip():
             payload, _ = await json_body(ctx)
@@ -61,14 +94,20 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
             args = payload
         else:
             args = {}
-        arg_names = set()
     else:
         raise ApiError(405, "PGRST101", "Only GET, HEAD and POST are allowed for functions")
     fn = pick_function(engine, name, args)
     read_only = ctx.method in ("GET", "HEAD") or not fn.volatile
+    max_affected = ctx.prefs.max_affected if ctx.prefs.strict else None
+    if max_affected is not None and not fn.returns_set:
+        raise ApiError(
+            400,
+            "PGRST128",
+            "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+        )
     params = Params()
     call = rpc_source(fn, args, params, from_text=ctx.method in ("GET", "HEAD"))
-    plan = read_plan(engine, ctx, items, skip=frozenset(arg_names))
+    plan = read_plan(engine, ctx, items, query=query)
     if fn.result_columns is not None:
         src = Source(
             sql.SQL("{} AS pgrst_call").format(call),
@@ -76,19 +115,28 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
             {c.name: c for c in fn.result_columns},
             name,
             call=True,
+            relation=_relation_of(engine, fn),
         )
         if not fn.returns_set:
             plan.singular = True
-        statement = build_read(src, plan, params)
-        row = await engine.run(ctx, statement, params, read_only=read_only, expect_one=ctx.singular)
+        statement = build_read(src, plan, params, engine.catalog)
+        row = await engine.run(
+            ctx,
+            statement,
+            params,
+            read_only=read_only,
+            expect_one=ctx.singular,
+            max_affected=max_affected,
+        )
         if not fn.returns_set:
-            return Response(
-                b"" if ctx.method == "HEAD" else (row[2] or "null").encode(),
-                status_code=200,
-                media_type=JSON,
-            )
+            return _one_value(ctx, row[2])
         return read_response(ctx, plan, row)
-    if plan.filters or plan.order or (plan.select and plan.select[0].field is not None):
+    if (
+        plan.filters
+        or plan.order
+        or plan.embedded
+        or any(not isinstance(item, SelectItem) or item.field is not None for item in plan.select)
+    ):
         raise unsupported("Filtering, ordering or selecting on a function returning a scalar")
     if fn.returns_void:
         statement = sql.SQL(
@@ -98,7 +146,14 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         return Response(status_code=204)
     if fn.returns_set:
         statement = build_scalar_set_read(call, plan)
-        row = await engine.run(ctx, statement, params, read_only=read_only, expect_one=plan.singular)
+        row = await engine.run(
+            ctx,
+            statement,
+            params,
+            read_only=read_only,
+            expect_one=plan.singular,
+            max_affected=max_affected,
+        )
         return read_response(ctx, plan, row)
     # A function that is not set-returning yields exactly one row in FROM.
     statement = sql.SQL(
@@ -106,5 +161,4 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         "FROM {} AS pgrst_call(pgrst_scalar)"
     ).format(call)
     row = await engine.run(ctx, statement, params, read_only=read_only, expect_one=False)
-    body = b"" if ctx.method == "HEAD" else (row[2] or "null").encode()
-    return Response(body, status_code=200, media_type=JSON)
+    return _one_value(ctx, row[2])

@@ -128,7 +128,9 @@ def _condition(
                 details="Only is null or not is null filters are allowed on embedded resources",
             )
         is_null = (cond.value == "null") != cond.negated
-        return sql.SQL("({} IS {})").format(embeds[cond.field.column], sql.SQL("NULL" if is_null else "NOT NULL"))
+        return sql.SQL("({} IS {})").format(
+            embeds[cond.field.column], sql.SQL("NULL" if is_null else "NOT NULL")
+        )
     lhs = field_expr(src, cond.field, params)
     expr: sql.Composable
     if cond.op == "is":
@@ -227,7 +229,10 @@ def select_list(src: Source, items: Sequence[Item], params: Params) -> sql.Compo
 
 
 def _order_terms(
-    src: Source, terms: Sequence[OrderTerm], params: Params, related: Mapping[str, sql.Composable] | None = None
+    src: Source,
+    terms: Sequence[OrderTerm],
+    params: Params,
+    related: Mapping[str, sql.Composable] | None = None,
 ) -> sql.Composable:
     if not terms:
         return sql.SQL("")
@@ -238,7 +243,9 @@ def _order_terms(
             expr = _related_order(src, t, params, related or {})
         else:
             expr = field_expr(src, t.field, params)
-        parts.append(sql.SQL("{}{}{}").format(expr, sql.SQL(" DESC" if t.descending else " ASC"), sql.SQL(nulls)))
+        parts.append(
+            sql.SQL("{}{}{}").format(expr, sql.SQL(" DESC" if t.descending else " ASC"), sql.SQL(nulls))
+        )
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(parts))
 
 
@@ -359,7 +366,9 @@ class Embedder:
             left = alias
         for scol, tcol in rel.pairs:
             conds.append(
-                sql.SQL("{}.{} = {}.{}").format(left, sql.Identifier(tcol), src.qualifier, sql.Identifier(scol))
+                sql.SQL("{}.{} = {}.{}").format(
+                    left, sql.Identifier(tcol), src.qualifier, sql.Identifier(scol)
+                )
             )
             if out.used is not None:
                 out.used.add(scol)
@@ -391,9 +400,9 @@ class Embedder:
         body = sql.SQL("{}.pgrst_body").format(lateral)
         if rel.to_one:
             out.joins.append(
-                sql.SQL("{}(SELECT row_to_json(pgrst_r) AS pgrst_body FROM ({}) pgrst_r) AS {} ON TRUE").format(
-                    join_kind, inner, lateral
-                )
+                sql.SQL(
+                    "{}(SELECT row_to_json(pgrst_r) AS pgrst_body FROM ({}) pgrst_r) AS {} ON TRUE"
+                ).format(join_kind, inner, lateral)
             )
             if item.children:
                 out.columns.append(sql.SQL("{} AS {}").format(body, name))
@@ -536,6 +545,8 @@ class ReadPlan:
     singular: bool = False
     body: bool = True
     embedded: dict[tuple[str, ...], NodeOptions] = field(default_factory=dict)
+    count_limit: int | None = None
+    """Count at most this many rows (``count=estimated`` counts exactly only up to ``max_rows``)."""
 
 
 def body_expr(singular: bool, wanted: bool, rows: sql.Composable | None = None) -> sql.Composable:
@@ -571,9 +582,7 @@ def _shared_call(
     return prefix, sql.SQL("pgrst_source AS {}").format(src.qualifier)
 
 
-def build_read(
-    src: Source, plan: ReadPlan, params: Params, catalog: Catalog | None = None
-) -> sql.Composed:
+def build_read(src: Source, plan: ReadPlan, params: Params, catalog: Catalog | None = None) -> sql.Composed:
     """One statement that returns ``(total or NULL, page row count, body text)``.
 
     Raises:
@@ -589,7 +598,12 @@ def build_read(
     embedder.check_paths()
     total: sql.Composable = sql.SQL("NULL::bigint")
     if plan.count:
-        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {}{}{})").format(from_clause, joins, where)
+        cap: sql.Composable = sql.SQL("")
+        if plan.count_limit is not None:
+            cap = sql.SQL(" LIMIT {}").format(sql.Literal(plan.count_limit))
+        total = sql.SQL("(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM {}{}{}{}) pgrst_c)").format(
+            from_clause, joins, where, cap
+        )
     return sql.SQL(
         "{prefix}SELECT {total}, pg_catalog.count(*), {body} FROM (SELECT {cols} FROM {src}{joins}{where}{order}{page}) pgrst_t"
     ).format(
@@ -602,6 +616,19 @@ def build_read(
         where=where,
         order=order,
         page=_page(plan),
+    )
+
+
+def build_count_explain(
+    src: Source, plan: ReadPlan, params: Params, catalog: Catalog | None = None
+) -> sql.Composed:
+    """``EXPLAIN (FORMAT JSON)`` of the rows a read counts: the planner's estimate for planned counts."""
+    embedder = Embedder(catalog, params, plan.embedded)
+    shape = embedder.shape(src, plan.select)
+    conds = conditions(src, plan.filters, params, shape.embeds)
+    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conds)) if conds else sql.SQL("")
+    return sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}{}").format(
+        src.from_clause, sql.Composed(shape.joins), where
     )
 
 
@@ -732,7 +759,9 @@ class Mutation:
             loc = sql.SQL("(SELECT json_build_object({})::text FROM pgrst_source LIMIT 1)").format(pk)
         inserted: sql.Composable = sql.SQL("NULL::bigint")
         if self.track_inserts:
-            inserted = sql.SQL("(SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_source.pgrst_inserted)")
+            inserted = sql.SQL(
+                "(SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_source.pgrst_inserted)"
+            )
         cols = self.shape.columns
         return sql.SQL(
             "WITH pgrst_source AS ({cte}) SELECT NULL::bigint, pg_catalog.count(*), {body}, {loc}, {inserted} "

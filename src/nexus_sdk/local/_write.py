@@ -11,49 +11,72 @@ from starlette.responses import Response
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError, unsupported
 from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
-from nexus_sdk.local._parse import Condition, Logic, SelectItem, parse_columns, parse_select
-from nexus_sdk.local._read import filters
+from nexus_sdk.local._parse import QueryParams, parse_columns, parse_query
 from nexus_sdk.local._request import Engine, RequestContext, json_body
 from nexus_sdk.local._sql import InsertPlan, Params, build_delete, build_insert, build_update, check_columns
 
 __all__ = ["delete", "insert", "update"]
 
 
-def _prelude(ctx: RequestContext) -> tuple[list[SelectItem], list[Condition | Logic]]:
-    items = ctx.request.query_params.multi_items()
-    q = dict(items)
+def _prelude(ctx: RequestContext) -> QueryParams:
+    q = parse_query(ctx.request.query_params.multi_items())
+    items = dict(ctx.request.query_params.multi_items())
     for key in ("limit", "offset", "order"):
-        if key in q:
+        if key in items:
             raise unsupported(f"{key}= on {ctx.method}")
-    return parse_select(q.get("select", "*")), filters(items)
+    return q
 
 
-def _response(ctx: RequestContext, table: Table, row: tuple[Any, ...], *, created: bool) -> Response:
+def _response(
+    ctx: RequestContext,
+    table: Table,
+    row: tuple[Any, ...],
+    *,
+    created: bool,
+    resolution: bool = True,
+    deleted: bool = False,
+) -> Response:
     rows, body, location = row[1], row[2], row[3]
+    inserted = row[4] if len(row) > 4 else None
     prefs = ctx.prefs
     headers: dict[str, str] = {}
     total = rows if prefs.count else None
-    headers["Content-Range"] = (
-        f"*/{'*' if total is None else total}" if created else content_range(0, rows, total)
-    )
-    if prefs.applied:
-        headers["Preference-Applied"] = ", ".join(prefs.applied)
+    if created or deleted:
+        headers["Content-Range"] = f"*/{'*' if total is None else total}"
+    else:
+        headers["Content-Range"] = content_range(0, rows, total)
+    applied = prefs.applied(write=True, resolution=resolution, max_affected=not created)
+    if applied:
+        headers["Preference-Applied"] = applied
     if created and prefs.returning == "headers-only" and location:
         pk = json.loads(location)
         query = "&".join(f"{k}=eq.{urllib.parse.quote(str(v), safe='')}" for k, v in pk.items())
         headers["Location"] = f"/{table.name}?{query}"
+    status = 201 if created else 200
+    if (
+        created
+        and resolution
+        and prefs.resolution == "merge-duplicates"
+        and inserted is not None
+        and inserted <= 0
+    ):
+        # An upsert that inserted nothing (every row existed) answers 200.
+        status = 200
     if prefs.returning == "representation":
         media = OBJECT if ctx.singular else JSON
-        return Response(
-            (body or "").encode(), status_code=201 if created else 200, headers=headers, media_type=media
-        )
-    return Response(status_code=201 if created else 204, headers=headers)
+        return Response((body or "").encode(), status_code=status, headers=headers, media_type=media)
+    return Response(status_code=status if created else 204, headers=headers)
+
+
+def _max_affected(ctx: RequestContext) -> int | None:
+    # Honoured only with handling=strict, as in PostgREST.
+    return ctx.prefs.max_affected if ctx.prefs.strict else None
 
 
 async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     """``POST``: one object or an array of them; an upsert with ``Prefer: resolution=``."""
-    select, conditions = _prelude(ctx)
-    if conditions:
+    query = _prelude(ctx)
+    if query.root.filters:
         raise unsupported("Filters on POST")
     payload, text = await json_body(ctx)
     q = dict(ctx.request.query_params.multi_items())
@@ -76,13 +99,20 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
             if set(r) != set(keys):
                 raise ApiError(400, "PGRST102", "All object keys must match")
         columns = check_columns(table, keys)
-    on_conflict = check_columns(table, parse_columns(q["on_conflict"])) if "on_conflict" in q else None
+    on_conflict = (
+        check_columns(table, parse_columns(q["on_conflict"], "on_conflict parameter"))
+        if "on_conflict" in q
+        else None
+    )
+    upsert = ctx.prefs.resolution
+    # PostgREST ignores the resolution on a relation without a primary key unless on_conflict names one.
+    resolution = upsert is None or bool(on_conflict or table.primary_key)
     plan = InsertPlan(
         columns=columns,
         rows=rows,
         body_text=text,
         body_is_array=is_array,
-        upsert=ctx.prefs.resolution,
+        upsert=upsert if resolution else None,
         on_conflict=on_conflict,
         missing_default=ctx.prefs.missing_default,
     )
@@ -92,54 +122,77 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         plan,
         representation=ctx.prefs.returning == "representation",
         location=ctx.prefs.returning == "headers-only",
-        select=select,
+        select=query.select,
         singular=ctx.singular,
         params=params,
+        catalog=engine.catalog,
+        embedded=query.embedded,
     )
     row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
-    return _response(ctx, table, row, created=True)
+    return _response(ctx, table, row, created=True, resolution=resolution)
 
 
 async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
-    """``PATCH`` with filters: one object of new values."""
-    select, conditions = _prelude(ctx)
+    """``PATCH`` with filters: one object of new values (only ``columns=`` when given)."""
+    query = _prelude(ctx)
     payload, text = await json_body(ctx)
     if not isinstance(payload, dict):
         raise ApiError(400, "PGRST102", "Empty or invalid json", details="PATCH expects a single JSON object")
-    if not conditions:
+    if not query.root.filters:
         # Supabase loads pg-safeupdate for the API, which refuses an UPDATE without WHERE.
         raise ApiError(400, "21000", "UPDATE requires a WHERE clause")
-    columns = check_columns(table, payload)
-    if not columns:
+    q = dict(ctx.request.query_params.multi_items())
+    defaults: list[str] = []
+    if "columns" in q:
+        wanted = check_columns(table, parse_columns(q["columns"]))
+        columns = [c for c in wanted if c in payload]
+        missing = [c for c in wanted if c not in payload]
+        if ctx.prefs.missing_default:
+            defaults = missing
+        else:
+            # Keys the payload lacks are set to NULL, as PostgREST does for columns= without missing=default.
+            columns = wanted
+    else:
+        columns = check_columns(table, payload)
+    if not columns and not defaults:
         raise unsupported("PATCH with an empty object")
     params = Params()
     statement = build_update(
         table,
         columns,
         text,
-        conditions,
+        query.root.filters,
         representation=ctx.prefs.returning == "representation",
-        select=select,
+        select=query.select,
         singular=ctx.singular,
         params=params,
+        defaults=defaults,
+        catalog=engine.catalog,
+        embedded=query.embedded,
     )
-    row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
+    row = await engine.run(
+        ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)
+    )
     return _response(ctx, table, row, created=False)
 
 
 async def delete(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     """``DELETE`` with filters."""
-    select, conditions = _prelude(ctx)
-    if not conditions:
+    query = _prelude(ctx)
+    if not query.root.filters:
         raise ApiError(400, "21000", "DELETE requires a WHERE clause")
     params = Params()
     statement = build_delete(
         table,
-        conditions,
+        query.root.filters,
         representation=ctx.prefs.returning == "representation",
-        select=select,
+        select=query.select,
         singular=ctx.singular,
         params=params,
+        catalog=engine.catalog,
+        embedded=query.embedded,
     )
-    row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
-    return _response(ctx, table, row, created=False)
+    row = await engine.run(
+        ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)
+    )
+    return _response(ctx, table, row, created=False, deleted=True)

@@ -105,7 +105,6 @@ def test_injection_in_identifiers_is_refused(
         anon.get("/stack_items", params={"order": payload}),
         anon.get("/stack_items", params={"name": f"{payload}.1"}),
         anon.get("/stack_items", params={"select": f"name::{payload}"}),
-        anon.get("/stack_items", params={"select": f'"{payload}":name'}),
         anon.get(f"/{payload}"),
         anon.post("/stack_items", json={payload: 1}),
         anon.post("/stack_items", params={"columns": payload}, json={"name": "x"}),
@@ -121,6 +120,10 @@ def test_injection_in_identifiers_is_refused(
     for r in attempts:
         assert r.status_code in (400, 404), (r.request.url, r.text)
         assert set(r.json()) == {"code", "details", "hint", "message"}
+    # A quoted alias may hold anything, as in PostgREST: it is only the output key, quoted as an identifier.
+    quoted = payload.replace("\\", "\\\\").replace('"', '\\"')
+    r = anon.get("/stack_items", params={"select": f'"{quoted}":name', "id": "eq.1"})
+    assert (r.status_code, r.json()) == (200, [{payload: "apple"}])
     assert db.execute("SELECT count(*) FROM stack_items").fetchone() == (5,)
 
 
