@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from psycopg import sql
 
@@ -28,6 +28,13 @@ from nexus_sdk.local._parse import (
 __all__ = ["Params", "ReadPlan", "Source", "build_read", "build_scalar_set_read", "build_where"]
 
 Item = SelectItem | EmbedItem
+
+
+def _ident(*names: str) -> sql.Identifier:
+    """``sql.Identifier``, safe in a statement run with parameters: a ``%`` in a name must not read as a
+    placeholder (every statement here is executed with a parameter mapping, which doubles ``%%`` back)."""
+    return sql.Identifier(*(n.replace("%", "%%") for n in names))
+
 
 _BINARY: Final[dict[str, str]] = {
     "eq": "=",
@@ -108,7 +115,7 @@ def field_expr(src: Source, f: Field, params: Params) -> sql.Composable:
     """
     if f.column not in src.columns:
         raise undefined_column(src.display_name, f.column)
-    expr: sql.Composable = sql.SQL("{}.{}").format(src.qualifier, sql.Identifier(f.column))
+    expr: sql.Composable = sql.SQL("{}.{}").format(src.qualifier, _ident(f.column))
     for arrow, key in f.path:
         cast = sql.SQL("::integer" if isinstance(key, int) else "::text")
         expr = sql.SQL("({} {} {}{})").format(expr, sql.SQL(arrow), params.add(key), cast)
@@ -208,7 +215,7 @@ def _item_expr(src: Source, item: SelectItem, params: Params) -> sql.Composable:
     if item.cast is not None:
         expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(item.cast))
     name = item.alias or item.field.output_name
-    return sql.SQL("{} AS {}").format(expr, sql.Identifier(name))
+    return sql.SQL("{} AS {}").format(expr, _ident(name))
 
 
 def select_list(src: Source, items: Sequence[Item], params: Params) -> sql.Composable:
@@ -240,7 +247,7 @@ def _order_terms(
     for t in terms:
         nulls = {"first": " NULLS FIRST", "last": " NULLS LAST", None: ""}[t.nulls]
         if t.relation is not None:
-            expr = _related_order(src, t, params, related or {})
+            expr = _related_order(src, t, params, related if related is not None else {})
         else:
             expr = field_expr(src, t.field, params)
         parts.append(
@@ -325,7 +332,7 @@ class Embedder:
                 if item.field is None:
                     if src.star is not None:
                         out.columns.extend(
-                            sql.SQL("{}.{}").format(src.qualifier, sql.Identifier(c)) for c in src.star
+                            sql.SQL("{}.{}").format(src.qualifier, _ident(c)) for c in src.star
                         )
                     else:
                         out.columns.append(sql.SQL("{}.*").format(src.qualifier))
@@ -344,7 +351,7 @@ class Embedder:
         target = self.catalog.tables[rel.target]
         self._n += 1
         n = self._n
-        alias = sql.Identifier(f"pgrst_{n}")
+        alias = _ident(f"pgrst_{n}")
         child_src = Source(table_ident(target), alias, target.columns, target.name, relation=target.name)
         child_path = (*path, item.output_name)
         self._seen.add(child_path)
@@ -353,9 +360,9 @@ class Embedder:
         from_: sql.Composable = sql.SQL("{} AS {}").format(table_ident(target), alias)
         conds: list[sql.Composable] = []
         if rel.junction is not None:
-            junction = sql.Identifier(f"pgrst_{n}_j")
+            junction = _ident(f"pgrst_{n}_j")
             on = sql.SQL(" AND ").join(
-                sql.SQL("{}.{} = {}.{}").format(junction, sql.Identifier(jc), alias, sql.Identifier(tc))
+                sql.SQL("{}.{} = {}.{}").format(junction, _ident(jc), alias, _ident(tc))
                 for jc, tc in rel.junction_pairs
             )
             from_ = sql.SQL("{} JOIN {} AS {} ON {}").format(
@@ -365,11 +372,7 @@ class Embedder:
         else:
             left = alias
         for scol, tcol in rel.pairs:
-            conds.append(
-                sql.SQL("{}.{} = {}.{}").format(
-                    left, sql.Identifier(tcol), src.qualifier, sql.Identifier(scol)
-                )
-            )
+            conds.append(sql.SQL("{}.{} = {}.{}").format(left, _ident(tcol), src.qualifier, _ident(scol)))
             if out.used is not None:
                 out.used.add(scol)
         conds += conditions(child_src, opts.filters, self.params, child.embeds)
@@ -387,9 +390,9 @@ class Embedder:
             order,
             page,
         )
-        lateral = sql.Identifier(f"pgrst_{n}_e")
+        lateral = _ident(f"pgrst_{n}_e")
         join_kind = sql.SQL(" INNER JOIN LATERAL " if item.join == "inner" else " LEFT JOIN LATERAL ")
-        name = sql.Identifier(item.output_name)
+        name = _ident(item.output_name)
         if item.spread:
             if not rel.to_one:
                 raise unsupported(f"Spreading the to-many relationship '{item.name}'")
@@ -494,11 +497,11 @@ class _RelatedOrder(dict[str, sql.Composable]):
             raise not_embedded(term.relation)
         rel, target, parent = entry
         self._embedder._n += 1
-        alias = sql.Identifier(f"pgrst_{self._embedder._n}")
+        alias = _ident(f"pgrst_{self._embedder._n}")
         tsrc = Source(table_ident(target), alias, target.columns, target.name)
         col = field_expr(tsrc, term.field, self._embedder.params)
         conds = sql.SQL(" AND ").join(
-            sql.SQL("{}.{} = {}.{}").format(alias, sql.Identifier(tcol), parent, sql.Identifier(scol))
+            sql.SQL("{}.{} = {}.{}").format(alias, _ident(tcol), parent, _ident(scol))
             for scol, tcol in rel.pairs
         )
         return sql.SQL("(SELECT {} FROM {} AS {} WHERE {})").format(col, table_ident(target), alias, conds)
@@ -553,7 +556,7 @@ def body_expr(singular: bool, wanted: bool, rows: sql.Composable | None = None) 
     """The aggregate that renders the result rows (``pgrst_t`` unless ``rows``) as PostgREST's JSON body."""
     if not wanted:
         return sql.SQL("NULL::text")
-    alias = sql.Identifier("pgrst_t") if rows is None else rows
+    alias = _ident("pgrst_t") if rows is None else rows
     if singular:
         return sql.SQL("coalesce((json_agg({})->0)::text, 'null')").format(alias)
     return sql.SQL("coalesce(json_agg({}), '[]')::text").format(alias)
@@ -637,7 +640,7 @@ def build_scalar_set_read(call: sql.Composable, plan: ReadPlan) -> sql.Composed:
 
     Only the range, the count and the singular/plural choice apply (filters, order and select do not).
     """
-    qualifier = sql.Identifier("pgrst_call")
+    qualifier = _ident("pgrst_call")
     src = Source(sql.SQL("{} AS pgrst_call(pgrst_scalar)").format(call), qualifier, {}, "", call=True)
     prefix, from_clause = _shared_call(src, plan, sql.SQL("pgrst_call.pgrst_scalar"))
     total: sql.Composable = sql.SQL("NULL::bigint")
@@ -657,7 +660,7 @@ def build_scalar_set_read(call: sql.Composable, plan: ReadPlan) -> sql.Composed:
 
 def table_ident(table: Table) -> sql.Composable:
     """``"schema"."table"``."""
-    return sql.Identifier(table.schema, table.name)
+    return _ident(table.schema, table.name)
 
 
 def table_source(table: Table) -> Source:
@@ -706,17 +709,17 @@ class Mutation:
         params: Params,
         catalog: Catalog | None = None,
         embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
-        track_inserts: bool = False,
+        track_inserts: Literal["xmax", "guc"] | None = None,
     ) -> None:
         self.table = table
         self.representation = representation
         self.location = location and bool(table.primary_key)
         self.singular = singular
         self.params = params
-        self.track_inserts = track_inserts and not table.is_view
+        self.track_inserts = track_inserts
         src = Source(
-            sql.Identifier("pgrst_source"),
-            sql.Identifier("pgrst_source"),
+            _ident("pgrst_source"),
+            _ident("pgrst_source"),
             table.columns,
             table.name,
             relation=table.name,
@@ -739,8 +742,8 @@ class Mutation:
             if self.location:
                 used.update(self.table.primary_key)
             wanted = [c for c in self.table.columns if c in used]
-        parts = [sql.SQL("{}.{}").format(ident, sql.Identifier(c)) for c in wanted]
-        if self.track_inserts:
+        parts = [sql.SQL("{}.{}").format(ident, _ident(c)) for c in wanted]
+        if self.track_inserts == "xmax":
             # An inserted row has no xmax; a row an upsert updated has its updater's.
             parts.append(sql.SQL("({}.xmax = 0) AS pgrst_inserted").format(ident))
         if not parts:
@@ -753,15 +756,17 @@ class Mutation:
         loc: sql.Composable = sql.SQL("NULL::text")
         if self.location:
             pk = sql.SQL(", ").join(
-                sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier("pgrst_source", c))
+                sql.SQL("{}, {}").format(sql.Literal(c.replace("%", "%%")), _ident("pgrst_source", c))
                 for c in self.table.primary_key
             )
             loc = sql.SQL("(SELECT json_build_object({})::text FROM pgrst_source LIMIT 1)").format(pk)
         inserted: sql.Composable = sql.SQL("NULL::bigint")
-        if self.track_inserts:
+        if self.track_inserts == "xmax":
             inserted = sql.SQL(
                 "(SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_source.pgrst_inserted)"
             )
+        elif self.track_inserts == "guc":
+            inserted = sql.SQL("coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0)")
         cols = self.shape.columns
         return sql.SQL(
             "WITH pgrst_source AS ({cte}) SELECT NULL::bigint, pg_catalog.count(*), {body}, {loc}, {inserted} "
@@ -774,6 +779,14 @@ class Mutation:
             cols=sql.SQL(", ").join(cols) if cols else sql.SQL(""),
             joins=sql.Composed(self.shape.joins),
         )
+
+
+def _count_inserted(step: int) -> sql.Composable:
+    """A condition that is always true and adds ``step`` to the transaction's ``pgrst.inserted``."""
+    return sql.SQL(
+        "set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) "
+        "{} 1)::text, true) <> {}"
+    ).format(sql.SQL("+" if step > 0 else "-"), sql.Literal("0" if step > 0 else "-1"))
 
 
 @dataclass(slots=True)
@@ -841,7 +854,7 @@ def build_insert(
             columns = shared
         else:
             per_row_defaults = True
-    cols = [sql.Identifier(c) for c in columns]
+    cols = [_ident(c) for c in columns]
     collist = sql.SQL(", ").join(cols)
     if not plan.rows:
         # An empty array inserts nothing; PostgREST still answers 201 with [].
@@ -855,7 +868,7 @@ def build_insert(
         for row in plan.rows:
             ph = params.add(_json_text(row))
             vals = [
-                sql.SQL("(json_populate_record(NULL::{}, {}::json)).{}").format(ident, ph, sql.Identifier(c))
+                sql.SQL("(json_populate_record(NULL::{}, {}::json)).{}").format(ident, ph, _ident(c))
                 if c in row
                 else sql.SQL("DEFAULT")
                 for c in columns
@@ -880,18 +893,27 @@ def build_insert(
             source = sql.SQL("SELECT FROM json_array_elements({}) pgrst_body").format(records)
             target = sql.SQL("")
     conflict: sql.Composable = sql.SQL("")
+    track: Literal["xmax", "guc"] | None = None
+    if plan.upsert == "merge-duplicates" and not plan.rows:
+        track = "guc"
+    elif plan.upsert == "merge-duplicates" and cols:
+        if per_row_defaults:
+            # VALUES with DEFAULT cannot be filtered; a table's rows tell inserted from updated by xmax.
+            track = None if table.is_view else "xmax"
+        else:
+            # Count rows offered, minus rows the conflict clause updated (PostgREST's own bookkeeping).
+            track = "guc"
+            source = sql.SQL("SELECT * FROM ({}) pgrst_offered WHERE {}").format(source, _count_inserted(1))
     if plan.upsert is not None:
         keys = plan.on_conflict or list(table.primary_key)
-        keysql = (
-            sql.SQL(" ({})").format(sql.SQL(", ").join(sql.Identifier(k) for k in keys))
-            if keys
-            else sql.SQL("")
-        )
+        keysql = sql.SQL(" ({})").format(sql.SQL(", ").join(_ident(k) for k in keys)) if keys else sql.SQL("")
         if plan.upsert == "ignore-duplicates" or not cols:
             conflict = sql.SQL(" ON CONFLICT{} DO NOTHING").format(keysql)
         else:
             sets = sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(c, c) for c in cols)
             conflict = sql.SQL(" ON CONFLICT{} DO UPDATE SET {}").format(keysql, sets)
+            if track == "guc":
+                conflict = sql.SQL("{} WHERE {}").format(conflict, _count_inserted(-1))
     mutation = Mutation(
         table,
         representation=representation,
@@ -901,7 +923,7 @@ def build_insert(
         params=params,
         catalog=catalog,
         embedded=embedded,
-        track_inserts=plan.upsert is not None,
+        track_inserts=track,
     )
     cte = sql.SQL("INSERT INTO {}{} {}{}{}").format(ident, target, source, conflict, mutation.returning())
     return mutation.statement(cte)
@@ -925,8 +947,8 @@ def build_update(
     ident = table_ident(table)
     where = build_where(table_source(table), filters, params)
     sets = sql.SQL(", ").join(
-        [sql.SQL("{0} = pgrst_body.{0}").format(sql.Identifier(c)) for c in columns]
-        + [sql.SQL("{} = DEFAULT").format(sql.Identifier(c)) for c in defaults]
+        [sql.SQL("{0} = pgrst_body.{0}").format(_ident(c)) for c in columns]
+        + [sql.SQL("{} = DEFAULT").format(_ident(c)) for c in defaults]
     )
     mutation = Mutation(
         table,
@@ -986,23 +1008,21 @@ def rpc_source(
     even for a ``jsonb`` argument); query-string arguments (``from_text``) are text, cast to the argument's
     type by its input function, as PostgREST does for GET.
     """
-    call_name = sql.Identifier(fn.schema, fn.name)
+    call_name = _ident(fn.schema, fn.name)
     used = [a for a in fn.args if a.name in args]
     if not used:
         return sql.SQL("{}()").format(call_name)
     if from_text:
         casts = sql.SQL(", ").join(
             sql.SQL("{} := CAST({} AS {})").format(
-                sql.Identifier(a.name), params.add(str(args[a.name])), sql.SQL(a.type)
+                _ident(a.name), params.add(str(args[a.name])), sql.SQL(a.type)
             )
             for a in used
         )
         return sql.SQL("{}({})").format(call_name, casts)
-    named = sql.SQL(", ").join(sql.SQL("{0} := pgrst_args.{0}").format(sql.Identifier(a.name)) for a in used)
+    named = sql.SQL(", ").join(sql.SQL("{0} := pgrst_args.{0}").format(_ident(a.name)) for a in used)
     # Argument types come from the catalog (format_type), never from the request.
-    coldefs = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(a.type)) for a in used
-    )
+    coldefs = sql.SQL(", ").join(sql.SQL("{} {}").format(_ident(a.name), sql.SQL(a.type)) for a in used)
     return sql.SQL("json_to_record({}::json) AS pgrst_args({}), LATERAL {}({})").format(
         params.add(_json_text({a.name: args[a.name] for a in used})), coldefs, call_name, named
     )
