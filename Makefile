@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck docs unit db e2e bench clean
+.PHONY: demo test lint typecheck docs unit db e2e bench clean js
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nexus-sdk needs Python >= 3.11")'
@@ -20,8 +20,17 @@ demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
 ## test: the whole suite — lint, types, unit, database (real PostgreSQL) and end-to-end tests
-test: lint typecheck docs
+test: lint typecheck docs js
 	$(BIN)/python -m pytest
+
+JS_STAMP := tests/js/node_modules/.installed-stamp
+
+## js: the official JavaScript clients (supabase-js) the interoperability tests run under node
+js: $(JS_STAMP)
+
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	@touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples tools
@@ -50,4 +59,4 @@ bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build site
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build site tests/js/node_modules

@@ -7,8 +7,6 @@ The schema (conformance_schema.sql) is created once per session database; the ro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,24 +15,10 @@ import pytest
 
 from nexus_sdk import local
 
+from .conftest import CONFORMANCE_SEED as SEED
 from .postgrest_cases import ALICE, BOB, CASES, Case
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
-
-_HERE = Path(__file__).parent
-SCHEMA = (_HERE / "conformance_schema.sql").read_text()
-SEED = (_HERE / "conformance_seed.sql").read_text()
-
-
-@pytest.fixture(scope="module")
-def conformance_db(stack: local.LocalStack) -> Iterator[psycopg.Connection[Any]]:
-    """A superuser connection to the stack's database, with the conformance schema in place."""
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT to_regclass('public.cf_publishers') IS NOT NULL").fetchone()
-        if not (exists and exists[0]):
-            conn.execute(SCHEMA)
-            stack.reload_schema()
-        yield conn
 
 
 def _client(stack: local.LocalStack, role: str) -> httpx.Client:
