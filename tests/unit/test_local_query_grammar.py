@@ -46,7 +46,8 @@ def test_names_as_postgrest_reads_them(text: str, expected: list[SelectItem]) ->
 )
 def test_output_name_is_the_last_key(text: str, name: str) -> None:
     item = parse_select(text)[0]
-    assert isinstance(item, SelectItem) and item.field is not None
+    assert isinstance(item, SelectItem)
+    assert item.field is not None
     assert item.field.output_name == name
 
 
@@ -61,9 +62,12 @@ def test_embedding_with_alias_hint_join_and_spread() -> None:
         False,
     )
     spread, empty = item.children[1], item.children[2]
-    assert isinstance(spread, EmbedItem) and spread.spread and spread.join == "left"
+    assert isinstance(spread, EmbedItem)
+    assert spread.spread
+    assert spread.join == "left"
     assert spread.children == (SelectItem(Field("name"), "n"),)
-    assert isinstance(empty, EmbedItem) and empty.children == ()
+    assert isinstance(empty, EmbedItem)
+    assert empty.children == ()
 
 
 def test_options_of_embedded_resources_by_path() -> None:
@@ -82,7 +86,9 @@ def test_options_of_embedded_resources_by_path() -> None:
     assert q.embedded[("a", "b")].limit == 2
     assert q.embedded[("a",)].order == [OrderTerm(Field("id"), descending=True)]
     (tree,) = q.embedded[("a",)].filters
-    assert isinstance(tree, Logic) and tree.negated and tree.op == "or"
+    assert isinstance(tree, Logic)
+    assert tree.negated
+    assert tree.op == "or"
 
 
 def test_spaces_inside_logic_trees() -> None:
@@ -92,7 +98,8 @@ def test_spaces_inside_logic_trees() -> None:
     # As in PostgREST, a value runs to the next "," or ")": trailing spaces are part of it.
     assert tree.children[0] == Condition(Field("id"), "gt", "1 ")
     inner = tree.children[1]
-    assert isinstance(inner, Logic) and inner.children[1] == Condition(Field("name"), "eq", "x ")
+    assert isinstance(inner, Logic)
+    assert inner.children[1] == Condition(Field("name"), "eq", "x ")
 
 
 def test_ranges_as_postgrest_reads_them() -> None:
