@@ -12,7 +12,8 @@ tree (never by editing text) and formatted by ruff:
 - docstrings carry over with the same renames, and ``await`` / ``async`` dropped from their examples.
 
 Comments inside the async methods do not carry over (the syntax tree has none): the async source is the place
-to read them.
+to read them. The one exception is a ``# type: ignore[...]`` on a ``def`` line (or its first decorator's), which mypy needs
+on both sides.
 
 Usage::
 
@@ -83,6 +84,7 @@ _FIRST_MARKER_LINE: Final = MARKER.splitlines()[1]
 _RENAMED_WORD: Final = re.compile(r"\b(" + "|".join(re.escape(name) for name in RENAMES) + r")\b")
 _AWAIT: Final = re.compile(r"\bawait\s+")
 _ASYNC_KEYWORD: Final = re.compile(r"\basync\s+(?=(?:for|with|def)\b)")
+_TYPE_IGNORE: Final = re.compile(r"#\s*type:\s*ignore(?:\[[\w\-, ]*\])?")
 
 
 class StaleError(Exception):
@@ -204,10 +206,54 @@ def generate(source: str, path: str) -> str:
     classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in RENAMES]
     if not classes:
         raise StaleError(f"{path}: no async class of the rename map to generate from")
+    ignores = type_ignores(classes, hand_written.splitlines())
     transformer = AsyncToSync()
     generated = [transformer.visit(node) for node in classes]
     body = "\n\n\n".join(ast.unparse(ast.fix_missing_locations(node)) for node in generated)
-    return format_source(f"{hand_written}\n\n{MARKER}\n\n\n{body}\n", path)
+    text = format_source(f"{hand_written}\n\n{MARKER}\n\n\n{body}\n", path)
+    if ignores:
+        text = format_source(restore_type_ignores(text, ignores), path)
+    return text
+
+
+def type_ignores(classes: list[ast.ClassDef], lines: list[str]) -> dict[tuple[str, str], list[str | None]]:
+    """The ``# type: ignore[...]`` comments of the async classes' definitions, by (sync class, method).
+
+    One entry per definition of that name, in order (overloads define a name several times). The syntax tree
+    has no comments, so these are carried over by hand: mypy needs the same one on both sides.
+    """
+    found: dict[tuple[str, str], list[str | None]] = {}
+    for cls in classes:
+        for node in ast.walk(cls):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                match = _TYPE_IGNORE.search(lines[_first_line(node) - 1])
+                key = (RENAMES[cls.name], RENAMES.get(node.name, node.name))
+                found.setdefault(key, []).append(match.group(0) if match else None)
+    return {key: comments for key, comments in found.items() if any(comments)}
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Where mypy reports a definition's errors: its first decorator, else its ``def``."""
+    return node.decorator_list[0].lineno if node.decorator_list else node.lineno
+
+
+def restore_type_ignores(text: str, ignores: dict[tuple[str, str], list[str | None]]) -> str:
+    """``text`` with each comment of :func:`type_ignores` put back on its generated definition."""
+    lines = text.splitlines()
+    start = lines.index(_FIRST_MARKER_LINE)
+    for cls in ast.parse(text).body:
+        if not isinstance(cls, ast.ClassDef) or cls.lineno <= start:
+            continue
+        seen: dict[str, int] = {}
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.FunctionDef) or (cls.name, node.name) not in ignores:
+                continue
+            index = seen[node.name] = seen.get(node.name, -1) + 1
+            comment = ignores[(cls.name, node.name)][index]
+            line = _first_line(node) - 1
+            if comment and comment not in lines[line]:
+                lines[line] = f"{lines[line]}  {comment}"
+    return "\n".join(lines) + "\n"
 
 
 def format_source(source: str, path: str) -> str:

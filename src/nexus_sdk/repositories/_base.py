@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar, Generic, TypeAlias
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 from nexus_sdk import query
 from nexus_sdk._http import AsyncSender, Operation, SyncSender
@@ -47,10 +47,13 @@ __all__ = [
     "SyncUpsert",
 ]
 
+OrderT = TypeVar("OrderT", bound=str)
+"""A table's ``order_by`` values: its column names, and ``"-column"`` for descending (a ``Literal``)."""
+
 PageFetcher: TypeAlias = "Callable[[Any, TimeoutTypes | NotGiven], Operation[builtins.list[Any]]]"
 
 
-class AsyncRepository(Generic[RowT, CreateT, UpdateT]):
+class AsyncRepository(Generic[RowT, CreateT, UpdateT, OrderT]):
     """Base of the repositories: one table, one client configuration."""
 
     spec: ClassVar[TableSpec[Any, Any, Any]]
@@ -67,7 +70,7 @@ class AsyncRepository(Generic[RowT, CreateT, UpdateT]):
         return f"{type(self).__name__}(table={self._core.spec.table!r})"
 
 
-class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
+class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Reading: ``get``, ``list``, ``iter``, ``count``."""
 
     async def get(self, id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> RowT:
@@ -89,7 +92,7 @@ class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
         self,
         *,
         where: query.WhereClause = None,
-        order_by: str | Sequence[str] | None = None,
+        order_by: OrderT | Sequence[OrderT] | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -118,7 +121,7 @@ class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
         self,
         *,
         where: query.WhereClause = None,
-        order_by: str | None = None,
+        order_by: OrderT | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[RowT]:
@@ -164,7 +167,7 @@ class AsyncRead(AsyncRepository[RowT, CreateT, UpdateT]):
         return await self._sender.run(self._core.count(where=where, timeout=timeout))
 
 
-class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT]):
+class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Inserting: ``create``, ``create_many``."""
 
     async def create(
@@ -215,7 +218,7 @@ class AsyncCreate(AsyncRepository[RowT, CreateT, UpdateT]):
         return await self._sender.run(operation)
 
 
-class AsyncUpdate(AsyncRepository[RowT, CreateT, UpdateT]):
+class AsyncUpdate(AsyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Updating one row by id."""
 
     async def update(
@@ -246,7 +249,7 @@ class AsyncUpdate(AsyncRepository[RowT, CreateT, UpdateT]):
         return await self._sender.run(self._core.update(id, patch, fields, timeout=timeout))
 
 
-class AsyncDelete(AsyncRepository[RowT, CreateT, UpdateT]):
+class AsyncDelete(AsyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Deleting one row by id."""
 
     async def delete(self, id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> None:
@@ -262,7 +265,7 @@ class AsyncDelete(AsyncRepository[RowT, CreateT, UpdateT]):
         await self._sender.run(self._core.delete(id, timeout=timeout))
 
 
-class AsyncUpsert(AsyncRepository[RowT, CreateT, UpdateT]):
+class AsyncUpsert(AsyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Insert-or-update on the table's natural key."""
 
     async def upsert(
@@ -292,7 +295,7 @@ class AsyncUpsert(AsyncRepository[RowT, CreateT, UpdateT]):
 # -----------------------------------------------------------------------------------------------------------
 
 
-class SyncRepository(Generic[RowT, CreateT, UpdateT]):
+class SyncRepository(Generic[RowT, CreateT, UpdateT, OrderT]):
     """Base of the repositories: one table, one client configuration."""
 
     spec: ClassVar[TableSpec[Any, Any, Any]]
@@ -309,7 +312,7 @@ class SyncRepository(Generic[RowT, CreateT, UpdateT]):
         return f"{type(self).__name__}(table={self._core.spec.table!r})"
 
 
-class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
+class SyncRead(SyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Reading: ``get``, ``list``, ``iter``, ``count``."""
 
     def get(self, id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> RowT:
@@ -331,7 +334,7 @@ class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
         self,
         *,
         where: query.WhereClause = None,
-        order_by: str | Sequence[str] | None = None,
+        order_by: OrderT | Sequence[OrderT] | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -360,7 +363,7 @@ class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
         self,
         *,
         where: query.WhereClause = None,
-        order_by: str | None = None,
+        order_by: OrderT | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Iterator[RowT]:
@@ -401,7 +404,7 @@ class SyncRead(SyncRepository[RowT, CreateT, UpdateT]):
         return self._sender.run(self._core.count(where=where, timeout=timeout))
 
 
-class SyncCreate(SyncRepository[RowT, CreateT, UpdateT]):
+class SyncCreate(SyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Inserting: ``create``, ``create_many``."""
 
     def create(
@@ -451,7 +454,7 @@ class SyncCreate(SyncRepository[RowT, CreateT, UpdateT]):
         return self._sender.run(operation)
 
 
-class SyncUpdate(SyncRepository[RowT, CreateT, UpdateT]):
+class SyncUpdate(SyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Updating one row by id."""
 
     def update(
@@ -482,7 +485,7 @@ class SyncUpdate(SyncRepository[RowT, CreateT, UpdateT]):
         return self._sender.run(self._core.update(id, patch, fields, timeout=timeout))
 
 
-class SyncDelete(SyncRepository[RowT, CreateT, UpdateT]):
+class SyncDelete(SyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Deleting one row by id."""
 
     def delete(self, id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> None:
@@ -498,7 +501,7 @@ class SyncDelete(SyncRepository[RowT, CreateT, UpdateT]):
         self._sender.run(self._core.delete(id, timeout=timeout))
 
 
-class SyncUpsert(SyncRepository[RowT, CreateT, UpdateT]):
+class SyncUpsert(SyncRepository[RowT, CreateT, UpdateT, OrderT]):
     """Insert-or-update on the table's natural key."""
 
     def upsert(

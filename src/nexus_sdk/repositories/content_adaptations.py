@@ -7,7 +7,7 @@ text, exactly as given). :meth:`ContentAdaptations.create_idea` deduplicates on 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack, overload
 
 from nexus_sdk._http import Operation
 from nexus_sdk.errors import NotFoundError
@@ -25,6 +25,11 @@ from nexus_sdk.repositories._base import (
     SyncUpsert,
 )
 from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._fields import (
+    ContentAdaptationCreateFields,
+    ContentAdaptationOrder,
+    ContentAdaptationUpdateFields,
+)
 from nexus_sdk.repositories._rpc import call_single, uuid_text
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -84,13 +89,51 @@ class ContentAdaptationsCore(TableCore[ContentAdaptation, ContentAdaptationCreat
 
 
 class AsyncContentAdaptations(
-    AsyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    AsyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    AsyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    AsyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    AsyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    AsyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    AsyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
 ):
     """The ``content_adaptations`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        @overload  # type: ignore[override, no-overload-impl]
+        async def create(
+            self, data: ContentAdaptationCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ContentAdaptation: ...
+
+        @overload
+        async def create(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationCreateFields],
+        ) -> ContentAdaptation: ...
+
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: ContentAdaptationUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationUpdateFields],
+        ) -> ContentAdaptation: ...
+
+        @overload  # type: ignore[override, no-overload-impl]
+        async def upsert(
+            self, data: ContentAdaptationCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ContentAdaptation: ...
+
+        @overload
+        async def upsert(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationCreateFields],
+        ) -> ContentAdaptation: ...
 
     spec = SPEC
     core_class = ContentAdaptationsCore
@@ -163,13 +206,51 @@ class AsyncContentAdaptations(
 
 
 class ContentAdaptations(
-    SyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    SyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    SyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    SyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
-    SyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate],
+    SyncRead[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    SyncCreate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    SyncUpdate[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    SyncDelete[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
+    SyncUpsert[ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate, ContentAdaptationOrder],
 ):
     """The ``content_adaptations`` table."""
+
+    if TYPE_CHECKING:
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def create(
+            self, data: ContentAdaptationCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ContentAdaptation: ...
+
+        @overload
+        def create(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationCreateFields],
+        ) -> ContentAdaptation: ...
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: ContentAdaptationUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationUpdateFields],
+        ) -> ContentAdaptation: ...
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def upsert(
+            self, data: ContentAdaptationCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ContentAdaptation: ...
+
+        @overload
+        def upsert(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ContentAdaptationCreateFields],
+        ) -> ContentAdaptation: ...
 
     spec = SPEC
     core_class = ContentAdaptationsCore

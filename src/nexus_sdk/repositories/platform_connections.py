@@ -30,7 +30,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Unpack, cast, overload
 
 from nexus_sdk._http import Operation, call
 from nexus_sdk._results import RowList
@@ -57,7 +57,12 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, TableCore, TableSpec
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, RowId, TableCore, TableSpec
+from nexus_sdk.repositories._fields import (
+    PlatformConnectionCreateFields,
+    PlatformConnectionOrder,
+    PlatformConnectionUpdateFields,
+)
 from nexus_sdk.repositories._token_rotation import TokenRotation
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -254,13 +259,61 @@ def _token_fields(
 
 
 class AsyncPlatformConnections(
-    AsyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncCreate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncUpdate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncDelete[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    AsyncUpsert[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    AsyncRead[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    AsyncCreate[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    AsyncUpdate[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    AsyncDelete[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    AsyncUpsert[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
 ):
     """The ``platform_connections`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        @overload  # type: ignore[override, no-overload-impl]
+        async def create(
+            self, data: PlatformConnectionCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PlatformConnection: ...
+
+        @overload
+        async def create(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionCreateFields],
+        ) -> PlatformConnection: ...
+
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: PlatformConnectionUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionUpdateFields],
+        ) -> PlatformConnection: ...
+
+        @overload  # type: ignore[override, no-overload-impl]
+        async def upsert(
+            self, data: PlatformConnectionCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PlatformConnection: ...
+
+        @overload
+        async def upsert(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionCreateFields],
+        ) -> PlatformConnection: ...
 
     spec = SPEC
     core_class = PlatformConnectionsCore
@@ -369,13 +422,59 @@ class AsyncPlatformConnections(
 
 
 class PlatformConnections(
-    SyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    SyncCreate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    SyncUpdate[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    SyncDelete[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
-    SyncUpsert[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate],
+    SyncRead[PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder],
+    SyncCreate[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    SyncUpdate[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    SyncDelete[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
+    SyncUpsert[
+        PlatformConnection, PlatformConnectionCreate, PlatformConnectionUpdate, PlatformConnectionOrder
+    ],
 ):
     """The ``platform_connections`` table."""
+
+    if TYPE_CHECKING:
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def create(
+            self, data: PlatformConnectionCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PlatformConnection: ...
+
+        @overload
+        def create(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionCreateFields],
+        ) -> PlatformConnection: ...
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: PlatformConnectionUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionUpdateFields],
+        ) -> PlatformConnection: ...
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def upsert(
+            self, data: PlatformConnectionCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PlatformConnection: ...
+
+        @overload
+        def upsert(
+            self,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PlatformConnectionCreateFields],
+        ) -> PlatformConnection: ...
 
     spec = SPEC
     core_class = PlatformConnectionsCore

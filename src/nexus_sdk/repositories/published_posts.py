@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Unpack, overload
 
 from nexus_sdk._http import Operation
 from nexus_sdk._results import RowList
@@ -26,6 +26,11 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
 )
 from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._fields import (
+    PublishedPostCreateFields,
+    PublishedPostOrder,
+    PublishedPostUpdateFields,
+)
 from nexus_sdk.repositories._rpc import aware, call_rows, call_single, uuid_text, validate
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -96,12 +101,34 @@ class PublishedPostsCore(TableCore[PublishedPost, PublishedPostCreate, Published
 
 
 class AsyncPublishedPosts(
-    AsyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    AsyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+    AsyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    AsyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    AsyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    AsyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
 ):
     """The ``published_posts`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        @overload  # type: ignore[override, no-overload-impl]
+        async def create(
+            self, data: PublishedPostCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PublishedPost: ...
+
+        @overload
+        async def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[PublishedPostCreateFields]
+        ) -> PublishedPost: ...
+
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: PublishedPostUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PublishedPostUpdateFields],
+        ) -> PublishedPost: ...
 
     spec = SPEC
     core_class = PublishedPostsCore
@@ -172,12 +199,34 @@ class AsyncPublishedPosts(
 
 
 class PublishedPosts(
-    SyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    SyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    SyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
-    SyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate],
+    SyncRead[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    SyncCreate[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    SyncUpdate[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
+    SyncDelete[PublishedPost, PublishedPostCreate, PublishedPostUpdate, PublishedPostOrder],
 ):
     """The ``published_posts`` table."""
+
+    if TYPE_CHECKING:
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def create(
+            self, data: PublishedPostCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> PublishedPost: ...
+
+        @overload
+        def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[PublishedPostCreateFields]
+        ) -> PublishedPost: ...
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: PublishedPostUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[PublishedPostUpdateFields],
+        ) -> PublishedPost: ...
 
     spec = SPEC
     core_class = PublishedPostsCore

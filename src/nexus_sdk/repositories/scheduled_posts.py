@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import socket
 import uuid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Unpack, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -34,6 +34,11 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
 )
 from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._fields import (
+    ScheduledPostCreateFields,
+    ScheduledPostOrder,
+    ScheduledPostUpdateFields,
+)
 from nexus_sdk.repositories._rpc import call_rows, call_single, seconds, uuid_text, validate
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -338,12 +343,34 @@ class _Instant(BaseModel):
 
 
 class AsyncScheduledPosts(
-    AsyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    AsyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+    AsyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    AsyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    AsyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    AsyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
 ):
     """The ``scheduled_posts`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        @overload  # type: ignore[override, no-overload-impl]
+        async def create(
+            self, data: ScheduledPostCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ScheduledPost: ...
+
+        @overload
+        async def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[ScheduledPostCreateFields]
+        ) -> ScheduledPost: ...
+
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: ScheduledPostUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ScheduledPostUpdateFields],
+        ) -> ScheduledPost: ...
 
     spec = SPEC
     core_class = ScheduledPostsCore
@@ -587,12 +614,34 @@ class AsyncScheduledPosts(
 
 
 class ScheduledPosts(
-    SyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    SyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    SyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
-    SyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate],
+    SyncRead[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    SyncCreate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    SyncUpdate[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
+    SyncDelete[ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate, ScheduledPostOrder],
 ):
     """The ``scheduled_posts`` table."""
+
+    if TYPE_CHECKING:
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def create(
+            self, data: ScheduledPostCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> ScheduledPost: ...
+
+        @overload
+        def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[ScheduledPostCreateFields]
+        ) -> ScheduledPost: ...
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: ScheduledPostUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[ScheduledPostUpdateFields],
+        ) -> ScheduledPost: ...
 
     spec = SPEC
     core_class = ScheduledPostsCore

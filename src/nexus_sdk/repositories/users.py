@@ -3,6 +3,8 @@ there is no ``create``/``delete`` here; RLS lets a user read and update only the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Unpack
+
 from nexus_sdk.models import User, UserCreate, UserUpdate
 from nexus_sdk.repositories._base import (
     AsyncRead,
@@ -10,15 +12,31 @@ from nexus_sdk.repositories._base import (
     SyncRead,
     SyncUpdate,
 )
-from nexus_sdk.repositories._core import TableSpec
+from nexus_sdk.repositories._core import RowId, TableSpec
+from nexus_sdk.repositories._fields import UserOrder, UserUpdateFields
+from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
 __all__ = ["AsyncUsers", "Users"]
 
 SPEC = TableSpec("users", User, UserCreate, UserUpdate)
 
 
-class AsyncUsers(AsyncRead[User, UserCreate, UserUpdate], AsyncUpdate[User, UserCreate, UserUpdate]):
+class AsyncUsers(
+    AsyncRead[User, UserCreate, UserUpdate, UserOrder], AsyncUpdate[User, UserCreate, UserUpdate, UserOrder]
+):
     """The ``users`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: UserUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[UserUpdateFields],
+        ) -> User: ...
 
     spec = SPEC
 
@@ -29,7 +47,21 @@ class AsyncUsers(AsyncRead[User, UserCreate, UserUpdate], AsyncUpdate[User, User
 # -----------------------------------------------------------------------------------------------------------
 
 
-class Users(SyncRead[User, UserCreate, UserUpdate], SyncUpdate[User, UserCreate, UserUpdate]):
+class Users(
+    SyncRead[User, UserCreate, UserUpdate, UserOrder], SyncUpdate[User, UserCreate, UserUpdate, UserOrder]
+):
     """The ``users`` table."""
+
+    if TYPE_CHECKING:
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: UserUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[UserUpdateFields],
+        ) -> User: ...
 
     spec = SPEC

@@ -6,6 +6,8 @@ clears the previous default in the same transaction, so a user never has two def
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Unpack, overload
+
 from nexus_sdk._http import Operation
 from nexus_sdk.errors import NotFoundError
 from nexus_sdk.models import VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate
@@ -20,6 +22,11 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
 )
 from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._fields import (
+    VoiceProfileCreateFields,
+    VoiceProfileOrder,
+    VoiceProfileUpdateFields,
+)
 from nexus_sdk.repositories._rpc import call_single, uuid_text
 from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -48,12 +55,34 @@ class VoiceProfilesCore(TableCore[VoiceProfile, VoiceProfileCreate, VoiceProfile
 
 
 class AsyncVoiceProfiles(
-    AsyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    AsyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+    AsyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    AsyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    AsyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    AsyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
 ):
     """The ``voice_profiles`` table."""
+
+    if TYPE_CHECKING:
+        # The keyword fields typed for this table (PEP 692); at run time the mixins' methods serve.
+        @overload  # type: ignore[override, no-overload-impl]
+        async def create(
+            self, data: VoiceProfileCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> VoiceProfile: ...
+
+        @overload
+        async def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[VoiceProfileCreateFields]
+        ) -> VoiceProfile: ...
+
+        async def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: VoiceProfileUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[VoiceProfileUpdateFields],
+        ) -> VoiceProfile: ...
 
     spec = SPEC
     core_class = VoiceProfilesCore
@@ -85,12 +114,34 @@ class AsyncVoiceProfiles(
 
 
 class VoiceProfiles(
-    SyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    SyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    SyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
-    SyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate],
+    SyncRead[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    SyncCreate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    SyncUpdate[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
+    SyncDelete[VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate, VoiceProfileOrder],
 ):
     """The ``voice_profiles`` table."""
+
+    if TYPE_CHECKING:
+
+        @overload  # type: ignore[override, no-overload-impl]
+        def create(
+            self, data: VoiceProfileCreate, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        ) -> VoiceProfile: ...
+
+        @overload
+        def create(
+            self, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, **fields: Unpack[VoiceProfileCreateFields]
+        ) -> VoiceProfile: ...
+
+        def update(  # type: ignore[override]
+            self,
+            id: RowId,
+            patch: VoiceProfileUpdate | None = None,
+            /,
+            *,
+            timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+            **fields: Unpack[VoiceProfileUpdateFields],
+        ) -> VoiceProfile: ...
 
     spec = SPEC
     core_class = VoiceProfilesCore
