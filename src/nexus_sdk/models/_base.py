@@ -357,7 +357,8 @@ def collector_paused() -> Iterator[None]:
 
     Nested and concurrent use is safe: the first thread in pauses the collector (only when it is on), the
     last one out turns it back on (only when it was on and still is off), so a collector the application
-    disabled itself stays disabled.
+    disabled itself stays disabled. (One case cannot be told apart: a ``gc.disable()`` by another thread
+    while a read is in progress is undone when the read ends.)
     """
     global _collector_pauses, _collector_resume
     with _collector_lock:
