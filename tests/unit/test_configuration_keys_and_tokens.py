@@ -146,3 +146,21 @@ def test_cli_import_with_a_malformed_token_says_so_once_and_sends_nothing(tmp_pa
     assert result.output.count("access token is malformed") == 1
     assert "user_id is required" not in result.output
     assert "not-a-jwt" not in result.output
+
+
+def test_the_cli_reads_the_keys_in_the_librarys_order() -> None:
+    from click.testing import CliRunner
+
+    from nexus_sdk.cli._transfer import export_command
+
+    from ._loopback import respond, serve
+
+    # Both set: the library (and so the CLI) takes the newer secret key first.
+    env = dict.fromkeys(KEY_VARS, "") | {
+        "SUPABASE_SECRET_KEY": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_JWT,
+    }
+    with serve(respond("200 OK", b"[]", {"Content-Type": "application/json"})) as api:
+        result = CliRunner().invoke(export_command, ["users", "--url", api.url], env=env)
+    assert result.exit_code == 0, result.output
+    assert b"apikey: " + SECRET.encode() in api.received[0]

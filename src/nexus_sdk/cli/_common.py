@@ -35,17 +35,18 @@ def connection_options(command: F) -> F:
         click.option(
             "--url", envvar="SUPABASE_URL", show_envvar=True, help="The Supabase project URL (no /rest/v1)."
         ),
+        # No envvar= for the keys: the library reads the key variables itself, in one documented order
+        # (SUPABASE_SECRET_KEYS ... SUPABASE_ANON_KEY, docs/client.md), so the CLI cannot pick another.
         click.option(
             "--key",
-            envvar=["SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY"],
-            show_envvar=True,
-            help="The API key: the service-role key (every user's rows) or the anon key (with --access-token).",
+            help="The API key: a secret/service-role key (every user's rows) or a publishable/anon key (with "
+            "--access-token). Default: SUPABASE_SECRET_KEY(S), SUPABASE_SERVICE_ROLE_KEY, SUPABASE_KEY, "
+            "SUPABASE_PUBLISHABLE_KEY(S), SUPABASE_ANON_KEY, the first set.",
         ),
         click.option(
             "--anon-key",
-            envvar="SUPABASE_ANON_KEY",
-            show_envvar=True,
-            help="The anon key, sent with --access-token when --key is the service-role key.",
+            help="The anon (publishable) key, sent with --access-token when the key is a secret one. "
+            "Default: SUPABASE_PUBLISHABLE_KEY(S), SUPABASE_ANON_KEY, the first set.",
         ),
         click.option(
             "--access-token",
