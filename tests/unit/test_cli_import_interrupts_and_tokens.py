@@ -70,6 +70,19 @@ def test_ctrl_c_inside_the_serializer_is_a_keyboard_interrupt_for_library_users(
         import_rows(client, "adaptations", [{"original_idea": "x"}], user_id=USER)
 
 
+def test_ctrl_c_inside_encode_json_is_not_taken_for_a_bad_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # encode_json re-raises pydantic's serialization error as a ValueError, which is how a bad row fails.
+    import pydantic_core
+
+    monkeypatch.setattr(pydantic_core, "to_json", interrupted_serializer)
+
+    with (
+        NexusClient(NO_SERVER["SUPABASE_URL"], "service-role-key") as client,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        import_rows(client, "adaptations", [{"original_idea": "x"}], user_id=USER)
+
+
 def test_ctrl_c_with_json_is_one_json_line_and_exit_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

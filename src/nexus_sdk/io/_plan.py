@@ -126,7 +126,8 @@ def interruptible() -> Iterator[None]:
     """
     try:
         yield
-    except PydanticSerializationError as exc:
+    except (PydanticSerializationError, ValueError) as exc:
+        # ValueError too: encode_json re-raises pydantic's error as one, with the same text.
         if "KeyboardInterrupt" in str(exc):
             raise KeyboardInterrupt from exc
         raise
