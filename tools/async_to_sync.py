@@ -207,13 +207,43 @@ def generate(source: str, path: str) -> str:
     if not classes:
         raise StaleError(f"{path}: no async class of the rename map to generate from")
     ignores = type_ignores(classes, hand_written.splitlines())
+    attribute_docs = hold_attribute_docstrings(classes, hand_written)
     transformer = AsyncToSync()
     generated = [transformer.visit(node) for node in classes]
     body = "\n\n\n".join(ast.unparse(ast.fix_missing_locations(node)) for node in generated)
+    for placeholder, literal in attribute_docs.items():
+        body = body.replace(placeholder, literal, 1)
     text = format_source(f"{hand_written}\n\n{MARKER}\n\n\n{body}\n", path)
     if ignores:
         text = format_source(restore_type_ignores(text, ignores), path)
     return text
+
+
+def hold_attribute_docstrings(classes: list[ast.ClassDef], source: str) -> dict[str, str]:
+    """Swap each attribute docstring of ``classes`` for a placeholder name; return placeholder -> literal.
+
+    ``ast.unparse`` writes a string statement that is not a body's first as a one-line quoted string;
+    putting back the literal as written in the async source keeps the generated side's docstrings alike.
+    """
+    held: dict[str, str] = {}
+    for cls in classes:
+        for node in ast.walk(cls):
+            body = getattr(node, "body", None)
+            if not isinstance(body, list):
+                continue
+            for statement in body[1:]:
+                if (
+                    isinstance(statement, ast.Expr)
+                    and isinstance(statement.value, ast.Constant)
+                    and isinstance(statement.value.value, str)
+                ):
+                    literal = ast.get_source_segment(source, statement.value)
+                    if literal is None:
+                        continue
+                    placeholder = f"__async_to_sync_docstring_{len(held)}__"
+                    held[placeholder] = sync_docstring(literal)
+                    statement.value = ast.Name(id=placeholder, ctx=ast.Load())
+    return held
 
 
 def type_ignores(classes: list[ast.ClassDef], lines: list[str]) -> dict[tuple[str, str], list[str | None]]:

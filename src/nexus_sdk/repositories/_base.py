@@ -299,7 +299,7 @@ class SyncRepository(Generic[RowT, CreateT, UpdateT, OrderT]):
     """Base of the repositories: one table, one client configuration."""
 
     spec: ClassVar[TableSpec[Any, Any, Any]]
-    "The table this repository reads and writes."
+    """The table this repository reads and writes."""
     core_class: ClassVar[type[TableCore[Any, Any, Any]]] = TableCore
 
     def __init__(
