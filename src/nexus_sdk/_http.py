@@ -58,6 +58,7 @@ __all__ = [
     "encode_json",
     "error_from_response",
     "host_of",
+    "json_rows",
     "retry_delay",
 ]
 
@@ -151,6 +152,29 @@ class APIResponse:
     def json(self) -> Any:
         """The body parsed as JSON (``None`` for an empty body)."""
         return json.loads(self.content) if self.content else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The body as PostgREST's array of row objects (``[]`` for an empty body); see :func:`json_rows`."""
+        return json_rows(self.content)
+
+
+def json_rows(content: bytes) -> list[dict[str, Any]]:
+    """Parse a body that must be a JSON array of objects, as PostgREST answers for rows.
+
+    Raises:
+        json.JSONDecodeError: Not JSON.
+        pydantic_core.ValidationError: JSON of another shape (where, without the value). The senders turn
+            both into :class:`~nexus_sdk.errors.APIResponseValidationError`, naming the request.
+    """
+    data = json.loads(content) if content else []
+    if type(data) is list and all(type(row) is dict for row in data):
+        return data
+    from pydantic import TypeAdapter
+
+    # Only on the failure path: pydantic says where the shape is wrong, e.g. "0: Input should be a valid
+    # dictionary".
+    TypeAdapter(list[dict[str, Any]]).validate_python(data, strict=True)
+    raise AssertionError("unreachable: the adapter refused the data")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,11 +139,19 @@ async def test_async_a_2xx_body_of_the_wrong_shape_is_a_nexus_error() -> None:
                 await nx.users.get(ROW_ID)
 
 
-def test_platform_connections_wrong_shape_is_a_nexus_error_too() -> None:
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("text/html", HTML), ("application/json", b'{"unexpected": "object"}'), ("application/json", b"[1, 2]")],
+)
+def test_platform_connections_wrong_shape_is_a_nexus_error_too(content_type: str, body: bytes) -> None:
+    # Its rows are parsed by hand (tokens are decrypted before the model is built): same guarantee.
     from nexus_sdk.crypto import EncryptionKey, KeyRing
 
     ring = KeyRing([EncryptionKey.generate("k1")])
     with respx.mock(base_url=REST) as mock, NexusClient(URL, KEY, encryption_keys=ring) as nx:
-        mock.get("/platform_connections").respond(200, content=HTML, headers={"Content-Type": "text/html"})
-        with pytest.raises(APIResponseValidationError):
+        mock.get("/platform_connections").respond(200, content=body, headers={"Content-Type": content_type})
+        with pytest.raises(APIResponseValidationError) as caught:
             nx.platform_connections.list()
+        with pytest.raises(APIResponseValidationError):
+            nx.platform_connections.rotate_keys()
+    assert "unexpected" not in caught.value.message

@@ -10,7 +10,6 @@ so a token refreshed meanwhile is never overwritten by a re-encryption of its pr
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -64,8 +63,7 @@ class TokenRotation:
     ) -> Operation[builtins.list[dict[str, Any]]]:
         request = self.core._request("GET", params, retry_safe=True, timeout=timeout)
         response = yield from call(request, self.core.settings)
-        rows: builtins.list[dict[str, Any]] = json.loads(response.content) if response.content else []
-        return rows
+        return response.rows()
 
     def run(
         self,
@@ -222,7 +220,7 @@ class TokenRotation:
             timeout=timeout,
         )
         response = yield from call(request, self.core.settings)
-        return bool(response.content and json.loads(response.content))
+        return bool(response.rows())
 
 
 _NONCE_CHARS: Final = 16

@@ -26,13 +26,12 @@ platform or the other token column fails to decrypt. Every call is one HTTP requ
 from __future__ import annotations
 
 import builtins
-import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Unpack, cast, overload
 
-from nexus_sdk._http import Operation, call
+from nexus_sdk._http import Operation, call, json_rows
 from nexus_sdk._results import RowList
 from nexus_sdk._types import strip_not_given, uuid_text
 from nexus_sdk.crypto import RotationStats
@@ -153,7 +152,7 @@ class PlatformConnectionsCore(
         """
         if not content:
             return []
-        raw_rows = json.loads(content)
+        raw_rows = json_rows(content)
         # `is not None`, not truthiness: an empty string is not an encrypted value, and reading it as a
         # token needs the same plaintext opt-in as any other unencrypted value.
         if not any(row.get(column) is not None for row in raw_rows for column in TOKEN_COLUMNS):

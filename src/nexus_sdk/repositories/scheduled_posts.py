@@ -190,8 +190,8 @@ class ScheduledPostsCore(TableCore[ScheduledPost, ScheduledPostCreate, Scheduled
             timeout=timeout,
         )
         response = yield from call(request, self.settings)
-        rows = response.json()
-        if not isinstance(rows, list) or not rows or not isinstance(rows[0].get("platform"), str):
+        rows = response.rows()
+        if not rows or not isinstance(rows[0].get("platform"), str):
             missing = NotFoundError.row("platform_connections", connection_id)
             missing.details = "connection_not_found"  # what schedule_post says for the same case
             raise missing
