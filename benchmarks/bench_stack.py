@@ -14,13 +14,27 @@ Two typed reads of ``published_posts`` as a signed-in user (RLS on): ``get(id)``
 The HTTP layer (the server framework, routing, JWT check, planning the SQL, the pool, and the loopback
 transport) is what remains: end to end - SDK - PostgreSQL. The shares are of the end-to-end time.
 
-Run: ``.venv/bin/python benchmarks/bench_stack.py [--seconds 2]`` (needs the ``local`` extra).
+Then **the stack's request cost** (issue 16), with the stack in a process of its own
+(``stack_process.py``) so that the client's cost is not counted as the server's: a one-row ``GET`` by id
+over raw HTTP against the same transaction replayed with psycopg from this process (``BEGIN READ ONLY``,
+the ``set_config`` statement, the statement, ``COMMIT``, pipelined: one round trip), once with the same id
+every time and once with a different id each time. The two sides take turns in short rounds; the ratio
+is of the medians. Target: <= 1.3x.
+
+Run: ``.venv/bin/python benchmarks/bench_stack.py [--seconds 2] [--rounds 15] [--only-cost]`` (needs the
+``local`` extra).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -180,11 +194,159 @@ def measure(
     return Result(name, end_to_end, sdk, database_time(stack, spy, expected_rows, seconds))
 
 
+COST_TARGET = 1.3
+"""Issue 16: a one-row GET by id through the stack costs at most 1.3x the same transaction replayed."""
+
+
+class StackProcess:
+    """``stack_process.py`` running in a child process: its connection facts, and a statement capture."""
+
+    def __init__(self) -> None:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stack_process.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.state: dict[str, str] = json.loads(self.proc.stdout.readline())
+
+    def command(self, text: str) -> None:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+        if self.proc.stdout.readline().strip() != "ok":
+            raise SystemExit(f"the stack process did not answer {text!r}")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(60)
+
+
+def request_cost(rounds: int, per_round: int) -> list[tuple[str, float, float]]:
+    """(case, stack ms/request, replay ms/transaction) by median over interleaved rounds."""
+    server = StackProcess()
+    try:
+        url, anon_key, secret, database_url = (
+            server.state[k] for k in ("url", "anon_key", "jwt_secret", "database_url")
+        )
+        user_id = local.create_auth_user(database_url, "cost@example.com")
+        token = local.mint_access_token(secret, user_id, email="cost@example.com")
+        ids = _seed_rows(database_url, user_id)
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        head = (
+            f"Host: {host}:{port}\r\napikey: {anon_key}\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: application/vnd.pgrst.object+json\r\n\r\n"
+        ).encode()
+        # A raw keep-alive socket with the request prepared: the client's own cost stays out of the figure.
+        with socket.create_connection((host, int(port))) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            reader = sock.makefile("rb")
+
+            def get(row_id: str) -> None:
+                sock.sendall(
+                    b"GET /rest/v1/published_posts?id=eq."
+                    + row_id.encode()
+                    + b"&select=* HTTP/1.1\r\n"
+                    + head
+                )
+                status = reader.readline()
+                length = 0
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+                if b" 200 " not in status:
+                    raise SystemExit(f"the stack answered {status!r}")
+
+            for row_id in ids[:50]:
+                get(row_id)  # warm: the pool, the plan cache, the prepared statements
+            capture = os.path.join(tempfile.mkdtemp(prefix="bench-stack-"), "calls.json")
+            server.command("capture")
+            get(ids[0])
+            server.command(f"dump {capture}")
+            with open(capture) as fh:
+                calls = json.load(fh)
+            (begin, _), (set_config, settings), (statement, values) = calls[:3]
+            id_param = next(k for k, v in values.items() if v == ids[0])
+            results = []
+            with psycopg.connect(authenticator_url(database_url), autocommit=True) as conn:
+
+                def replay(row_id: str) -> None:
+                    with conn.pipeline():
+                        conn.execute(begin.encode())
+                        conn.execute(set_config.encode(), settings)
+                        cur = conn.execute(statement.encode(), {**values, id_param: row_id})
+                        conn.execute(b"COMMIT", prepare=False)
+                    row = cur.fetchone()
+                    if not row or row[1] != 1:
+                        raise SystemExit("the replayed statement did not return the request's row")
+
+                for case, pick in (
+                    ("same id", lambda i: ids[0]),
+                    ("new id each time", lambda i: ids[i % len(ids)]),
+                ):
+                    stack_times: list[float] = []
+                    replay_times: list[float] = []
+                    counter = 0
+                    for round_no in range(rounds):
+                        sides = [(get, stack_times), (replay, replay_times)]
+                        if round_no % 2:
+                            sides.reverse()  # neither side always goes first
+                        for fn, times in sides:
+                            started = time.perf_counter()
+                            for _ in range(per_round):
+                                counter += 1
+                                fn(pick(counter))
+                            times.append((time.perf_counter() - started) / per_round)
+                    results.append(
+                        (case, 1000 * statistics.median(stack_times), 1000 * statistics.median(replay_times))
+                    )
+        return results
+    finally:
+        server.close()
+
+
+def _seed_rows(database_url: str, user_id: str) -> list[str]:
+    ids = [str(uuid.uuid4()) for _ in range(ROWS)]
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO public.published_posts (id, user_id, platform, status, content, metrics, published_at) "
+            "VALUES (%s, %s, 'linkedin', 'published', %s, '{\"views\": 1}'::jsonb, now())",
+            [(row_id, user_id, f"Post {i}") for i, row_id in enumerate(ids)],
+        )
+        cur.execute("ANALYZE public.published_posts")
+    return ids
+
+
+def print_request_cost(rounds: int, per_round: int) -> None:
+    results = request_cost(rounds, per_round)
+    print(
+        f"\nThe stack's request cost: one-row GET by id vs the same transaction replayed ({rounds} interleaved"
+    )
+    print(
+        f"rounds of {per_round}, medians; the stack in its own process; machine load: {os.getloadavg()[0]:.2f})\n"
+    )
+    print(f"{'case':<19}{'stack ms':>10}{'replay ms':>11}{'ratio':>8}{'target':>9}")
+    for case, stack_ms, replay_ms in results:
+        ratio = stack_ms / replay_ms
+        verdict = "ok" if ratio <= COST_TARGET else "over"
+        print(
+            f"{case:<19}{stack_ms:>10.3f}{replay_ms:>11.3f}{ratio:>7.2f}x{f'<= {COST_TARGET}x':>9}  {verdict}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default 2)")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds for the request cost")
+    parser.add_argument("--per-round", type=int, default=100, help="requests per side and round")
+    parser.add_argument("--only-cost", action="store_true", help="measure only the stack's request cost")
     args = parser.parse_args()
 
+    print_request_cost(args.rounds, args.per_round)
+    if args.only_cost:
+        return
     with local.start(port=0) as stack:
         user_id, token = stack.create_user("bench@example.com")
         ids = seed(stack, user_id)

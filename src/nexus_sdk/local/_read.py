@@ -42,21 +42,62 @@ RESERVED: Final = frozenset(
 """Query parameters that are not filters."""
 
 _CACHE_SIZE: Final = 1024
-_Entry = tuple[ReadPlan, bytes, dict[str, Any], bytes | None]
-"""A cached read: the plan, its statement, the bound values, the EXPLAIN for a planned count."""
+# Operators whose value is bound as it stands (like/ilike rewrite * and in./is. are parsed): a read that
+# differs from another only in such values has the same statement, so its plan is cached by shape.
+_BOUND_AS_IS: Final = frozenset(
+    {"eq", "neq", "gt", "gte", "lt", "lte", "match", "imatch", "isdistinct", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj"}
+)  # fmt: skip
+# Stands for the i-th value while the statement of a shape is planned (private-use characters; the planned
+# values are replaced by the request's, so a client's value can never be mistaken for a slot).
+_SLOT_OPEN: Final = "\ue000"
+_SLOT_CLOSE: Final = "\ue001"
+
+
+class _Entry:
+    """A cached read: the plan, its statement, the bound values, the EXPLAIN for a planned count, and the
+    parameters (``slots``) that take the request's own filter values."""
+
+    __slots__ = ("explain", "plan", "slots", "statement", "values")
+
+    def __init__(
+        self,
+        plan: ReadPlan,
+        statement: bytes,
+        values: dict[str, Any],
+        explain: bytes | None,
+        slots: tuple[tuple[str, int], ...],
+    ) -> None:
+        self.plan = plan
+        self.statement = statement
+        self.values = values
+        self.explain = explain
+        self.slots = slots
+
+    def bind(self, taken: Sequence[str]) -> dict[str, Any]:
+        """The statement's parameters for a request whose simple filter values are ``taken``."""
+        if not self.slots:
+            return self.values
+        values = dict(self.values)
+        for name, index in self.slots:
+            values[name] = taken[index]
+        return values
 
 
 class PlanCache:
-    """Read plans and their SQL by what they depend on, so a repeated read skips parsing and composing."""
+    """Read plans and their SQL by the request's shape, so a repeated read skips parsing and composing.
+
+    The shape is the query string with every simple filter value (``id=eq.<value>``) taken out: reads of
+    different rows share one entry, and the values are bound as parameters.
+    """
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size
-        self._plans: dict[tuple[str | None, ...], _Entry] = {}
+        self._plans: dict[tuple[Any, ...], _Entry] = {}
 
-    def get(self, key: tuple[str | None, ...]) -> _Entry | None:
+    def get(self, key: tuple[Any, ...]) -> _Entry | None:
         return self._plans.get(key)
 
-    def put(self, key: tuple[str | None, ...], entry: _Entry) -> _Entry:
+    def put(self, key: tuple[Any, ...], entry: _Entry) -> _Entry:
         if len(self._plans) >= self._size:
             self._plans.clear()
         self._plans[key] = entry
@@ -65,6 +106,39 @@ class PlanCache:
     def clear(self) -> None:
         """Forget every plan (the schema cache changed)."""
         self._plans.clear()
+
+
+def _shape(items: Sequence[tuple[str, str]]) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """The query with each simple filter's value replaced by a numbered slot, and the values taken out."""
+    shaped: list[tuple[str, str]] = []
+    taken: list[str] = []
+    for key, value in items:
+        if key not in RESERVED:
+            negated = value.startswith("not.")
+            op, dot, rest = (value[4:] if negated else value).partition(".")
+            if dot and op in _BOUND_AS_IS:
+                slot = f"{_SLOT_OPEN}{len(taken)}{_SLOT_CLOSE}"
+                shaped.append((key, f"{'not.' if negated else ''}{op}.{slot}"))
+                taken.append(rest)
+                continue
+        shaped.append((key, value))
+    return tuple(shaped), taken
+
+
+def _slots(
+    values: dict[str, Any], statements: Sequence[bytes], count: int
+) -> tuple[tuple[str, int], ...] | None:
+    """Which parameter holds each slot; None when a slot was not bound exactly once, as it stands."""
+    found: dict[int, str] = {}
+    for name, value in values.items():
+        if isinstance(value, str) and value.startswith(_SLOT_OPEN) and value.endswith(_SLOT_CLOSE):
+            index = int(value[1:-1])
+            if index in found:
+                return None
+            found[index] = name
+    if len(found) != count or any(_SLOT_OPEN.encode() in statement for statement in statements):
+        return None
+    return tuple((name, index) for index, name in found.items())
 
 
 def filters(items: Sequence[tuple[str, str]], skip: frozenset[str] = frozenset()) -> list[Condition | Logic]:
@@ -209,28 +283,48 @@ def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
 async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCache) -> Response:
     """``GET``/``HEAD`` on a table or view."""
     headers = ctx.request.headers
-    # The statement depends only on these (values are bound parameters taken from the query string),
-    # so a repeated read skips parsing and SQL composition.
-    key = (
+    items = ctx.request.query_params.multi_items()
+    shaped, taken = _shape(items)
+    # The statement depends only on these; the values taken out are bound parameters.
+    key: tuple[Any, ...] = (
         ctx.method,
         table.name,
-        ctx.request.url.query,
+        shaped,
         headers.get("accept"),
         ",".join(headers.getlist("prefer")),
         headers.get("range"),
     )
-    cached = cache.get(key)
-    items = ctx.request.query_params.multi_items()
-    if cached is None:
-        plan = read_plan(engine, ctx, items)
-        params = Params()
-        src = table_source(table)
-        statement = build_read(src, plan, params, engine.catalog).as_bytes(None)
-        explain = None
-        if wants_estimate(ctx, engine):
-            explain = build_count_explain(src, plan, params, engine.catalog).as_bytes(None)
-        cached = cache.put(key, (plan, statement, params.values, explain))
-    plan, statement, values, explain = cached
-    row = await engine.run(ctx, statement, values, read_only=True, expect_one=plan.singular, explain=explain)
+    entry = cache.get(key)
+    if entry is None:
+        entry = _compile(engine, ctx, table, shaped, len(taken))
+        if entry is None:
+            # A value is not bound as it stands: this exact request gets a plan of its own.
+            key = (*key, tuple(taken))
+            entry = cache.get(key) or _compile(engine, ctx, table, items, 0)
+            assert entry is not None  # without slots there is nothing to miss
+        cache.put(key, entry)
+    plan = entry.plan
+    row = await engine.run(
+        ctx,
+        entry.statement,
+        entry.bind(taken),
+        read_only=True,
+        expect_one=plan.singular,
+        explain=entry.explain,
+    )
     total = read_total(ctx, engine, row)
     return read_response(ctx, plan, row, total=total, location=canonical_location(table.name, items))
+
+
+def _compile(
+    engine: Engine, ctx: RequestContext, table: Table, items: Sequence[tuple[str, str]], slots: int
+) -> _Entry | None:
+    plan = read_plan(engine, ctx, items)
+    params = Params()
+    src = table_source(table)
+    statement = build_read(src, plan, params, engine.catalog).as_bytes(None)
+    explain = None
+    if wants_estimate(ctx, engine):
+        explain = build_count_explain(src, plan, params, engine.catalog).as_bytes(None)
+    found = _slots(params.values, [statement, explain or b""], slots)
+    return None if found is None else _Entry(plan, statement, params.values, explain, found)
