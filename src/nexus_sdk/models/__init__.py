@@ -38,6 +38,11 @@ from nexus_sdk.models.platform_connections import (
 )
 from nexus_sdk.models.published_posts import PublishedPost, PublishedPostCreate, PublishedPostUpdate
 from nexus_sdk.models.publishing import ClaimedPost, PublishResult
+from nexus_sdk.models.related import (
+    ConnectionProfile,
+    PublishedPostWithAdaptation,
+    ScheduledPostWithConnection,
+)
 from nexus_sdk.models.scheduled_posts import ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
 from nexus_sdk.models.users import User, UserCreate, UserUpdate
 from nexus_sdk.models.voice_profiles import VoiceProfile, VoiceProfileCreate, VoiceProfileUpdate
@@ -45,6 +50,7 @@ from nexus_sdk.models.voice_profiles import VoiceProfile, VoiceProfileCreate, Vo
 __all__ = [
     "Adaptations",
     "ClaimedPost",
+    "ConnectionProfile",
     "ContentAdaptation",
     "ContentAdaptationCreate",
     "ContentAdaptationUpdate",
@@ -61,11 +67,13 @@ __all__ = [
     "PublishedPostCreate",
     "PublishedPostStatus",
     "PublishedPostUpdate",
+    "PublishedPostWithAdaptation",
     "Row",
     "ScheduledPost",
     "ScheduledPostCreate",
     "ScheduledPostStatus",
     "ScheduledPostUpdate",
+    "ScheduledPostWithConnection",
     "SubstackAdaptation",
     "UpdateModel",
     "User",

@@ -50,6 +50,7 @@ RowId = uuid.UUID | str
 RowT = TypeVar("RowT", bound=BaseModel)
 CreateT = TypeVar("CreateT", bound=BaseModel)
 UpdateT = TypeVar("UpdateT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _REPRESENTATION: Final = "return=representation"
 
@@ -279,10 +280,23 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
 
     def get(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[RowT]:
         """One row by primary key; a missing (or invisible) row is a NotFoundError."""
+        content = yield from self._get_one(row_id, (), timeout)
+        return self.decode_rows(b"[" + content + b"]")[0]
+
+    def get_embedded(
+        self, model: type[ModelT], select: str, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> Operation[ModelT]:
+        """One row by primary key with the related rows ``select`` embeds, as ``model``."""
+        content = yield from self._get_one(row_id, [("select", select)], timeout)
+        return validate_rows(model, b"[" + content + b"]")[0]
+
+    def _get_one(
+        self, row_id: RowId, params: Iterable[tuple[str, str]], timeout: TimeoutTypes | NotGiven
+    ) -> Operation[bytes]:
         row_text = uuid_text("id", row_id)
         request = self._request(
             "GET",
-            [self._by_id(row_text)],
+            [*params, self._by_id(row_text)],
             # PostgREST answers 406 PGRST116 when no row matches; errors.py maps that to NotFoundError.
             headers={"Accept": "application/vnd.pgrst.object+json"},
             retry_safe=True,
@@ -295,7 +309,22 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
                 raise  # not "no row" (e.g. the table itself is missing): the server's words stand
             # PostgREST's message names neither the table nor the id: say which row was asked for.
             raise NotFoundError.row(self.spec.table, row_text, cause=exc) from exc
-        return self.decode_rows(b"[" + response.content + b"]")[0]
+        return response.content
+
+    def _list_params(
+        self,
+        where: query.WhereClause,
+        order_by: str | Sequence[str] | None,
+        limit: int,
+        offset: int | None,
+    ) -> builtins.list[tuple[str, str]]:
+        query.row_count("limit", limit)
+        params = query.compile_where(self.spec.row, where)
+        params += query.compile_order(query.parse_order(self.spec.row, order_by))
+        params.append(("limit", str(limit)))
+        if offset:
+            params.append(("offset", str(offset)))
+        return params
 
     def list(
         self,
@@ -307,14 +336,26 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Operation[RowList[RowT]]:
         """At most ``limit`` (<= 1000) rows matching ``where``, in ``order_by`` order."""
-        query.row_count("limit", limit)
-        params = query.compile_where(self.spec.row, where)
-        params += query.compile_order(query.parse_order(self.spec.row, order_by))
-        params.append(("limit", str(limit)))
-        if offset:
-            params.append(("offset", str(offset)))
+        params = self._list_params(where, order_by, limit, offset)
         response = yield from call(self._select_rows(params, timeout), self.settings)
         return RowList(self.decode_rows(response.content), self.spec.row)
+
+    def list_embedded(
+        self,
+        model: type[ModelT],
+        select: str,
+        *,
+        where: query.WhereClause = None,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> Operation[RowList[ModelT]]:
+        """Like :meth:`list`, with the related rows ``select`` embeds, in one request, as ``model``."""
+        params = [("select", select), *self._list_params(where, order_by, limit, offset)]
+        response = yield from call(self._select_rows(params, timeout), self.settings)
+        rows = validate_rows(model, response.content) if response.content else []
+        return RowList(rows, model)
 
     def plan_pages(
         self, *, where: query.WhereClause, order_by: str | None, page_size: int

@@ -7,13 +7,20 @@ called over ``/rpc/`` (``record_post_metrics``, ``top_published_posts``), one re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Unpack, overload
 
+from nexus_sdk import query
 from nexus_sdk._http import Operation
 from nexus_sdk._results import RowList
 from nexus_sdk.errors import NotFoundError, ValidationError
-from nexus_sdk.models import PostMetrics, PublishedPost, PublishedPostCreate, PublishedPostUpdate
+from nexus_sdk.models import (
+    PostMetrics,
+    PublishedPost,
+    PublishedPostCreate,
+    PublishedPostUpdate,
+    PublishedPostWithAdaptation,
+)
 from nexus_sdk.query import row_count
 from nexus_sdk.repositories._base import (
     AsyncCreate,
@@ -25,7 +32,7 @@ from nexus_sdk.repositories._base import (
     SyncRead,
     SyncUpdate,
 )
-from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, RowId, TableCore, TableSpec
 from nexus_sdk.repositories._fields import (
     PublishedPostCreateFields,
     PublishedPostOrder,
@@ -39,6 +46,9 @@ __all__ = ["AsyncPublishedPosts", "PublishedPosts", "PublishedPostsCore"]
 SPEC = TableSpec("published_posts", PublishedPost, PublishedPostCreate, PublishedPostUpdate)
 
 DEFAULT_TOP_LIMIT: Final = 10
+
+WITH_ADAPTATION: Final = "*,adaptation:content_adaptations!published_posts_adaptation_id_fkey(*)"
+"""The post and its adaptation, through the same-owner key (an explicit hint: never ambiguous)."""
 
 MetricsInput = PostMetrics | Mapping[str, Any]
 """A metrics snapshot: a :class:`PostMetrics` or a mapping of its keys (unknown keys are kept)."""
@@ -191,6 +201,60 @@ class AsyncPublishedPosts(
         """
         return await self._sender.run(self._core.top(limit, platform, since, user_id, timeout))
 
+    async def list_with_adaptation(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: PublishedPostOrder | Sequence[PublishedPostOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[PublishedPostWithAdaptation]:
+        """Like :meth:`list`, each post with the adaptation it was made from, in the same request.
+
+        Args:
+            where: Filters on the posts (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 posts.
+            offset: Posts to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts; ``post.adaptation`` is the typed adaptation, or None.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            PublishedPostWithAdaptation,
+            WITH_ADAPTATION,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            timeout=timeout,
+        )
+        return await self._sender.run(operation)
+
+    async def get_with_adaptation(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> PublishedPostWithAdaptation:
+        """One post and its adaptation, in one request.
+
+        Args:
+            id: The post's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The post; ``post.adaptation`` is the typed adaptation, or None.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such post visible to the caller.
+        """
+        operation = self._core.get_embedded(PublishedPostWithAdaptation, WITH_ADAPTATION, id, timeout=timeout)
+        return await self._sender.run(operation)
+
 
 # -----------------------------------------------------------------------------------------------------------
 # Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
@@ -288,3 +352,57 @@ class PublishedPosts(
             ValidationError: A bad limit, time or user id (nothing was sent).
         """
         return self._sender.run(self._core.top(limit, platform, since, user_id, timeout))
+
+    def list_with_adaptation(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: PublishedPostOrder | Sequence[PublishedPostOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[PublishedPostWithAdaptation]:
+        """Like :meth:`list`, each post with the adaptation it was made from, in the same request.
+
+        Args:
+            where: Filters on the posts (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 posts.
+            offset: Posts to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts; ``post.adaptation`` is the typed adaptation, or None.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            PublishedPostWithAdaptation,
+            WITH_ADAPTATION,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            timeout=timeout,
+        )
+        return self._sender.run(operation)
+
+    def get_with_adaptation(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> PublishedPostWithAdaptation:
+        """One post and its adaptation, in one request.
+
+        Args:
+            id: The post's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The post; ``post.adaptation`` is the typed adaptation, or None.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such post visible to the caller.
+        """
+        operation = self._core.get_embedded(PublishedPostWithAdaptation, WITH_ADAPTATION, id, timeout=timeout)
+        return self._sender.run(operation)

@@ -12,16 +12,25 @@ import datetime as dt
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Unpack, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from nexus_sdk import query
 from nexus_sdk._http import APIRequest, Operation, call
 from nexus_sdk._results import RowList
 from nexus_sdk.errors import NotFoundError, ValidationError
-from nexus_sdk.models import PublishedPost, ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate
+from nexus_sdk.models import (
+    PublishedPost,
+    ScheduledPost,
+    ScheduledPostCreate,
+    ScheduledPostUpdate,
+    ScheduledPostWithConnection,
+)
 from nexus_sdk.models._fields import PlatformName, Timezone, check_post_content
 from nexus_sdk.models.publishing import ClaimedPost
+from nexus_sdk.models.related import CONNECTION_PROFILE_COLUMNS
 from nexus_sdk.query import row_count
 from nexus_sdk.repositories._base import (
     AsyncCreate,
@@ -33,7 +42,7 @@ from nexus_sdk.repositories._base import (
     SyncRead,
     SyncUpdate,
 )
-from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, RowId, TableCore, TableSpec
 from nexus_sdk.repositories._fields import (
     ScheduledPostCreateFields,
     ScheduledPostOrder,
@@ -45,6 +54,12 @@ from nexus_sdk.settings import NOT_GIVEN, NotGiven, TimeoutTypes
 __all__ = ["AsyncScheduledPosts", "ScheduledPosts", "ScheduledPostsCore", "backoff_seconds", "new_worker_id"]
 
 SPEC = TableSpec("scheduled_posts", ScheduledPost, ScheduledPostCreate, ScheduledPostUpdate)
+
+WITH_CONNECTION: Final = (
+    f"*,connection:platform_connections!scheduled_posts_platform_connection_id_fkey"
+    f"({','.join(CONNECTION_PROFILE_COLUMNS)})"
+)
+"""The post and its connection's public columns, through the same-owner key (never a token column)."""
 
 DEFAULT_CLAIM_LIMIT: Final = 50
 DEFAULT_LEASE_SECONDS: Final = 300
@@ -606,6 +621,62 @@ class AsyncScheduledPosts(
         """
         return await self._sender.run(self._core.release(post, worker_id, timeout))
 
+    async def list_with_connection(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: ScheduledPostOrder | Sequence[ScheduledPostOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[ScheduledPostWithConnection]:
+        """Like :meth:`list`, each post with its connection's platform and profile, in the same request.
+
+        The connection's tokens are never read.
+
+        Args:
+            where: Filters on the posts (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 posts.
+            offset: Posts to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts; ``post.connection`` is a typed :class:`~nexus_sdk.models.ConnectionProfile`.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            ScheduledPostWithConnection,
+            WITH_CONNECTION,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            timeout=timeout,
+        )
+        return await self._sender.run(operation)
+
+    async def get_with_connection(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ScheduledPostWithConnection:
+        """One scheduled post and its connection's platform and profile, in one request.
+
+        Args:
+            id: The post's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The post; ``post.connection`` is a typed :class:`~nexus_sdk.models.ConnectionProfile`.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such post visible to the caller.
+        """
+        operation = self._core.get_embedded(ScheduledPostWithConnection, WITH_CONNECTION, id, timeout=timeout)
+        return await self._sender.run(operation)
+
 
 # -----------------------------------------------------------------------------------------------------------
 # Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
@@ -876,3 +947,59 @@ class ScheduledPosts(
                 took it over after the lease lapsed (``"claim_lost"``).
         """
         return self._sender.run(self._core.release(post, worker_id, timeout))
+
+    def list_with_connection(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: ScheduledPostOrder | Sequence[ScheduledPostOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[ScheduledPostWithConnection]:
+        """Like :meth:`list`, each post with its connection's platform and profile, in the same request.
+
+        The connection's tokens are never read.
+
+        Args:
+            where: Filters on the posts (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 posts.
+            offset: Posts to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The posts; ``post.connection`` is a typed :class:`~nexus_sdk.models.ConnectionProfile`.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            ScheduledPostWithConnection,
+            WITH_CONNECTION,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            timeout=timeout,
+        )
+        return self._sender.run(operation)
+
+    def get_with_connection(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ScheduledPostWithConnection:
+        """One scheduled post and its connection's platform and profile, in one request.
+
+        Args:
+            id: The post's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The post; ``post.connection`` is a typed :class:`~nexus_sdk.models.ConnectionProfile`.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such post visible to the caller.
+        """
+        operation = self._core.get_embedded(ScheduledPostWithConnection, WITH_CONNECTION, id, timeout=timeout)
+        return self._sender.run(operation)
