@@ -142,7 +142,7 @@ def main() -> None:
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             row = conn.execute(
                 "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-                " VALUES (%s, 'linkedin', 'bench', 'ciphertext') RETURNING id",
+                " VALUES (%s, 'linkedin', 'bench', 'nx1:placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') RETURNING id",
                 (user_id,),
             ).fetchone()
             if options.no_sync_commit:

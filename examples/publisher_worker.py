@@ -71,7 +71,7 @@ def demo_stack() -> Iterator[NexusClient]:
             ids = {
                 platform: conn.execute(
                     "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-                    " VALUES (%s, %s, 'demo', 'ciphertext') RETURNING id",
+                    " VALUES (%s, %s, 'demo', 'nx1:placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') RETURNING id",
                     (user_id, platform),
                 ).fetchone()[0]  # type: ignore[index]
                 for platform in ("linkedin", "x")

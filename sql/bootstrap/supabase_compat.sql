@@ -44,6 +44,34 @@ BEGIN
 END
 $bootstrap$;
 
+-- Supabase's per-role settings for the API roles: a statement of an anonymous request may run 3 s, one of a
+-- signed-in user's 8 s, so that one user's slow query cannot hold a connection for long. PostgREST (and the
+-- local stack) applies a role's settings at the start of each request it runs as that role. Set only where
+-- the role has no statement_timeout of its own yet (a DBA's choice is kept), cluster-wide as on Supabase.
+DO $role_settings$
+DECLARE
+    spec record;
+BEGIN
+    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s')) AS s(name, timeout) LOOP
+        IF NOT EXISTS (
+            SELECT 1
+            FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+            WHERE r.rolname = spec.name AND s.setdatabase = 0
+              AND EXISTS (SELECT 1 FROM unnest(s.setconfig) c WHERE c LIKE 'statement\_timeout=%')
+        ) THEN
+            BEGIN
+                EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', spec.name, spec.timeout);
+            EXCEPTION
+                WHEN insufficient_privilege THEN
+                    NULL;  -- a bootstrap run by a role that may not alter the API roles leaves them as they are
+                WHEN unique_violation OR internal_error THEN
+                    NULL;  -- set meanwhile by a bootstrap running in another database ("tuple concurrently updated")
+            END;
+        END IF;
+    END LOOP;
+END
+$role_settings$;
+
 CREATE SCHEMA IF NOT EXISTS auth;
 
 -- Enough of Supabase's auth.users for our use: the columns our trigger and tests read, plus the

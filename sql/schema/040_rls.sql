@@ -11,12 +11,17 @@ ALTER TABLE public.voice_profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.published_posts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.scheduled_posts ENABLE ROW LEVEL SECURITY;
 
--- users: read and update your own row; rows are created by the sign-up trigger (no INSERT policy)
--- and removed with the auth user (no DELETE policy).
+-- users: read and update your own row; rows are created by the sign-up trigger and removed with the auth
+-- user (no DELETE policy). The INSERT policy serves an upsert of your own existing row (the round trip of
+-- official clients); users_guard_owned_columns refuses a new row.
 DROP POLICY IF EXISTS users_select_own ON public.users;
 CREATE POLICY users_select_own ON public.users
     FOR SELECT TO authenticated
     USING (id = (SELECT auth.uid()));
+DROP POLICY IF EXISTS users_insert_own ON public.users;
+CREATE POLICY users_insert_own ON public.users
+    FOR INSERT TO authenticated
+    WITH CHECK (id = (SELECT auth.uid()));
 DROP POLICY IF EXISTS users_update_own ON public.users;
 CREATE POLICY users_update_own ON public.users
     FOR UPDATE TO authenticated
@@ -79,7 +84,9 @@ CREATE POLICY voice_profiles_delete_own ON public.voice_profiles
     FOR DELETE TO authenticated
     USING (user_id = (SELECT auth.uid()));
 
--- published_posts: a published post stays on record (delete only what is not live).
+-- published_posts: a post that went live stays on record: a user deletes only what never was ('pending',
+-- 'failed'); published_posts_guard_status limits the status changes (a 'published' post may only become
+-- 'deleted', which is final).
 DROP POLICY IF EXISTS published_posts_select_own ON public.published_posts;
 CREATE POLICY published_posts_select_own ON public.published_posts
     FOR SELECT TO authenticated
@@ -96,7 +103,7 @@ CREATE POLICY published_posts_update_own ON public.published_posts
 DROP POLICY IF EXISTS published_posts_delete_own_unpublished ON public.published_posts;
 CREATE POLICY published_posts_delete_own_unpublished ON public.published_posts
     FOR DELETE TO authenticated
-    USING (user_id = (SELECT auth.uid()) AND status <> 'published');
+    USING (user_id = (SELECT auth.uid()) AND status IN ('pending', 'failed'));
 
 -- scheduled_posts: a user schedules, edits and cancels posts the publisher has not picked up yet
 -- (status 'scheduled'); the publisher (service_role) owns every later status.

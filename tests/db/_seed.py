@@ -8,6 +8,10 @@ from typing import Any
 
 import psycopg
 
+TOKEN: str = "nx1:test-key:" + "A" * 48
+"""A value of the stored token format (docs/encryption.md) that no key decrypts; the database accepts only
+such values as tokens (sql: platform_connections_check_tokens), so the rows written here use it."""
+
 
 @dataclass(frozen=True)
 class Seed:
@@ -36,8 +40,8 @@ def seed(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> Seed:
     conn_ref = _one(
         conn,
         "insert into public.platform_connections (user_id, platform, platform_user_id, access_token)"
-        " values (%s, 'linkedin', 'urn:li:person:1', 'ciphertext') returning id",
-        (user_id,),
+        " values (%s, 'linkedin', 'urn:li:person:1', %s) returning id",
+        (user_id, TOKEN),
     )
     adapt_ref = _one(
         conn,
@@ -62,8 +66,8 @@ def seed(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> Seed:
         "platform_connections": _one(
             conn,
             "insert into public.platform_connections (user_id, platform, platform_user_id, access_token)"
-            " values (%s, 'x', '42', 'ciphertext') returning id",
-            (user_id,),
+            " values (%s, 'x', '42', %s) returning id",
+            (user_id, TOKEN),
         ),
         "content_adaptations": _one(
             conn,

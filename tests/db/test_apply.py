@@ -172,6 +172,17 @@ def test_concurrent_bootstrap_in_two_databases_of_one_cluster(pg_server: str) ->
             drop_database(pg_server, url)
 
 
+def test_the_bootstrap_gives_the_api_roles_supabases_statement_timeouts(database_url: str) -> None:
+    """As on Supabase: anon 3 s, authenticated 8 s, as role settings that PostgREST applies per request."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "select r.rolname::text, c from pg_db_role_setting s join pg_roles r on r.oid = s.setrole,"
+            " unnest(s.setconfig) c"
+            " where s.setdatabase = 0 and r.rolname in ('anon', 'authenticated') and c like 'statement_timeout=%'"
+        ).fetchall()
+    assert sorted(rows) == [("anon", "statement_timeout=3s"), ("authenticated", "statement_timeout=8s")]
+
+
 def test_a_failing_apply_leaves_nothing_behind(empty_database_url: str, tmp_path: Path) -> None:
     source = tmp_path / "sql"
     shutil.copytree(schema._sql_root(), source)  # type: ignore[arg-type]

@@ -159,7 +159,7 @@ def test_one_connection_per_platform_per_user(conn: Conn, rows: Seed) -> None:
     with pytest.raises(errors.UniqueViolation) as info:
         conn.execute(
             "insert into public.platform_connections (user_id, platform, platform_user_id, access_token)"
-            " values (%s, 'linkedin', 'again', 'ciphertext')",
+            " values (%s, 'linkedin', 'again', 'nx1:test-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')",
             (rows.user_id,),
         )
     assert info.value.diag.constraint_name == "idx_platform_connections_user_platform"

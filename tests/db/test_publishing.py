@@ -41,7 +41,7 @@ def _account(conn: Conn, make_user: Any) -> Account:
         r[0]
         for r in conn.execute(
             "insert into public.platform_connections (user_id, platform, platform_user_id, access_token, is_active)"
-            " values (%s, 'linkedin', 'urn:li:person:1', 'ct1', true), (%s, 'x', '42', 'ct2', false)"
+            " values (%s, 'linkedin', 'urn:li:person:1', 'nx1:test-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', true), (%s, 'x', '42', 'nx1:test-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', false)"
             " returning id",
             (user_id, user_id),
         ).fetchall()
@@ -499,7 +499,14 @@ def test_a_user_cannot_complete_or_claim_even_their_own_post(conn: Conn, as_role
         as_role(conn, "authenticated", world.owner.user_id) as cur,
     ):
         call(cur, "complete_scheduled_post", post_id=post, worker_id="w")
-    # Nor by writing the publisher's columns directly.
+    # Nor by writing the publisher's columns directly: a post being processed is out of the user's reach...
+    with as_role(conn, "authenticated", world.owner.user_id) as cur:
+        cur.execute(
+            "update public.scheduled_posts set claimed_by = 'me', status = 'scheduled' where id = %s", (post,)
+        )
+        assert cur.rowcount == 0
+    # ...and on a post still scheduled, the claim columns are the publisher's.
+    conn.execute("update public.scheduled_posts set status = 'scheduled' where id = %s", (post,))
     with (
         pytest.raises(errors.InsufficientPrivilege),
         as_role(conn, "authenticated", world.owner.user_id) as cur,

@@ -26,7 +26,7 @@ def _account(conn: Conn, make_user: Any) -> tuple[uuid.UUID, uuid.UUID]:
     user_id = make_user(conn)
     row = conn.execute(
         "insert into public.platform_connections (user_id, platform, platform_user_id, access_token)"
-        " values (%s, 'linkedin', 'urn:li:person:1', 'ct') returning id",
+        " values (%s, 'linkedin', 'urn:li:person:1', 'nx1:test-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') returning id",
         (user_id,),
     ).fetchone()
     assert row is not None

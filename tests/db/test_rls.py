@@ -63,7 +63,7 @@ def insert_statement(table: str, world: World, conn: Conn) -> tuple[sql.Composab
         "platform_connections": {
             "platform": "substack",
             "platform_user_id": "me",
-            "access_token": "ciphertext",
+            "access_token": "nx1:test-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         },
         "content_adaptations": {"original_idea": "new idea", "adaptations": "{}"},
         "voice_profiles": {"name": "New", "characteristics": "{}"},
@@ -284,21 +284,15 @@ def test_cannot_create_a_row_for_another_user(conn: Conn, as_role: Any, world: W
     assert "row-level security" in str(info.value)
 
 
-# --- column privileges ---------------------------------------------------------------------------------
+# --- what users may not change (guarded by triggers; test_row_round_trip.py has the round trips) -------------
 
 SERVER_OWNED = [
     ("users", "email", "x@y.test"),
     ("users", "is_active", False),
-    ("users", "created_at", "2020-01-01T00:00:00Z"),
-    ("users", "updated_at", "2020-01-01T00:00:00Z"),
     ("platform_connections", "id", uuid.UUID(int=1)),
-    ("platform_connections", "created_at", "2020-01-01T00:00:00Z"),
-    ("content_adaptations", "updated_at", "2020-01-01T00:00:00Z"),
-    ("voice_profiles", "created_at", "2020-01-01T00:00:00Z"),
     ("published_posts", "id", uuid.UUID(int=2)),
     ("scheduled_posts", "retry_count", 3),
     ("scheduled_posts", "last_error", "boom"),
-    ("scheduled_posts", "published_post_id", None),
 ]
 
 
@@ -318,15 +312,44 @@ def test_a_user_cannot_update_server_owned_columns(
         )
 
 
-def test_a_user_cannot_insert_timestamps(conn: Conn, as_role: Any, world: World) -> None:
+def test_a_user_cannot_link_a_result_record(conn: Conn, as_role: Any, world: World) -> None:
+    """published_post_id is the publisher's, even pointing at the user's own published post."""
     with (
         pytest.raises(errors.InsufficientPrivilege),
         as_role(conn, "authenticated", world.owner.user_id) as cur,
     ):
         cur.execute(
-            "insert into public.content_adaptations (original_idea, adaptations, created_at)"
-            " values ('x', '{}', '2001-01-01')"
+            "update public.scheduled_posts set published_post_id = %s where id = %s",
+            (world.owner.published_ref, world.owner.leaf["scheduled_posts"]),
         )
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_a_user_cannot_backdate_a_row(conn: Conn, as_role: Any, world: World, table: str) -> None:
+    row_id = world.owner.user_id if table == "users" else world.owner.leaf[table]
+    with as_role(conn, "authenticated", world.owner.user_id) as cur:
+        cur.execute(
+            sql.SQL("select created_at from public.{} where id = %s").format(sql.Identifier(table)), (row_id,)
+        )
+        created = cur.fetchone()
+        cur.execute(
+            sql.SQL(
+                "update public.{} set created_at = '2001-01-01', updated_at = '2001-01-01' where id = %s"
+                " returning created_at, updated_at = now()"
+            ).format(sql.Identifier(table)),
+            (row_id,),
+        )
+        row = cur.fetchone()
+    assert row == (created[0], True)
+
+
+def test_timestamps_a_user_inserts_are_the_databases(conn: Conn, as_role: Any, world: World) -> None:
+    with as_role(conn, "authenticated", world.owner.user_id) as cur:
+        cur.execute(
+            "insert into public.content_adaptations (original_idea, adaptations, created_at)"
+            " values ('x', '{}', '2001-01-01') returning created_at = now()"
+        )
+        assert cur.fetchone() == (True,)
 
 
 def test_users_may_choose_their_own_ids(conn: Conn, as_role: Any, world: World) -> None:
@@ -393,3 +416,68 @@ def test_published_posts_stay_on_record(conn: Conn, as_role: Any, world: World) 
     with as_role(conn, "service_role") as cur:
         cur.execute("delete from public.published_posts where id = %s", (live,))
         assert cur.rowcount == 1
+
+
+STATUSES = ["pending", "published", "failed", "deleted"]
+# (from, to) a user may make on their own published_posts row; every other change is refused (42501).
+USER_TRANSITIONS = {
+    ("pending", "published"),
+    ("pending", "failed"),
+    ("pending", "deleted"),
+    ("failed", "pending"),
+    ("failed", "published"),
+    ("failed", "deleted"),
+    ("published", "deleted"),
+}
+
+
+@pytest.mark.parametrize("old", STATUSES)
+@pytest.mark.parametrize("new", STATUSES)
+def test_the_status_transitions_a_user_may_make(
+    conn: Conn, as_role: Any, world: World, old: str, new: str
+) -> None:
+    post = world.owner.leaf["published_posts"]
+    conn.execute("update public.published_posts set status = %s where id = %s", (old, post))
+    statement = "update public.published_posts set status = %s where id = %s"
+    if old == new or (old, new) in USER_TRANSITIONS:
+        with as_role(conn, "authenticated", world.owner.user_id) as cur:
+            cur.execute(statement, (new, post))
+            assert cur.rowcount == 1
+    else:
+        with (
+            pytest.raises(errors.InsufficientPrivilege),
+            as_role(conn, "authenticated", world.owner.user_id) as cur,
+        ):
+            cur.execute(statement, (new, post))
+    # The backend (the service role) may set any status.
+    with as_role(conn, "service_role") as cur:
+        cur.execute(statement, (new, post))
+        assert cur.rowcount == 1
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_user_deletes_only_posts_that_never_went_live(
+    conn: Conn, as_role: Any, world: World, status: str
+) -> None:
+    post = world.owner.leaf["published_posts"]
+    conn.execute("update public.published_posts set status = %s where id = %s", (status, post))
+    with as_role(conn, "authenticated", world.owner.user_id) as cur:
+        cur.execute("delete from public.published_posts where id = %s", (post,))
+        assert cur.rowcount == (1 if status in ("pending", "failed") else 0)
+
+
+def test_a_published_post_cannot_be_walked_back_and_deleted(conn: Conn, as_role: Any, world: World) -> None:
+    """The reported path: set 'published' back to 'pending', then delete. Neither step works now."""
+    post = world.owner.leaf["published_posts"]
+    conn.execute("update public.published_posts set status = 'published' where id = %s", (post,))
+    with (
+        pytest.raises(errors.InsufficientPrivilege),
+        as_role(conn, "authenticated", world.owner.user_id) as cur,
+    ):
+        cur.execute("update public.published_posts set status = 'pending' where id = %s", (post,))
+    with as_role(conn, "authenticated", world.owner.user_id) as cur:
+        cur.execute("update public.published_posts set status = 'deleted' where id = %s", (post,))
+        cur.execute("delete from public.published_posts where id = %s", (post,))
+        assert cur.rowcount == 0
+        cur.execute("select status from public.published_posts where id = %s", (post,))
+        assert cur.fetchone() == ("deleted",)

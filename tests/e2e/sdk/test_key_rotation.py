@@ -158,11 +158,15 @@ def test_legacy_plaintext_tokens_are_encrypted_only_on_request_and_never_sent_in
 ) -> None:
     key = EncryptionKey.generate("k1")
     user = nexus_clean.create_user()[0]
-    nexus_clean.sql().execute(
-        "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-        " VALUES (%s, 'x', 'legacy', 'legacy-plain-SECRET')",
-        (user,),
-    )
+    sql = nexus_clean.sql()
+    with sql.transaction():
+        # A row written before the database refused plaintext tokens (docs/schema.md, decision 26).
+        sql.execute("SET LOCAL session_replication_role = replica")
+        sql.execute(
+            "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
+            " VALUES (%s, 'x', 'legacy', 'legacy-plain-SECRET')",
+            (user,),
+        )
     refused = _rotate(nexus_clean, key.export())
     assert refused.exit_code == 1
     assert json.loads(refused.output.splitlines()[0])["failed"] == 1

@@ -40,7 +40,7 @@ def _connection(
         stack.sql()
         .execute(
             "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token, is_active)"
-            " VALUES (%s, %s, 'pu', 'ciphertext', %s) RETURNING id",
+            " VALUES (%s, %s, 'pu', 'nx1:placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', %s) RETURNING id",
             (user.id, platform, active),
         )
         .fetchone()

@@ -46,7 +46,7 @@ def _connection(stack: NexusTestStack, user: NexusTestUser, platform: str = "lin
         stack.sql()
         .execute(
             "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-            " VALUES (%s, %s, 'pu', 'ciphertext') RETURNING id",
+            " VALUES (%s, %s, 'pu', 'nx1:placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') RETURNING id",
             (user.id, platform),
         )
         .fetchone()

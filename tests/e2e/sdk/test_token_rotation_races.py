@@ -85,18 +85,25 @@ def test_a_legacy_plaintext_token_replaced_during_rotation_is_not_overwritten_by
 ) -> None:
     user = nexus_clean.create_user()[0]
     sql = nexus_clean.sql()
-    sql.execute(
+
+    def before_the_rule(statement: str) -> None:
+        # Writes made before the database refused plaintext tokens (docs/schema.md, decision 26); with
+        # triggers off, the update sets updated_at itself, as update_updated_at_column did.
+        with sql.transaction():
+            sql.execute("SET LOCAL session_replication_role = replica")
+            sql.execute(statement, (user,))
+
+    before_the_rule(
         "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-        " VALUES (%s, 'x', 'legacy', 'legacy-STALE')",
-        (user,),
+        " VALUES (%s, 'x', 'legacy', 'legacy-STALE')"
     )
     with _client(nexus_clean, KeyRing([NEW])) as rotator:
         # A writer that predates encryption stores a refreshed plaintext token meanwhile.
         _after_first_page(
             rotator,
-            lambda: sql.execute(
-                "UPDATE public.platform_connections SET access_token = 'legacy-FRESH' WHERE user_id = %s",
-                (user,),
+            lambda: before_the_rule(
+                "UPDATE public.platform_connections SET access_token = 'legacy-FRESH', updated_at = now()"
+                " WHERE user_id = %s"
             ),
         )
         stats = rotator.platform_connections.rotate_keys(allow_plaintext=True)
@@ -198,11 +205,15 @@ def test_one_undecryptable_row_names_itself_in_a_typed_error_without_leaking_tok
 def test_an_empty_token_is_not_silently_read_as_plaintext(
     nexus_clean: NexusTestStack, nexus_user: NexusTestUser
 ) -> None:
-    nexus_clean.sql().execute(
-        "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-        " VALUES (%s, 'x', 'legacy', '')",
-        (nexus_user.id,),
-    )
+    sql = nexus_clean.sql()
+    with sql.transaction():
+        # A row written before the database refused plaintext tokens (docs/schema.md, decision 26).
+        sql.execute("SET LOCAL session_replication_role = replica")
+        sql.execute(
+            "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
+            " VALUES (%s, 'x', 'legacy', '')",
+            (nexus_user.id,),
+        )
     with pytest.raises(DecryptionError) as failed:
         nexus_user.client.platform_connections.list()
     assert failed.value.reason == "plaintext"

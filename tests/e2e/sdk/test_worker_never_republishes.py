@@ -38,7 +38,7 @@ def _due_posts(stack: NexusTestStack, user: NexusTestUser, count: int) -> list[s
         stack.sql()
         .execute(
             "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)"
-            " VALUES (%s, 'linkedin', 'pu', 'ciphertext') RETURNING id",
+            " VALUES (%s, 'linkedin', 'pu', 'nx1:placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') RETURNING id",
             (user.id,),
         )
         .fetchone()

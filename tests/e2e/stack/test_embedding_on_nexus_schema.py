@@ -32,7 +32,7 @@ def two_users(stack: local.LocalStack, db: psycopg.Connection[Any]) -> Iterator[
               VALUES (%(u)s, %(idea)s, '{}') RETURNING id
             ), c AS (
               INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token)
-              VALUES (%(u)s, 'linkedin', %(idea)s, 'nx1:not-a-real-token') RETURNING id
+              VALUES (%(u)s, 'linkedin', %(idea)s, 'nx1:no-such-key:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') RETURNING id
             ), p AS (
               INSERT INTO public.published_posts (user_id, adaptation_id, platform_connection_id, platform, content)
               SELECT %(u)s, a.id, c.id, 'linkedin', %(idea)s || ' post' FROM a, c RETURNING id
