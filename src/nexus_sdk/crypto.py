@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 import pybase64
 
 from nexus_sdk import _env
+from nexus_sdk._types import uuid_text
 from nexus_sdk.errors import ConfigurationError, DecryptionError, ValidationError
 
 if TYPE_CHECKING:
@@ -144,13 +145,7 @@ def token_aad(*, table: str, column: str, user_id: uuid.UUID | str, platform: st
             raise ValidationError.at(
                 name, f"token_aad: {name} must be a lowercase SQL identifier", "value_error"
             )
-    if isinstance(user_id, uuid.UUID):
-        uid = user_id
-    else:
-        try:
-            uid = uuid.UUID(user_id)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ValidationError.at("user_id", "token_aad: user_id must be a UUID", "uuid_parsing") from exc
+    uid = uuid_text("user_id", user_id)
     if not isinstance(platform, str) or not platform:
         raise ValidationError.at("platform", "token_aad: platform must be a non-empty string", "value_error")
     try:

@@ -33,7 +33,10 @@ def connection_options(command: F) -> F:
     """The options every command talking to the API shares: URL, key, user token."""
     options = [
         click.option(
-            "--url", envvar="SUPABASE_URL", show_envvar=True, help="The Supabase project URL (no /rest/v1)."
+            "--url",
+            envvar=_env.SUPABASE_URL,
+            show_envvar=True,
+            help="The Supabase project URL (no /rest/v1).",
         ),
         # No envvar= for the keys: the library reads the key variables itself, in one documented order
         # (SUPABASE_SECRET_KEYS ... SUPABASE_ANON_KEY, docs/client.md), so the CLI cannot pick another.
@@ -50,7 +53,7 @@ def connection_options(command: F) -> F:
         ),
         click.option(
             "--access-token",
-            envvar="NEXUS_ACCESS_TOKEN",
+            envvar=_env.NEXUS_ACCESS_TOKEN,
             show_envvar=True,
             help="A user's JWT: act as that user (RLS applies; rows belong to them).",
         ),

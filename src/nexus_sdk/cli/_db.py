@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from nexus_sdk import _env
 from nexus_sdk.errors import NexusError
 
 
@@ -24,7 +25,7 @@ def db() -> None:
 @db.command(name="apply")
 @click.option(
     "--database-url",
-    envvar="DATABASE_URL",
+    envvar=_env.DATABASE_URL,
     show_envvar=True,
     help="libpq URL of the database (connect as the migration role, e.g. postgres on Supabase).",
 )

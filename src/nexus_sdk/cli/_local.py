@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from nexus_sdk import _env
+
 __all__ = ["local"]
 
 
@@ -52,7 +54,7 @@ def local() -> None:
 )
 @click.option(
     "--database-url",
-    envvar="NEXUS_LOCAL_DATABASE_URL",
+    envvar=_env.NEXUS_LOCAL_DATABASE_URL,
     default=None,
     help="Use this existing PostgreSQL database instead of the embedded server.",
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from nexus_sdk import _env
 from nexus_sdk._redact import MASK
 from nexus_sdk.errors import ConfigurationError, NexusError
 from nexus_sdk.local import _jwt
@@ -31,10 +32,10 @@ SECRET_FILE: Final = "jwt_secret"  # noqa: S105 - a file name, not a secret
 
 def default_data_dir() -> Path:
     """Where ``nexus-sdk local`` keeps its database and state: ``$NEXUS_LOCAL_DIR``, else the user cache."""
-    explicit = os.environ.get("NEXUS_LOCAL_DIR")
+    explicit = os.environ.get(_env.NEXUS_LOCAL_DIR)
     if explicit:
         return Path(explicit).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache = os.environ.get(_env.XDG_CACHE_HOME) or str(Path.home() / ".cache")
     return Path(cache) / "nexus-sdk" / "local"
 
 

@@ -9,6 +9,7 @@ from typing import Final, Literal, NoReturn
 
 import pytest
 
+from nexus_sdk import _env
 from nexus_sdk._redact import MASK
 
 __all__ = ["Backend", "BackendKind", "choose_backend", "skip_unless_ci"]
@@ -55,20 +56,20 @@ def choose_backend(environ: Mapping[str, str] | None = None) -> Backend:
     """
     env = os.environ if environ is None else environ
     url, anon, service = (
-        env.get(name) for name in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+        env.get(name) for name in (_env.SUPABASE_URL, _env.SUPABASE_ANON_KEY, _env.SUPABASE_SERVICE_ROLE_KEY)
     )
     # SUPABASE_* are also what an application reads in production: only an explicit opt-in lets the
     # fixtures (which empty auth.users) loose on the project they name.
-    if url and anon and service and env.get("NEXUS_TEST_SUPABASE", "").lower() in _TRUTHY:
+    if url and anon and service and env.get(_env.NEXUS_TEST_SUPABASE, "").lower() in _TRUTHY:
         return Backend(
             "supabase",
-            server_url=env.get("SUPABASE_DB_URL") or None,
+            server_url=env.get(_env.SUPABASE_DB_URL) or None,
             url=url.rstrip("/"),
             anon_key=anon,
             service_role_key=service,
-            jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+            jwt_secret=env.get(_env.SUPABASE_JWT_SECRET) or None,
         )
-    server = env.get("NEXUS_TEST_DATABASE_URL")
+    server = env.get(_env.NEXUS_TEST_DATABASE_URL)
     if server:
         return Backend("database", server_url=server)
     return Backend("embedded")
@@ -84,6 +85,6 @@ def skip_unless_ci(reason: str) -> NoReturn:
         pytest.skip.Exception: Outside CI.
         pytest.fail.Exception: Under ``CI=true``.
     """
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+    if os.environ.get(_env.CI, "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"{reason} (CI=true: tests must run, not skip)")
     pytest.skip(reason)
