@@ -32,8 +32,9 @@ def _connection(stack: NexusTestStack, user: NexusTestUser) -> str:
         stack.sql()
         .execute(
             "INSERT INTO public.platform_connections (user_id, platform, platform_user_id, access_token, profile_data)"
-            " VALUES (%s, 'linkedin', 'urn:li:person:7', 'ciphertext', '{\"name\": \"Ada\"}') RETURNING id",
-            (user.id,),
+            " VALUES (%s, 'linkedin', 'urn:li:person:7', %s, '{\"name\": \"Ada\"}') RETURNING id",
+            # A value of the stored token format: the database refuses plaintext (docs/schema.md, decision 26).
+            (user.id, "nx1:placeholder:" + "A" * 48),
         )
         .fetchone()
     )
