@@ -293,6 +293,8 @@ class _Shape:
     related_order: dict[str, tuple[Relationship, Table, sql.Composable]] = field(default_factory=dict)
     used: set[str] | None = field(default_factory=set)
     """Source columns referenced; None when ``*`` asks for all of them."""
+    names: list[str] = field(default_factory=list)
+    """The output names of ``columns``, in order (a to-many spread aggregates each one)."""
 
 
 class Embedder:
@@ -336,9 +338,11 @@ class Embedder:
                         )
                     else:
                         out.columns.append(sql.SQL("{}.*").format(src.qualifier))
+                    out.names.extend(src.star if src.star is not None else src.columns)
                     out.used = None
                 else:
                     out.columns.append(_item_expr(src, item, self.params))
+                    out.names.append(item.alias or item.field.output_name)
                     if out.used is not None:
                         out.used.add(item.field.column)
                 continue
@@ -394,11 +398,22 @@ class Embedder:
         join_kind = sql.SQL(" INNER JOIN LATERAL " if item.join == "inner" else " LEFT JOIN LATERAL ")
         name = _ident(item.output_name)
         if item.spread:
-            if not rel.to_one:
-                raise unsupported(f"Spreading the to-many relationship '{item.name}'")
-            out.joins.append(sql.SQL("{}({}) AS {} ON TRUE").format(join_kind, inner, lateral))
+            if rel.to_one:
+                out.joins.append(sql.SQL("{}({}) AS {} ON TRUE").format(join_kind, inner, lateral))
+            else:
+                # A to-many spread: each column becomes an array, the arrays correlated (same row order).
+                arrays = sql.SQL(", ").join(
+                    sql.SQL("coalesce(json_agg(pgrst_r.{0}), '[]') AS {0}").format(_ident(n))
+                    for n in child.names
+                )
+                out.joins.append(
+                    sql.SQL("{}(SELECT {} FROM ({}) pgrst_r) AS {} ON TRUE").format(
+                        join_kind, arrays, inner, lateral
+                    )
+                )
             if child.columns:
                 out.columns.append(sql.SQL("{}.*").format(lateral))
+                out.names.extend(child.names)
             return
         body = sql.SQL("{}.pgrst_body").format(lateral)
         if rel.to_one:
@@ -409,6 +424,7 @@ class Embedder:
             )
             if item.children:
                 out.columns.append(sql.SQL("{} AS {}").format(body, name))
+                out.names.append(item.output_name)
             out.related_order[item.output_name] = (rel, target, src.qualifier)
         else:
             agg_on: sql.Composable = (
@@ -421,6 +437,7 @@ class Embedder:
             )
             if item.children:
                 out.columns.append(sql.SQL("coalesce({}, '[]') AS {}").format(body, name))
+                out.names.append(item.output_name)
         out.embeds[item.output_name] = body
 
     def _related_exprs(self, src: Source, shape: _Shape) -> dict[str, sql.Composable]:
