@@ -157,3 +157,24 @@ def test_jsonl_export_is_not_changed_by_the_excel_option() -> None:
     out = io.StringIO()
     RowWriter(out, "jsonl", "content_adaptations", excel=True).write({"a": 1})
     assert out.getvalue() == '{"a":1}\n'
+
+
+def test_a_naive_timestamp_without_a_time_zone_is_rejected_with_the_option_to_use(tmp_path: Path) -> None:
+    from nexus_sdk import NexusClient
+    from nexus_sdk.io import import_file
+
+    path = tmp_path / "posts.csv"
+    path.write_text("platform;content;scheduled_for\r\nx;post;2026-01-15 09:30\r\n", encoding="utf-8")
+    with NexusClient("http://127.0.0.1:9", "service-role-key") as client:
+        report = import_file(
+            client,
+            "posts",
+            path,
+            user_id="8d3490d0-0393-4c4c-b6f3-b5c7dd1e4572",
+            rejects_path=None,
+            checkpoint=None,
+        )
+
+    [reject] = report.rejects
+    assert "scheduled_for" in reject.reason
+    assert "--timezone" in reject.reason

@@ -248,7 +248,12 @@ class Planner:
         columns: set[str] = set()
         for row, body in zip(staged, bodies, strict=True):
             if isinstance(body, ValidationError):
-                self._reject(row.line, body.message, row.source, list(body.errors))
+                reason = body.message
+                if any(error.get("type") == "timezone_aware" for error in body.errors):
+                    reason += (
+                        " (a timestamp without an offset: give its time zone with --timezone / timezone=)"
+                    )
+                self._reject(row.line, reason, row.source, list(body.errors))
                 continue
             if not row.has_id:
                 body["id"] = derive_id(self.table, body)
