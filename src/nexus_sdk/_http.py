@@ -613,7 +613,8 @@ def _clamped(timeout: TimeoutTypes, deadline: float | None) -> TimeoutTypes:
     """The httpx timeout of one attempt: no network operation may wait past the attempt's deadline."""
     if deadline is None:
         return timeout
-    left = max(0.0, deadline - time.monotonic())
+    # Never 0: to a socket that means non-blocking, and a read would fail as an error, not a timeout.
+    left = max(0.001, deadline - time.monotonic())
     if isinstance(timeout, httpx.Timeout):
         return httpx.Timeout(
             connect=left if timeout.connect is None else min(timeout.connect, left),
