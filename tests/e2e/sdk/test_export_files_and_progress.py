@@ -23,16 +23,11 @@ SECRET = "oauth-token-that-must-stay-private"
 
 
 @pytest.fixture
-def user_env(nexus_stack: NexusTestStack, nexus_user: NexusTestUser) -> dict[str, str]:
+def user_env(user_cli_env: dict[str, str], nexus_user: NexusTestUser) -> dict[str, str]:
     nexus_user.client.platform_connections.create(
         platform="x", platform_user_id="me", access_token=SECRET, refresh_token=SECRET + "-r"
     )
-    return {
-        "SUPABASE_URL": nexus_stack.url,
-        "SUPABASE_ANON_KEY": nexus_stack.anon_key,
-        "SUPABASE_SERVICE_ROLE_KEY": "",
-        "NEXUS_ACCESS_TOKEN": nexus_user.access_token,
-    }
+    return user_cli_env
 
 
 def mode(path: Path) -> int:
@@ -100,16 +95,11 @@ def test_the_export_bar_says_export_and_counts_rows_as_integers(
 
 
 def test_an_expired_token_says_to_get_a_new_one(
-    nexus_stack: NexusTestStack, nexus_user: NexusTestUser, tmp_path: Path
+    nexus_stack: NexusTestStack, nexus_user: NexusTestUser, user_cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     source = tmp_path / "ideas.jsonl"
     source.write_text("".join(json.dumps({"original_idea": f"late {i}"}) + "\n" for i in range(5)), "utf-8")
-    env = {
-        "SUPABASE_URL": nexus_stack.url,
-        "SUPABASE_ANON_KEY": nexus_stack.anon_key,
-        "SUPABASE_SERVICE_ROLE_KEY": "",
-        "NEXUS_ACCESS_TOKEN": nexus_stack.mint_token(str(nexus_user.id), expires_in=-120),
-    }
+    env = {**user_cli_env, "NEXUS_ACCESS_TOKEN": nexus_stack.mint_token(str(nexus_user.id), expires_in=-120)}
 
     result = CliRunner().invoke(main, ["import", "adaptations", str(source)], env=env)
 

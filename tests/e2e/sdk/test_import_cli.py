@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from nexus_sdk.cli._transfer import export_command, import_command
-from nexus_sdk.testing import NexusTestStack, NexusTestUser
+from nexus_sdk.testing import NexusTestUser
 
 
 @pytest.fixture
@@ -23,13 +23,8 @@ def cli() -> click.Group:
 
 
 @pytest.fixture
-def user_env(nexus_stack: NexusTestStack, nexus_user: NexusTestUser) -> dict[str, str]:
-    return {
-        "SUPABASE_URL": nexus_stack.url,
-        "SUPABASE_ANON_KEY": nexus_stack.anon_key,
-        "SUPABASE_SERVICE_ROLE_KEY": "",
-        "NEXUS_ACCESS_TOKEN": nexus_user.access_token,
-    }
+def user_env(user_cli_env: dict[str, str]) -> dict[str, str]:
+    return user_cli_env
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -14,33 +14,22 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from nexus_sdk.cli import main
-from nexus_sdk.testing import NexusTestStack, NexusTestUser
+from nexus_sdk.testing import NexusTestUser
 
 DATA = Path(__file__).parents[2] / "data" / "libreoffice"
 
 
-def env_for(stack: NexusTestStack, user: NexusTestUser) -> dict[str, str]:
-    return {
-        "SUPABASE_URL": stack.url,
-        "SUPABASE_ANON_KEY": stack.anon_key,
-        "SUPABASE_SERVICE_ROLE_KEY": "",
-        "NEXUS_ACCESS_TOKEN": user.access_token,
-    }
-
-
 def test_a_calc_csv_in_windows_1252_imports_with_its_encoding(
-    nexus_stack: NexusTestStack, nexus_user: NexusTestUser, tmp_path: Path
+    nexus_user: NexusTestUser, user_cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     source = tmp_path / "ideas.csv"
     shutil.copy(DATA / "ideas-semicolon-windows-1252.csv", source)
 
-    without = CliRunner().invoke(
-        main, ["import", "adaptations", str(source)], env=env_for(nexus_stack, nexus_user)
-    )
+    without = CliRunner().invoke(main, ["import", "adaptations", str(source)], env=user_cli_env)
     result = CliRunner().invoke(
         main,
         ["import", "adaptations", str(source), "--encoding", "cp1252", "--json"],
-        env=env_for(nexus_stack, nexus_user),
+        env=user_cli_env,
     )
 
     assert without.exit_code == 1
@@ -54,16 +43,16 @@ def test_a_calc_csv_in_windows_1252_imports_with_its_encoding(
 
 
 def test_a_calc_csv_with_naive_timestamps_imports_with_a_time_zone(
-    nexus_stack: NexusTestStack, nexus_user: NexusTestUser, tmp_path: Path
+    nexus_user: NexusTestUser, user_cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     source = tmp_path / "posts.csv"
     shutil.copy(DATA / "posts-semicolon-utf-8.csv", source)
 
-    without = CliRunner().invoke(main, ["import", "posts", str(source)], env=env_for(nexus_stack, nexus_user))
+    without = CliRunner().invoke(main, ["import", "posts", str(source)], env=user_cli_env)
     result = CliRunner().invoke(
         main,
         ["import", "posts", str(source), "--timezone", "Europe/Paris"],
-        env=env_for(nexus_stack, nexus_user),
+        env=user_cli_env,
     )
 
     assert without.exit_code == 3  # both rows rejected: a timestamp without an offset is ambiguous
