@@ -155,3 +155,16 @@ def test_platform_connections_wrong_shape_is_a_nexus_error_too(content_type: str
         with pytest.raises(APIResponseValidationError):
             nx.platform_connections.rotate_keys()
     assert "unexpected" not in caught.value.message
+
+
+def test_export_of_a_wrong_shaped_answer_says_so_instead_of_crashing() -> None:
+    from click.testing import CliRunner
+
+    from nexus_sdk.cli._transfer import export_command
+
+    body = b'{"unexpected": "object"}'
+    with serve(respond("200 OK", body, {"Content-Type": "application/json"})) as proxy:
+        result = CliRunner().invoke(export_command, ["users", "--url", proxy.url, "--key", KEY])
+    assert result.exit_code == 1, result.output
+    assert "not what the API returns" in result.output
+    assert "Traceback" not in result.output

@@ -40,8 +40,8 @@ def _page(
     params += [("order", "id.asc"), ("limit", str(page_size))]
     request = APIRequest("GET", core.path, tuple(params), retry_safe=True, timeout=timeout)
     response = yield from call(request, core.settings)
-    rows: list[dict[str, Any]] = response.json() or []
-    return rows
+    # An array of objects, or APIResponseValidationError (a proxy's page, another service at the URL).
+    return response.rows()
 
 
 def _reveal_tokens(core: TableCore[Any, Any, Any], page: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -72,8 +72,7 @@ def _insert(core: TableCore[Any, Any, Any], rows: Rows, timeout: TimeoutTypes | 
         content=rows.content(),
     )
     response = yield from call(request, core.settings)
-    returned = response.json() or []
-    return len(returned)
+    return len(response.rows())
 
 
 def _reason(exc: Exception) -> str:
