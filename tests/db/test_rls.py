@@ -1,6 +1,8 @@
 """The RLS matrix, executed the PostgREST way (role and JWT claims set per transaction).
 
-Every table x SELECT / INSERT / UPDATE / DELETE x {anon, owner, another user, service_role}. A denied
+Every table x SELECT / INSERT / UPDATE / DELETE / UPSERT x {anon, owner, another user, service_role}, where
+UPSERT sends the owner's whole row back with one field changed, as PostgREST runs supabase-py's ``upsert``
+(``INSERT ... ON CONFLICT (id) DO UPDATE SET`` every column of the payload). A denied
 cell is either error 42501 (no privilege, or a row refused by a policy's WITH CHECK) or, for rows RLS
 filters out, zero rows seen or affected. Then: references to another user's rows, moving a row to
 another user, column privileges, and the status rules of posts.
@@ -8,6 +10,7 @@ another user, column privileges, and the status rules of posts.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +88,26 @@ def insert_statement(table: str, world: World, conn: Conn) -> tuple[sql.Composab
     return query, (owner.user_id, *values.values())
 
 
+def upsert_statement(conn: Conn, table: str, row_id: uuid.UUID) -> tuple[sql.Composable, tuple[Any, ...]]:
+    """The owner's row as stored, one field changed, sent back the way PostgREST runs an upsert."""
+    row = conn.execute(
+        sql.SQL("select to_jsonb(t) from public.{} t where id = %s").format(sql.Identifier(table)), (row_id,)
+    ).fetchone()
+    assert row is not None
+    column, value = UPDATES[table]
+    payload = {**row[0], column: value}
+    cols = [sql.Identifier(c) for c in payload]
+    query = sql.SQL(
+        "insert into public.{t} ({cols}) select {cols} from json_populate_recordset(null::public.{t}, %s) _"
+        " on conflict (id) do update set {sets}"
+    ).format(
+        t=sql.Identifier(table),
+        cols=sql.SQL(", ").join(cols),
+        sets=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=c) for c in cols),
+    )
+    return query, (json.dumps([payload]),)
+
+
 UPDATES = {
     "users": ("full_name", "Renamed"),
     "platform_connections": ("scope", "w_member_social"),
@@ -112,6 +135,10 @@ EXPECTED: dict[tuple[str, str], int | str] = {
     ("service_role", "insert"): 1,
     ("service_role", "update"): 1,
     ("service_role", "delete"): 1,
+    ("anon", "upsert"): DENIED,
+    ("owner", "upsert"): 1,
+    ("other", "upsert"): DENIED,
+    ("service_role", "upsert"): 1,
 }
 # users rows are made by the sign-up trigger and removed with the auth user: no INSERT or DELETE grant.
 EXCEPTIONS: dict[tuple[str, str, str], int | str] = {
@@ -123,7 +150,7 @@ EXCEPTIONS: dict[tuple[str, str, str], int | str] = {
 
 @pytest.mark.parametrize("table", TABLES)
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("command", ["select", "insert", "update", "delete"])
+@pytest.mark.parametrize("command", ["select", "insert", "update", "delete", "upsert"])
 def test_rls_matrix(conn: Conn, as_role: Any, world: World, table: str, actor: str, command: str) -> None:
     expected = EXCEPTIONS.get((table, actor, command), EXPECTED[(actor, command)])
     role, sub = role_of(actor, world)
@@ -135,6 +162,8 @@ def test_rls_matrix(conn: Conn, as_role: Any, world: World, table: str, actor: s
         params = (target,)
     elif command == "insert":
         query, params = insert_statement(table, world, conn)
+    elif command == "upsert":
+        query, params = upsert_statement(conn, table, target)
     elif command == "update":
         column, value = UPDATES[table]
         query = sql.SQL("update public.{} set {} = %s where id = %s").format(ident, sql.Identifier(column))
