@@ -12,8 +12,8 @@ tree (never by editing text) and formatted by ruff:
 - docstrings carry over with the same renames, and ``await`` / ``async`` dropped from their examples.
 
 Comments inside the async methods do not carry over (the syntax tree has none): the async source is the place
-to read them. The one exception is a ``# type: ignore[...]`` on a ``def`` line (or its first decorator's), which mypy needs
-on both sides.
+to read them. Two things are carried over by hand: a ``# type: ignore[...]`` on a ``def`` line (or on its first
+decorator's), which mypy needs on both sides, and attribute docstrings, kept as the literals written.
 
 Usage::
 
@@ -87,7 +87,7 @@ _ASYNC_KEYWORD: Final = re.compile(r"\basync\s+(?=(?:for|with|def)\b)")
 _TYPE_IGNORE: Final = re.compile(r"#\s*type:\s*ignore(?:\[[\w\-, ]*\])?")
 
 
-class StaleError(Exception):
+class GenerationError(Exception):
     """A module cannot be generated (no marker, no async class)."""
 
 
@@ -199,13 +199,13 @@ def generate(source: str, path: str) -> str:
     """The module ``source`` with its generated part rebuilt from its async classes, formatted by ruff.
 
     Raises:
-        StaleError: The module defines no async class named in :data:`RENAMES`.
+        GenerationError: The module defines no async class named in :data:`RENAMES`.
     """
     hand_written = split(source, path)
     tree = ast.parse(hand_written, filename=path)
     classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in RENAMES]
     if not classes:
-        raise StaleError(f"{path}: no async class of the rename map to generate from")
+        raise GenerationError(f"{path}: no async class of the rename map to generate from")
     ignores = type_ignores(classes, hand_written.splitlines())
     attribute_docs = hold_attribute_docstrings(classes, hand_written)
     transformer = AsyncToSync()
@@ -307,7 +307,7 @@ def format_source(source: str, path: str) -> str:
         check=False,
     )
     if result.returncode != 0:
-        raise StaleError(f"{path}: ruff format failed: {result.stderr.strip()}")
+        raise GenerationError(f"{path}: ruff format failed: {result.stderr.strip()}")
     return result.stdout
 
 
@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         current = path.read_text(encoding="utf-8")
         try:
             expected = generate(current, str(path))
-        except StaleError as exc:
+        except GenerationError as exc:
             print(exc, file=sys.stderr)
             return 2
         if expected == current:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import pathlib
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -88,3 +90,43 @@ def test_both_sides_have_the_same_methods_and_full_docstrings(async_class: type,
         if parameters:
             assert "Args:" in doc, f"{async_class.__name__}.{name}"
             assert "Args:" in (inspect.getdoc(sync_member) or ""), f"{sync_class.__name__}.{name}"
+
+
+def _tool() -> Any:
+    spec = importlib.util.spec_from_file_location("async_to_sync", TOOL)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SMALL = '''
+class AsyncRead:
+    """Reads with ``AsyncRead``: ``async for row in AsyncRead().rows()``."""
+
+    limit: int = 3
+    """How many rows, at most."""
+
+    async def rows(self) -> AsyncIterator[int]:  # type: ignore[misc]
+        async with self._lock:
+            for row in await self._sender.run(1):
+                yield row
+
+    async def close(self) -> None:
+        await self._http.aclose()
+'''
+
+
+def test_the_transform_works_on_the_syntax_tree() -> None:
+    generated = _tool().generate(SMALL, "small.py").partition(MARKER)[2]
+    generated = generated[generated.index("class SyncRead") :]
+    assert "class SyncRead:" in generated
+    assert '"""Reads with ``SyncRead``: ``for row in SyncRead().rows()``."""' in generated
+    assert '"""How many rows, at most."""' in generated
+    assert "def rows(self) -> Iterator[int]:  # type: ignore[misc]" in generated
+    assert "with self._lock:" in generated
+    assert "yield from self._sender.run(1)" in generated
+    assert "self._http.close()" in generated
+    assert "async " not in generated
+    assert "await " not in generated
