@@ -371,7 +371,7 @@ def parse_select(text: str) -> list[SelectItem | EmbedItem]:
     """Parse ``select=`` into items and embedded resources.
 
     Raises:
-        ApiError: PGRST100 for syntax errors and for aggregates (unsupported).
+        ApiError: PGRST100 for syntax errors, PGRST123 for aggregates (disabled on Supabase).
     """
     cur = _Cursor(text, "select parameter")
     items = _forest(cur)
@@ -441,7 +441,7 @@ def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
             raise cur.fail("field name")
         name = cur.name()
     if name == "count" and cur.peek("()"):
-        raise unsupported("Aggregates in select (count())")
+        raise aggregates_not_allowed()
     if cur.peek("!") or cur.peek("("):
         hint, join = _embed_params(cur)
         if not cur.peek("("):
@@ -455,11 +455,16 @@ def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
         if cast not in CASTS:
             raise unsupported(f"The cast ::{cast}")
     if cur.peek(".") and cur.s[cur.i + 1 : cur.i + 2].isalpha():
-        raise unsupported(f"Aggregates in select ({cur.s[start:]!r})")
+        raise aggregates_not_allowed()
     cur.ws()
     if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
         raise cur.fail('"::", "->", "," or ")"')
     return SelectItem(f, alias, cast)
+
+
+def aggregates_not_allowed() -> ApiError:
+    """PGRST123: Supabase runs PostgREST with aggregates disabled (``db-aggregates-enabled`` false)."""
+    return ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
 
 
 def _children(cur: _Cursor) -> tuple[SelectItem | EmbedItem, ...]:
