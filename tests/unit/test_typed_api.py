@@ -71,7 +71,9 @@ nx.content_adaptations.create(tone="calm")  # E: a required field left out
 """
 
 
-def test_mypy_sees_precise_types_and_refuses_misspelt_columns_and_fields(tmp_path: pathlib.Path) -> None:
+def test_mypy_sees_precise_types_refuses_misspelt_columns_and_fields_and_passes_the_examples(
+    tmp_path: pathlib.Path,
+) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(textwrap.dedent(SAMPLE))
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
@@ -86,6 +88,8 @@ def test_mypy_sees_precise_types_and_refuses_misspelt_columns_and_fields(tmp_pat
             "--cache-dir",
             str(ROOT / ".mypy_cache" / "typed_api"),
             str(sample),
+            # The examples are user code too: they must type-check as they are.
+            *sorted(str(path) for path in (ROOT / "examples").glob("*.py")),
         ],
         capture_output=True,
         text=True,
@@ -111,5 +115,6 @@ def test_mypy_sees_precise_types_and_refuses_misspelt_columns_and_fields(tmp_pat
     expected = {number for number, line in enumerate(lines, 1) if "# E:" in line}
     errors = {int(m) for m in re.findall(r"sample\.py:(\d+): error:", output)}
     assert errors == expected, output
+    assert "examples" not in output, output
     assert '"-publishd_at"' in output or "'-publishd_at'" in output
     assert 'did you mean "name"' in output
