@@ -178,3 +178,10 @@ def test_a_naive_timestamp_without_a_time_zone_is_rejected_with_the_option_to_us
     [reject] = report.rejects
     assert "scheduled_for" in reject.reason
     assert "--timezone" in reject.reason
+
+
+def test_a_tab_separated_file_reads_as_csv_with_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "ideas.tsv"
+    path.write_text("original_idea\ttone\ncommas, kept\tcasual\n", encoding="utf-8")
+
+    assert rows_of(path) == [(2, {"original_idea": "commas, kept", "tone": "casual"})]

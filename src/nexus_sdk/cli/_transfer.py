@@ -255,7 +255,9 @@ def import_command(
     is_flag=True,
     help="CSV for spreadsheets: a UTF-8 byte-order mark (Excel reads the file as UTF-8) and CRLF line ends.",
 )
-@click.option("--delimiter", metavar="CHAR", default=",", show_default=True, help="CSV cell separator.")
+@click.option(
+    "--delimiter", metavar="CHAR", help="CSV cell separator. Default: a tab for a .tsv file, else ','."
+)
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
 )
@@ -271,7 +273,7 @@ def export_command(
     include_tokens: bool,
     page_size: int,
     excel: bool,
-    delimiter: str,
+    delimiter: str | None,
     progress: bool | None,
     as_json: bool,
     url: str | None,
@@ -304,6 +306,8 @@ def export_command(
     )
     if excel and file_format != "csv":
         raise click.BadParameter("--excel writes CSV", param_hint="'--format'")
+    if delimiter is None:
+        delimiter = "\t" if output is not None and output.suffix.lower() == ".tsv" else ","
     if len(delimiter) != 1 or delimiter in '"\r\n':
         raise click.BadParameter("one character other than a quote", param_hint="'--delimiter'")
     if output is not None:

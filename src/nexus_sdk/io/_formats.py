@@ -44,8 +44,8 @@ _QUOTED_FIELD: Final = re.compile(r'"(?:[^"]++|"")*+"')
 
 
 def guess_format(path: str | os.PathLike[str]) -> Format:
-    """``csv`` for a ``.csv`` file, else ``jsonl``."""
-    return "csv" if str(path).lower().endswith(".csv") else "jsonl"
+    """``csv`` for a ``.csv`` or ``.tsv`` file (tabs are detected from the header), else ``jsonl``."""
+    return "csv" if str(path).lower().endswith((".csv", ".tsv")) else "jsonl"
 
 
 class RowReadError(ValueError):

@@ -97,3 +97,21 @@ def test_export_to_stdout_and_file(
         "table": "content_adaptations", "rows": 3, "format": "csv", "output": str(tmp_path / "out.csv")
     }  # fmt: skip
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 4
+
+
+def test_a_tsv_export_is_tab_separated_and_imports_back(
+    cli: click.Group, user_env: dict[str, str], tmp_path: Path, nexus_user: NexusTestUser
+) -> None:
+    nexus_user.client.content_adaptations.create_many([{"original_idea": "tabs, and commas"}])
+    output = tmp_path / "ideas.tsv"
+    runner = CliRunner()
+
+    exported = runner.invoke(cli, ["export", "adaptations", "-o", str(output)], env=user_env)
+    again = runner.invoke(cli, ["import", "adaptations", str(output), "--json"], env=user_env)
+
+    assert exported.exit_code == 0, exported.output
+    header, row = output.read_text(encoding="utf-8").splitlines()
+    assert header.startswith("id\tuser_id\toriginal_idea\t")
+    assert "\ttabs, and commas\t" in row
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["duplicates"] == 1
