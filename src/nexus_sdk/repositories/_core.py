@@ -511,6 +511,17 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         if not body:
             raise ValidationError("Nothing to update: no field was set.")
         params, body = self.prepare_update(row_text, body)
+        return (yield from self.patch_one(params, body, timeout, missing=self._not_found(row_text)))
+
+    def patch_one(
+        self,
+        params: Iterable[tuple[str, str]],
+        body: dict[str, Any],
+        timeout: TimeoutTypes | NotGiven,
+        *,
+        missing: NotFoundError,
+    ) -> Operation[RowT]:
+        """PATCH the row the filters ``params`` select (idempotent, so retried); no row raises ``missing``."""
         request = self._request(
             "PATCH",
             params,
@@ -522,7 +533,7 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         response = yield from call(request, self.settings)
         rows = self.decode_rows(response.content)
         if not rows:
-            raise self._not_found(row_text)
+            raise missing
         return rows[0]
 
     def delete(self, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Operation[None]:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Unpack, cast, overload
 
-from nexus_sdk._http import Operation, call, json_rows
+from nexus_sdk._http import Operation, json_rows
 from nexus_sdk._results import RowList
 from nexus_sdk._types import strip_not_given, uuid_text
 from nexus_sdk.crypto import RotationStats
@@ -214,22 +214,12 @@ class PlatformConnectionsCore(
             raise ValidationError.at("user_id", "user_id is required unless the client acts as a user.")
         # Replaced by its encryption before anything is sent: no token in clear stays in this frame.
         body = self._encrypt(body, owner, name)
-        request = self._request(
-            "PATCH",
-            [("user_id", f"eq.{uuid_text('user_id', owner)}"), ("platform", f"eq.{name}")],
-            headers={"Prefer": "return=representation"},
-            body=body,
-            retry_safe=True,
-            timeout=timeout,
+        params = [("user_id", f"eq.{uuid_text('user_id', owner)}"), ("platform", f"eq.{name}")]
+        missing = NotFoundError(
+            f"No {TABLE} row for platform {name!r} of user {owner} is visible to this client.",
+            status_code=404,
         )
-        response = yield from call(request, self.settings)
-        rows = self.decode_rows(response.content)
-        if not rows:
-            raise NotFoundError(
-                f"No {TABLE} row for platform {name!r} of user {owner} is visible to this client.",
-                status_code=404,
-            )
-        return rows[0]
+        return (yield from self.patch_one(params, body, timeout, missing=missing))
 
 
 def _expiring(within: timedelta) -> Filter:
