@@ -31,7 +31,7 @@ a table's core and sender only through :mod:`nexus_sdk.repositories._handle`.
 from __future__ import annotations
 
 from nexus_sdk.io._export import DEFAULT_PAGE_SIZE, export_rows
-from nexus_sdk.io._formats import Format, guess_format, read_rows
+from nexus_sdk.io._formats import Format, RowReadError, guess_format, read_rows
 from nexus_sdk.io._ids import derive_id
 from nexus_sdk.io._import import (
     DEFAULT_BATCH_SIZE,
@@ -57,6 +57,7 @@ __all__ = [
     "Format",
     "ImportReport",
     "RejectedRow",
+    "RowReadError",
     "aimport_rows",
     "default_checkpoint_path",
     "default_rejects_path",

@@ -330,8 +330,8 @@ def read_rows(
 ) -> Iterator[tuple[int, Any]]:
     """Read a JSONL or CSV file as ``(line, row)`` pairs, lazily.
 
-    A row that cannot be read yields ``(line, error)`` instead of a row: a :class:`ValueError` (not
-    raised) whose ``row`` attribute holds the row as read, so the import reports it with the others. A
+    A row that cannot be read yields ``(line, error)`` instead of a row: a :class:`RowReadError` (a
+    ``ValueError``, not raised) whose ``row`` attribute holds the row as read, so the import reports it with the others. A
     CSV record cut off inside a quoted field (a truncated file), or with fewer cells than the header, is
     such an error, as PostgreSQL's ``COPY`` refuses it. Blank lines and CSV rows of empty cells are skipped.
 
