@@ -4,7 +4,8 @@ Run it with ``make demo`` (or ``python examples/quickstart.py`` in a venv with `
 the local stack (an embedded PostgreSQL with the Nexus schema, behind a PostgREST-compatible API), then, through
 the SDK and under row-level security:
 
-1. a user signs up and connects LinkedIn and X (the OAuth tokens are stored encrypted);
+1. a user signs up through the stack's Supabase Auth (``/auth/v1``) with supabase-py, exactly as an app
+   does against Supabase, and connects LinkedIn and X (the OAuth tokens are stored encrypted);
 2. gets a default voice profile;
 3. adapts one idea for LinkedIn, X and Substack (typed JSONB);
 4. schedules two posts, which a tiny publisher worker claims and completes (when the publishing functions
@@ -37,7 +38,16 @@ def mask(secret: str) -> str:
 
 def main() -> int:
     """Run the demo; returns the process exit code."""
+    import contextlib
+
+    import httpx
     import psycopg
+
+    try:
+        from supabase import ClientOptions, create_client
+    except ImportError:
+        print("The quickstart signs up with supabase-py: pip install supabase", file=sys.stderr)
+        return 1
 
     from nexus_sdk import F, NexusClient, local
     from nexus_sdk.crypto import EncryptionKey, KeyRing
@@ -61,13 +71,27 @@ def main() -> int:
         local.start(port=0) as stack,
         NexusClient(stack.url, stack.service_role_key, anon_key=stack.anon_key, encryption_keys=keys) as nx,
         psycopg.connect(stack.database_url, autocommit=True) as db,
+        httpx.Client() as supabase_http,
+        contextlib.ExitStack() as later,
     ):
         say(f"Local stack running at {stack.url} (anon key {mask(stack.anon_key)})")
 
-        # 1. Sign up, then act as the user: from here on RLS decides what the client may see and touch.
-        user_id, access_token = stack.create_user("ada@example.com", metadata={"full_name": "Ada Lovelace"})
-        me = nx.as_user(access_token)
-        profile = me.users.get(user_id)
+        # 1. Sign up with supabase-py against the stack's /auth/v1 (email confirmations are off, so the user is
+        #    signed in at once), then act as the user through the SDK: from here on RLS decides what the client
+        #    may see and touch.
+        sb = create_client(
+            stack.url, stack.anon_key, ClientOptions(httpx_client=supabase_http, auto_refresh_token=False)
+        )
+        signed_up = sb.auth.sign_up(
+            {
+                "email": "ada@example.com",
+                "password": secrets.token_urlsafe(16),
+                "options": {"data": {"full_name": "Ada Lovelace"}},
+            }
+        )
+        assert signed_up.user is not None
+        me = later.enter_context(NexusClient.from_supabase(sb, encryption_keys=keys))
+        profile = me.users.get(signed_up.user.id)
         say(f"Signed up {profile.email} ({profile.full_name}), time zone {profile.timezone}")
 
         linkedin_token = "li_" + secrets.token_urlsafe(24)

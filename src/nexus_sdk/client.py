@@ -25,6 +25,7 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from nexus_sdk._supabase_session import SessionToken, current_bearer
 from nexus_sdk.errors import ConfigurationError
 from nexus_sdk.settings import NOT_GIVEN, ClientSettings, NotGiven, TimeoutTypes, key_role, resolve_settings
 
@@ -78,15 +79,14 @@ def _supabase_credentials(client: Any) -> dict[str, Any]:
         raise ConfigurationError(
             "from_supabase() expects a supabase Client (with supabase_url and supabase_key)."
         )
-    # supabase-py keeps the current session's bearer token in options.headers (it updates it on every
-    # auth event), which works the same for its sync and async clients.
-    headers: Mapping[str, str] = getattr(getattr(client, "options", None), "headers", None) or {}
-    bearer = headers.get("Authorization") or headers.get("authorization") or ""
-    token = bearer.removeprefix("Bearer ").strip() or None
-    if token == key:
-        token = None
+    token = current_bearer(client)
     anon_key = key if key_role(key) != "service_role" else None
-    return {"url": str(url), "key": key, "anon_key": anon_key, "access_token": token}
+    if token is None or token == key:
+        return {"url": str(url), "key": key, "anon_key": anon_key, "access_token": None}
+    # A user's session: follow it (sign-in, refresh, sign-out, postgrest.auth()) request by request. A
+    # service-role client keeps the token it has now, as as_user() would.
+    live = SessionToken(client, key) if anon_key is not None else token
+    return {"url": str(url), "key": key, "anon_key": anon_key, "access_token": live}
 
 
 class _ClientCore:

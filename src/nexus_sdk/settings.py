@@ -194,7 +194,7 @@ class ClientSettings:
         bearer = self.access_token.get_secret_value() if self.access_token is not None else key
         return {"apikey": key, "Authorization": f"Bearer {bearer}"}
 
-    def for_user(self, access_token: str) -> ClientSettings:
+    def for_user(self, access_token: str | _HasSecret) -> ClientSettings:
         """Settings acting as the user who owns ``access_token``.
 
         The API key becomes the anon key: sending a user's JWT alongside the service-role key would
@@ -435,5 +435,6 @@ def resolve_settings(
     token = _secret(access_token, "access token")
     if token is not None:
         # The same rule as as_user(): a user's JWT travels with the anon key, never the service role's.
-        settings = settings.for_user(token.get_secret_value())
+        # The Secret itself, not its value: a token that follows a session (from_supabase) stays live.
+        settings = settings.for_user(token)
     return settings

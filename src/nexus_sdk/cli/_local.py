@@ -149,7 +149,11 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("email")
-@click.option("--password", default=None, help="Stored hashed when possible; there is no sign-in endpoint.")
+@click.option(
+    "--password",
+    default=None,
+    help="A password (at least 6 characters) to sign in with through /auth/v1 later; none by default.",
+)
 @click.option("--metadata", default=None, help='User metadata as JSON, e.g. \'{"full_name": "Ada"}\'.')
 @click.option(
     "--expires-in",
@@ -167,7 +171,11 @@ def user() -> None:
 def user_create_command(
     email: str, password: str | None, metadata: str | None, expires_in: int, data_dir: Path | None
 ) -> None:
-    """Create an auth user on the running stack and print its id and an access token.
+    """Create a confirmed user on the running stack and print its id and a session's tokens.
+
+    The same code as the stack's `POST /auth/v1/admin/users` followed by a sign-in: the signup trigger
+    creates the `public.users` row, and the access token belongs to a real session (refreshable with
+    NEXUS_REFRESH_TOKEN through /auth/v1).
 
     \b
     Example:
@@ -191,11 +199,27 @@ def user_create_command(
     import psycopg
 
     try:
-        user_id = local_stack.create_auth_user(state.database_url, email, password=password, metadata=meta)
-    except psycopg.errors.UniqueViolation:
-        raise click.ClickException(f"a user with the email {email!r} already exists") from None
+        user, session = local_stack.create_user(
+            state.database_url,
+            state.jwt_secret,
+            email,
+            password=password,
+            metadata=meta,
+            issuer=f"{state.url}/auth/v1",
+            expires_in=expires_in,
+        )
+    except local_stack.AuthRefusal as exc:
+        # GoTrue's message: "A user with this email address has already been registered", a weak password.
+        raise click.ClickException(f"cannot create the user: {exc.msg}") from None
     except psycopg.Error as exc:
         # Never the connection string: it can hold the database password.
         raise click.ClickException(f"cannot create the user: {type(exc).__name__}: {exc}") from None
-    token = local_stack.mint_access_token(state.jwt_secret, user_id, email=email, expires_in=expires_in)
-    click.echo(_export_lines({"NEXUS_USER_ID": user_id, "NEXUS_ACCESS_TOKEN": token}))
+    click.echo(
+        _export_lines(
+            {
+                "NEXUS_USER_ID": str(user.id),
+                "NEXUS_ACCESS_TOKEN": str(session["access_token"]),
+                "NEXUS_REFRESH_TOKEN": str(session["refresh_token"]),
+            }
+        )
+    )

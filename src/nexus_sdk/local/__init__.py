@@ -10,14 +10,17 @@ listed in ``docs/local-stack.md``; anything else is refused with PostgREST's err
 
 from __future__ import annotations
 
+from nexus_sdk.local._auth_service import AuthRefusal
 from nexus_sdk.local._stack import DEFAULT_PORT, LocalStack, StackState, default_data_dir, read_state, start
-from nexus_sdk.local._users import create_auth_user, mint_access_token
+from nexus_sdk.local._users import create_auth_user, create_user, mint_access_token
 
 __all__ = [
     "DEFAULT_PORT",
+    "AuthRefusal",
     "LocalStack",
     "StackState",
     "create_auth_user",
+    "create_user",
     "default_data_dir",
     "mint_access_token",
     "read_state",

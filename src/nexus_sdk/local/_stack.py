@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from nexus_sdk._redact import MASK
 from nexus_sdk.errors import ConfigurationError, NexusError
 from nexus_sdk.local import _jwt
 from nexus_sdk.local._embedded import _pid_alive
-from nexus_sdk.local._users import create_auth_user, mint_access_token
+from nexus_sdk.local._users import create_user, mint_access_token
 
 __all__ = ["DEFAULT_PORT", "LocalStack", "StackState", "default_data_dir", "read_state", "start"]
 
@@ -215,7 +216,7 @@ class LocalStack:
 
     def mint_token(
         self,
-        user_id: str,
+        user_id: str | uuid.UUID,
         *,
         email: str | None = None,
         role: str = "authenticated",
@@ -240,19 +241,32 @@ class LocalStack:
 
     def create_user(
         self, email: str, password: str | None = None, metadata: dict[str, Any] | None = None
-    ) -> tuple[str, str]:
-        """Create an auth user (the signup trigger creates its ``public.users`` row) and sign it in.
+    ) -> tuple[uuid.UUID, str]:
+        """Create a confirmed user, as ``POST /auth/v1/admin/users`` does, and open a session for them.
+
+        The signup trigger creates the ``public.users`` row; with a password the user can also sign in
+        through ``/auth/v1`` (supabase-py's ``sign_in_with_password``).
 
         Args:
             email: the user's email.
-            password: stored hashed when possible; the local stack has no sign-in endpoint.
-            metadata: ``raw_user_meta_data``.
+            password: the user's password (at least 6 characters); none by default.
+            metadata: user metadata (``raw_user_meta_data``, e.g. ``{"full_name": "Ada"}``).
 
         Returns:
-            ``(user_id, access_token)``.
+            ``(user_id, access_token)``; the token belongs to a real session (``session_id``).
+
+        Raises:
+            AuthRefusal: the email is taken or the password too weak.
         """
-        user_id = create_auth_user(self.database_url, email, password=password, metadata=metadata)
-        return user_id, self.mint_token(user_id, email=email)
+        user, session = create_user(
+            self.database_url,
+            self.jwt_secret,
+            email,
+            password=password,
+            metadata=metadata,
+            issuer=f"{self.url}/auth/v1",
+        )
+        return user.id, str(session["access_token"])
 
     def reload_schema(self) -> None:
         """Reload the schema cache after DDL (PostgREST does this on ``NOTIFY pgrst``)."""
@@ -324,6 +338,7 @@ def start(
     except ImportError as exc:
         raise ConfigurationError("the local stack needs the extra: pip install 'nexus-sdk[local]'") from exc
     from nexus_sdk.local._app import RestApp
+    from nexus_sdk.local._auth_app import AUTH_PREFIX, auth_app
 
     cleanup: list[Any] = []
     try:
@@ -353,6 +368,9 @@ def start(
             jwt_secret=secret,
             api_keys=[anon_key, service_key],
             max_rows=max_rows,
+        )
+        app.mount(
+            AUTH_PREFIX, auth_app(database_url, secret, anon_key=anon_key, service_role_key=service_key)
         )
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
         # TCP, and without it every keep-alive response waits ~40 ms on Nagle and delayed ACKs.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -63,7 +64,7 @@ class NexusTestStack:
         self._sql: psycopg.Connection[Any] | None = None
         self.admin = AuthAdmin(url, anon_key=anon_key, service_role_key=service_role_key)
         """The Auth admin API client (service-role key) that creates and removes users."""
-        self._created_users: list[str] = []
+        self._created_users: list[uuid.UUID] = []
 
     def __repr__(self) -> str:
         return f"NexusTestStack(kind={self.kind!r}, url={self.url!r}, keys='{MASK}')"
@@ -96,7 +97,7 @@ class NexusTestStack:
 
     def create_user(
         self, email: str | None = None, *, metadata: Mapping[str, Any] | None = None
-    ) -> tuple[str, str]:
+    ) -> tuple[uuid.UUID, str]:
         """Sign up a user and sign them in.
 
         Args:
@@ -113,13 +114,14 @@ class NexusTestStack:
         if self.local is not None:
             user_id, token = self.local.create_user(address, metadata=dict(metadata or {}))
         else:
-            user_id, token = self.admin.create_and_sign_in(
+            raw_id, token = self.admin.create_and_sign_in(
                 address, secrets.token_urlsafe(24), dict(metadata or {})
             )
+            user_id = uuid.UUID(raw_id)
         self._created_users.append(user_id)
         return user_id, token
 
-    def delete_user(self, user_id: str) -> None:
+    def delete_user(self, user_id: uuid.UUID | str) -> None:
         """Delete a user; every Nexus row they own goes with them (``ON DELETE CASCADE``).
 
         Args:
@@ -128,13 +130,13 @@ class NexusTestStack:
         if self.database_url is not None:
             self.sql().execute("DELETE FROM auth.users WHERE id = %s", (user_id,))
         else:
-            self.admin.delete_user(user_id)
+            self.admin.delete_user(str(user_id))
         with contextlib.suppress(ValueError):
-            self._created_users.remove(user_id)
+            self._created_users.remove(uuid.UUID(str(user_id)))
 
     def mint_token(
         self,
-        user_id: str,
+        user_id: uuid.UUID | str,
         *,
         email: str | None = None,
         expires_in: int = 3600,
@@ -206,7 +208,7 @@ class NexusTestUser:
     def __init__(
         self,
         *,
-        id: str,
+        id: uuid.UUID,
         email: str,
         access_token: str,
         client: NexusClient,

@@ -40,8 +40,8 @@ async def test_users_get_list_count_update(
     users = sdk.of(user).users
 
     me = await sdk(users.get(user.id))
-    assert (str(me.id), me.email, me.full_name, me.timezone) == (user.id, user.email, "Ada Lovelace", "UTC")
-    assert [str(u.id) for u in await sdk(users.list())] == [user.id]
+    assert (me.id, me.email, me.full_name, me.timezone) == (user.id, user.email, "Ada Lovelace", "UTC")
+    assert [u.id for u in await sdk(users.list())] == [user.id]
     assert await sdk(users.count()) == 1
 
     changed = await sdk(users.update(user.id, timezone="Europe/London", avatar_url="https://x.example/a.png"))
@@ -73,7 +73,7 @@ async def test_content_adaptations_round_trip_typed_jsonb(
         repo.create(original_idea="Write less, say more", adaptations=adaptations, tone="casual")
     )
     assert isinstance(created, ContentAdaptation)
-    assert str(created.user_id) == nexus_user.id
+    assert created.user_id == nexus_user.id
     assert created.idea_hash == hashlib.sha256(b"Write less, say more").hexdigest()
 
     fetched = await sdk(repo.get(created.id))
@@ -284,7 +284,7 @@ def test_user_can_create_scheduled_post(nexus_clean: NexusTestStack, nexus_user:
     post = nexus_user.client.scheduled_posts.create(
         platform_connection_id=conn.id, platform="x", content="mine", scheduled_for=LATER
     )
-    assert str(post.user_id) == nexus_user.id
+    assert post.user_id == nexus_user.id
 
 
 async def test_create_with_explicit_id_is_idempotent(

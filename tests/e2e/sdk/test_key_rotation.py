@@ -84,7 +84,7 @@ def test_rotation_reencrypts_old_tokens_keeps_current_ones_and_is_idempotent(
     with _service(nexus_clean, KeyRing([new])) as after:
         rows = list(after.platform_connections.iter())
     got = {
-        (str(r.user_id), r.platform): (
+        (r.user_id, r.platform): (
             r.access_token.get_secret_value(),
             r.refresh_token.get_secret_value() if r.refresh_token else None,
         )

@@ -24,4 +24,8 @@ def test_notebook_executes(tmp_path: Path) -> None:
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "published_posts: 180 read, 180 inserted" in text
+    # The notebook extra brings ipywidgets: tqdm.auto draws a widget, not a warning and a text bar.
+    assert "TqdmWarning" not in text
+    assert "IProgress not found" not in text
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert any("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data")

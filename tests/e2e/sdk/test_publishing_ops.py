@@ -75,7 +75,7 @@ async def test_schedule_snapshots_content_and_a_repeated_id_returns_the_first_ro
     )
     post_id = uuid.uuid4()
     post = await sdk(me.scheduled_posts.schedule(conn, LATER, adaptation_id=idea.id, id=post_id))
-    assert (post.id, post.status, post.content, post.platform, str(post.user_id)) == (
+    assert (post.id, post.status, post.content, post.platform, post.user_id) == (
         post_id,
         "scheduled",
         "Shipping today.",
@@ -142,7 +142,7 @@ async def test_schedule_refusals_are_typed(
     done = await sdk(
         sdk.service.scheduled_posts.schedule(theirs, LATER, content="x", user_id=nexus_other_user.id)
     )
-    assert str(done.user_id) == nexus_other_user.id
+    assert done.user_id == nexus_other_user.id
     assert await sdk(me.scheduled_posts.count()) == 0
 
 

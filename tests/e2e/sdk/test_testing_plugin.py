@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import httpx
@@ -74,7 +75,8 @@ def test_remote_user_is_created_by_the_admin_api_and_signed_in(respx_mock: respx
     )
     stack = _remote()
     user_id, token = stack.create_user("a@example.com", metadata={"full_name": "Ada"})
-    assert (user_id, token) == ("5f0c6c1e-0000-4000-8000-000000000001", "user-jwt")
+    # The id has the type ids have on rows, so `row.user_id == user_id` holds.
+    assert (user_id, token) == (uuid.UUID("5f0c6c1e-0000-4000-8000-000000000001"), "user-jwt")
 
     sent = create.calls.last.request
     assert sent.headers["apikey"] == SERVICE
@@ -199,7 +201,7 @@ def test_users_are_distinct_and_keep_their_token_private(
     assert nexus_user.client.auth_mode == "user"
     assert nexus_user.access_token not in repr(nexus_user)
     assert nexus_clean.service_role_key not in repr(nexus_clean)
-    assert [str(u.id) for u in nexus_user.client.users.list()] == [nexus_user.id]
+    assert [u.id for u in nexus_user.client.users.list()] == [nexus_user.id]
     named = nexus_user_factory("named@example.com", {"full_name": "Named"})  # type: ignore[operator]
     assert named.client.users.get(named.id).full_name == "Named"
 

@@ -139,7 +139,7 @@ def test_users_see_only_their_rows(stack: local.LocalStack, db: psycopg.Connecti
     for uid, token in ((ada, ada_token), (bob, bob_token)):
         r = httpx.get(f"{stack.rest_url}/users", headers=_bearer(stack, token))
         assert r.status_code == 200
-        assert [row["id"] for row in r.json()] == [uid]
+        assert [row["id"] for row in r.json()] == [str(uid)]
     r = httpx.get(f"{stack.rest_url}/users", params={"id": f"eq.{ada}"}, headers=_bearer(stack, ada_token))
     assert r.json()[0]["full_name"] == "Ada"
     # Writes through RLS: bob's note is invisible and unchangeable for ada.
@@ -150,7 +150,7 @@ def test_users_see_only_their_rows(stack: local.LocalStack, db: psycopg.Connecti
     )
     assert note.status_code == 201
     note_id = note.json()[0]["id"]
-    assert note.json()[0]["user_id"] == bob
+    assert note.json()[0]["user_id"] == str(bob)
     seen = httpx.get(f"{stack.rest_url}/stack_notes", headers=_bearer(stack, ada_token)).json()
     assert note_id not in [n["id"] for n in seen]
     r = httpx.patch(
@@ -163,7 +163,7 @@ def test_users_see_only_their_rows(stack: local.LocalStack, db: psycopg.Connecti
     assert r.json() == []
     forged = httpx.post(
         f"{stack.rest_url}/stack_notes",
-        json={"body": "as bob", "user_id": bob},
+        json={"body": "as bob", "user_id": str(bob)},
         headers=_bearer(stack, ada_token),
     )
     assert forged.status_code == 403
@@ -175,7 +175,7 @@ def test_users_see_only_their_rows(stack: local.LocalStack, db: psycopg.Connecti
         params={"id": f"in.({ada},{bob})"},
         headers=_bearer(stack, stack.service_role_key),
     )
-    assert sorted(u["id"] for u in everyone.json()) == sorted([ada, bob])
+    assert sorted(u["id"] for u in everyone.json()) == sorted([str(ada), str(bob)])
 
 
 def test_request_context_as_postgrest_sets_it(stack: local.LocalStack) -> None:
@@ -183,7 +183,7 @@ def test_request_context_as_postgrest_sets_it(stack: local.LocalStack) -> None:
     headers = {**_bearer(stack, token), "X-Probe": "probe-value"}
     got = httpx.get(f"{stack.rest_url}/rpc/whoami", headers=headers).json()
     assert got["role"] == "authenticated"
-    assert got["sub"] == uid
+    assert got["sub"] == str(uid)
     assert got["method"] == "GET"
     # The path PostgREST sees: Supabase's gateway strips /rest/v1 before it.
     assert got["path"] == "/rpc/whoami"

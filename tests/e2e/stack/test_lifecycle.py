@@ -37,7 +37,7 @@ def test_restart_on_a_data_dir_keeps_secret_and_data(tmp_path: Path, admin_url: 
             headers={"apikey": second.anon_key, "Authorization": f"Bearer {token}"},
         )
         assert me.status_code == 200
-        assert [u["id"] for u in me.json()] == [user_id]
+        assert [u["id"] for u in me.json()] == [str(user_id)]
     assert oct((data_dir / "jwt_secret").stat().st_mode & 0o777) == "0o600"
 
 

@@ -127,10 +127,10 @@ def test_user_session_applies_rls(stack: local.LocalStack) -> None:
     try:
         client.postgrest.auth(token)
         me = client.table("users").select("id, email").execute()
-        assert [r["id"] for r in me.data] == [uid]
+        assert [r["id"] for r in me.data] == [str(uid)]
         client.table("stack_notes").insert({"body": "mine"}).execute()
         notes = client.table("stack_notes").select("body, user_id").execute()
-        assert notes.data == [{"body": "mine", "user_id": uid}]
+        assert notes.data == [{"body": "mine", "user_id": str(uid)}]
         anon = create_client(stack.url, stack.anon_key)
         with pytest.raises(APIError) as info:
             anon.table("users").select("*").execute()
