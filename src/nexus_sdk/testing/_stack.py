@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from nexus_sdk.crypto import KeyRing
     from nexus_sdk.local import LocalStack
 
-__all__ = ["NEXUS_TABLES", "NexusTestStack", "NexusTestUser", "open_stack"]
+__all__ = ["NEXUS_TABLES", "NexusSupabaseUser", "NexusTestStack", "NexusTestUser", "open_stack"]
 
 NEXUS_TABLES: Final = (
     "public.scheduled_posts",
@@ -96,27 +96,32 @@ class NexusTestStack:
     # --- users ---------------------------------------------------------------------------------------
 
     def create_user(
-        self, email: str | None = None, *, metadata: Mapping[str, Any] | None = None
+        self,
+        email: str | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        password: str | None = None,
     ) -> tuple[uuid.UUID, str]:
-        """Sign up a user and sign them in.
+        """Create a confirmed user (as Supabase Auth's admin API does) and open a session for them.
 
         Args:
             email: The address; a unique ``@example.com`` one if omitted.
             metadata: ``raw_user_meta_data`` (e.g. ``{"full_name": "Ada"}``).
+            password: The user's password, to sign in with through ``/auth/v1``; a random one if omitted.
 
         Returns:
             ``(user_id, access_token)``.
 
         Raises:
             APIStatusError: The Auth server refused (Supabase projects only).
+            AuthRefusal: The local stack refused (the email is taken, the password too weak).
         """
         address = email or f"nexus-test-{secrets.token_hex(6)}@example.com"
+        secret = password or secrets.token_urlsafe(24)
         if self.local is not None:
-            user_id, token = self.local.create_user(address, metadata=dict(metadata or {}))
+            user_id, token = self.local.create_user(address, password=secret, metadata=dict(metadata or {}))
         else:
-            raw_id, token = self.admin.create_and_sign_in(
-                address, secrets.token_urlsafe(24), dict(metadata or {})
-            )
+            raw_id, token = self.admin.create_and_sign_in(address, secret, dict(metadata or {}))
             user_id = uuid.UUID(raw_id)
         self._created_users.append(user_id)
         return user_id, token
@@ -251,6 +256,28 @@ class NexusTestUser:
                 encryption_keys=self._keys,
             )
         return self._aclient
+
+
+class NexusSupabaseUser:
+    """A user signed in through Supabase Auth with supabase-py, and the SDK following that session."""
+
+    def __init__(
+        self, *, id: uuid.UUID, email: str, password: str, supabase: Any, client: NexusClient
+    ) -> None:
+        self.id = id
+        """The user's id (``auth.users.id`` = ``public.users.id``)."""
+        self.email = email
+        """The user's email."""
+        self.password = password
+        """The user's password (kept out of ``repr``), e.g. to sign in again."""
+        self.supabase = supabase
+        """The signed-in ``supabase.Client``: ``.auth``, ``.table(...)``, as in an app."""
+        self.client = client
+        """A :class:`~nexus_sdk.NexusClient` made with ``from_supabase``: it follows ``supabase``'s session
+        (a refresh, a sign-out, ``supabase.postgrest.auth(token)``)."""
+
+    def __repr__(self) -> str:
+        return f"NexusSupabaseUser(id={self.id!r}, email={self.email!r}, password='{MASK}')"
 
 
 # --- backends ----------------------------------------------------------------------------------------------

