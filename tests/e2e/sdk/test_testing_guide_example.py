@@ -1,0 +1,46 @@
+"""The example at the top of docs/testing.md, copied verbatim into a project of its own (no conftest, no
+pytest configuration, pytest-asyncio in its default strict mode), passes as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nexus_sdk.testing import NexusTestStack
+
+pytestmark = [pytest.mark.e2e]
+
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "testing.md"
+
+
+def _first_python_block(markdown: str) -> str:
+    match = re.search(r"```python\n(.*?)```", markdown, re.DOTALL)
+    assert match is not None, "docs/testing.md has no python example"
+    return match.group(1)
+
+
+def test_the_guides_example_passes_verbatim_in_a_users_project(
+    tmp_path: Path, nexus_stack: NexusTestStack
+) -> None:
+    (tmp_path / "test_from_the_guide.py").write_text(_first_python_block(GUIDE.read_text(encoding="utf-8")))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPABASE_", "NEXUS_TEST_SUPABASE", "PYTEST_"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 passed" in result.stdout
