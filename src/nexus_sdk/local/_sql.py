@@ -14,7 +14,7 @@ from typing import Any, Final, Literal
 from psycopg import sql
 
 from nexus_sdk.local._catalog import Catalog, Column, Function, Relationship, Table
-from nexus_sdk.local._errors import ApiError, unsupported
+from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._parse import (
     Condition,
     EmbedItem,
@@ -218,28 +218,8 @@ def _item_expr(src: Source, item: SelectItem, params: Params) -> sql.Composable:
     return sql.SQL("{} AS {}").format(expr, _ident(name))
 
 
-def select_list(src: Source, items: Sequence[Item], params: Params) -> sql.Composable:
-    """The output columns for ``select=`` without embedded resources.
-
-    Raises:
-        ApiError: PGRST100 when ``items`` embed a resource (the caller has no relation to embed from).
-    """
-    parts: list[sql.Composable] = []
-    for item in items:
-        if isinstance(item, EmbedItem):
-            raise unsupported("Embedding here")
-        if item.field is None:
-            parts.append(sql.SQL("{}.*").format(src.qualifier))
-            continue
-        parts.append(_item_expr(src, item, params))
-    return sql.SQL(", ").join(parts)
-
-
 def _order_terms(
-    src: Source,
-    terms: Sequence[OrderTerm],
-    params: Params,
-    related: Mapping[str, sql.Composable] | None = None,
+    src: Source, terms: Sequence[OrderTerm], params: Params, related: _RelatedOrder | None = None
 ) -> sql.Composable:
     if not terms:
         return sql.SQL("")
@@ -247,27 +227,15 @@ def _order_terms(
     for t in terms:
         nulls = {"first": " NULLS FIRST", "last": " NULLS LAST", None: ""}[t.nulls]
         if t.relation is not None:
-            expr = _related_order(src, t, params, related if related is not None else {})
+            if related is None:
+                raise not_embedded(t.relation)
+            expr = related.term(t)
         else:
             expr = field_expr(src, t.field, params)
         parts.append(
             sql.SQL("{}{}{}").format(expr, sql.SQL(" DESC" if t.descending else " ASC"), sql.SQL(nulls))
         )
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(parts))
-
-
-def _related_order(
-    src: Source, term: OrderTerm, params: Params, related: Mapping[str, sql.Composable]
-) -> sql.Composable:
-    assert term.relation is not None
-    if isinstance(related, _RelatedOrder):
-        return related.get_term(term)
-    raise not_embedded(term.relation)
-
-
-def order_by(src: Source, terms: Sequence[OrderTerm], params: Params) -> sql.Composable:
-    """``ORDER BY ...``; empty when there are no terms."""
-    return _order_terms(src, terms, params)
 
 
 def not_embedded(name: str) -> ApiError:
@@ -288,8 +256,6 @@ class _Shape:
     joins: list[sql.Composable] = field(default_factory=list)
     embeds: dict[str, sql.Composable] = field(default_factory=dict)
     """Output name -> the embedded value (NULL when no row), for ``rel=is.null`` filters."""
-    related: dict[str, sql.Composable] = field(default_factory=dict)
-    """Output name of a to-one embedding -> a placeholder for ordering (filled per term)."""
     related_order: dict[str, tuple[Relationship, Table, sql.Composable]] = field(default_factory=dict)
     used: set[str] | None = field(default_factory=set)
     """Source columns referenced; None when ``*`` asks for all of them."""
@@ -315,6 +281,11 @@ class Embedder:
         self.embedded = dict(embedded or {})
         self._n = 0
         self._seen: set[tuple[str, ...]] = set()
+
+    def next_number(self) -> int:
+        """A number for the next alias of this statement (``pgrst_<n>``), unique within it."""
+        self._n += 1
+        return self._n
 
     def check_paths(self) -> None:
         """Every embedding path named by a filter, order or limit must be embedded.
@@ -353,8 +324,7 @@ class Embedder:
         rel = self.resolve(src, item)
         assert self.catalog is not None
         target = self.catalog.tables[rel.target]
-        self._n += 1
-        n = self._n
+        n = self.next_number()
         alias = _ident(f"pgrst_{n}")
         child_src = Source(table_ident(target), alias, target.columns, target.name, relation=target.name)
         child_path = (*path, item.output_name)
@@ -380,7 +350,7 @@ class Embedder:
             if out.used is not None:
                 out.used.add(scol)
         conds += conditions(child_src, opts.filters, self.params, child.embeds)
-        order = _order_terms(child_src, opts.order, self.params, self._related_exprs(child_src, child))
+        order = _order_terms(child_src, opts.order, self.params, _RelatedOrder(self, child_src, child))
         page: sql.Composable = sql.SQL("")
         if opts.limit is not None:
             page = sql.SQL(" LIMIT {}").format(sql.Literal(opts.limit))
@@ -440,9 +410,6 @@ class Embedder:
                 out.names.append(item.output_name)
         out.embeds[item.output_name] = body
 
-    def _related_exprs(self, src: Source, shape: _Shape) -> dict[str, sql.Composable]:
-        return _RelatedOrder(self, src, shape)
-
     def resolve(self, src: Source, item: EmbedItem) -> Relationship:
         """The one relationship ``item`` names from ``src``, as PostgREST chooses it.
 
@@ -490,16 +457,16 @@ class _AmbiguousEmbed(ApiError):
         ).encode()
 
 
-class _RelatedOrder(dict[str, sql.Composable]):
+class _RelatedOrder:
     """Order expressions for ``order=rel(col)``, built on demand (a correlated subquery per term)."""
 
     def __init__(self, embedder: Embedder, src: Source, shape: _Shape) -> None:
-        super().__init__()
         self._embedder = embedder
         self._src = src
         self._shape = shape
 
-    def get_term(self, term: OrderTerm) -> sql.Composable:
+    def term(self, term: OrderTerm) -> sql.Composable:
+        """The value ``term`` orders by: the related row's column, through the embedding's key."""
         assert term.relation is not None
         entry = self._shape.related_order.get(term.relation)
         if entry is None:
@@ -513,8 +480,7 @@ class _RelatedOrder(dict[str, sql.Composable]):
                 )
             raise not_embedded(term.relation)
         rel, target, parent = entry
-        self._embedder._n += 1
-        alias = _ident(f"pgrst_{self._embedder._n}")
+        alias = _ident(f"pgrst_{self._embedder.next_number()}")
         tsrc = Source(table_ident(target), alias, target.columns, target.name)
         col = field_expr(tsrc, term.field, self._embedder.params)
         conds = sql.SQL(" AND ").join(
