@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 from nexus_sdk.local import _jwt, _read, _rpc, _write
 from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
+from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
 from nexus_sdk.local._negotiate import JSON, apply_response_settings, parse_response_settings
 from nexus_sdk.local._request import RequestContext
 from nexus_sdk.local._roles import RoleSettings, load_role_settings
@@ -123,8 +124,11 @@ class RestApp:
         prefix: str = "/rest/v1",
         pool_min: int = 2,
         pool_max: int = 10,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._conninfo = conninfo
+        self.max_body_bytes = max_body_bytes
+        """Bodies larger than this are refused with 413."""
         self._secret = jwt_secret
         self._api_keys = frozenset(api_keys)
         self.schema = schema
@@ -207,6 +211,12 @@ class RestApp:
             response = await self._handle(request)
         except ApiError as err:
             response = _error_response(err)
+        except RecursionError:
+            # Only input nested deeper than Python's stack allows gets here (a JSON body; the query string's
+            # nesting is bounded before parsing).
+            response = _error_response(
+                ApiError(400, "PGRST102", "Empty or invalid json", details="nested too deeply")
+            )
         except Exception:
             _log.exception("unexpected error handling %s %s", request.method, request.url.path)
             response = _error_response(ApiError(500, "PGRSTX00", "Internal server error"))
@@ -248,7 +258,8 @@ class RestApp:
                 raise ApiError(406, "PGRST106", f"The schema must be one of the following: {self.schema}")
         resource = path[len(self._prefix) :].strip("/")
         method = request.method.upper()
-        ctx = RequestContext(request, role, claims, method)
+        check_query(request.query_params.multi_items(), request.headers.get("range"))
+        ctx = RequestContext(request, role, claims, method, max_body=self.max_body_bytes)
         ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
         return apply_response_settings(response, ctx.response_status, ctx.response_headers)
@@ -389,6 +400,12 @@ class RestApp:
     def _db_error(self, exc: psycopg.Error, role: str) -> ApiError:
         sqlstate = exc.sqlstate
         if sqlstate is None:
+            if isinstance(exc, psycopg.DataError):
+                # Refused by the driver before sending (a value PostgreSQL cannot hold): bad input, not an
+                # outage. PostgreSQL's own answer for a NUL character, which PostgREST passes on.
+                if "NUL" in str(exc):
+                    return ApiError(400, "22021", 'invalid byte sequence for encoding "UTF8": 0x00')
+                return ApiError(400, "22000", str(exc))
             return ApiError(503, "PGRST001", "Database client error. Retrying the connection.")
         diag = exc.diag
         message = diag.message_primary or str(exc)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.requests import Request
 
 from nexus_sdk.local._errors import ApiError
+from nexus_sdk.local._limits import MAX_BODY_BYTES, read_body
 from nexus_sdk.local._negotiate import check_json_content_type, parse_prefs, wants_singular
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from nexus_sdk.local._catalog import Catalog
     from nexus_sdk.local._sql import Params
 
-__all__ = ["Engine", "RequestContext", "json_body"]
+__all__ = ["Engine", "RequestContext", "json_body", "request_body"]
 
 
 class Engine(Protocol):
@@ -56,7 +57,9 @@ class RequestContext:
     """Per-request facts computed once."""
 
     __slots__ = (
+        "_body",
         "claims",
+        "max_body",
         "method",
         "prefs",
         "request",
@@ -66,8 +69,19 @@ class RequestContext:
         "singular",
     )
 
-    def __init__(self, request: Request, role: str, claims: dict[str, Any], method: str) -> None:
+    def __init__(
+        self,
+        request: Request,
+        role: str,
+        claims: dict[str, Any],
+        method: str,
+        *,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
         self.request = request
+        self.max_body = max_body
+        """The most bytes a body may have (413 beyond)."""
+        self._body: bytes | None = None
         self.role = role
         self.claims = claims
         self.method = method
@@ -79,6 +93,17 @@ class RequestContext:
         """``response.headers`` as set by the statement."""
 
 
+async def request_body(ctx: RequestContext) -> bytes:
+    """The request body, read once and at most ``ctx.max_body`` bytes of it.
+
+    Raises:
+        ApiError: 413 when the body is larger.
+    """
+    if ctx._body is None:
+        ctx._body = await read_body(ctx.request, ctx.max_body)
+    return ctx._body
+
+
 async def json_body(ctx: RequestContext) -> tuple[Any, str]:
     """The request body, parsed, and its text.
 
@@ -86,7 +111,7 @@ async def json_body(ctx: RequestContext) -> tuple[Any, str]:
         ApiError: 415 PGRST107 for a body not declared as JSON, 400 PGRST102 for an empty or invalid one.
     """
     check_json_content_type(ctx.request.headers.get("content-type"))
-    raw = await ctx.request.body()
+    raw = await request_body(ctx)
     try:
         # UnicodeDecodeError is a ValueError: a body that is not UTF-8 is invalid JSON, not a crash.
         text = raw.decode("utf-8", errors="strict") if raw else ""
@@ -95,3 +120,5 @@ async def json_body(ctx: RequestContext) -> tuple[Any, str]:
         return json.loads(text), text
     except ValueError as exc:
         raise ApiError(400, "PGRST102", "Empty or invalid json", details=str(exc)) from exc
+    except RecursionError as exc:
+        raise ApiError(400, "PGRST102", "Empty or invalid json", details="nested too deeply") from exc

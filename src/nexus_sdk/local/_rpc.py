@@ -12,7 +12,7 @@ from nexus_sdk.local._errors import ApiError, unsupported
 from nexus_sdk.local._negotiate import JSON
 from nexus_sdk.local._parse import SelectItem, parse_query
 from nexus_sdk.local._read import read_plan, read_response
-from nexus_sdk.local._request import Engine, RequestContext, json_body
+from nexus_sdk.local._request import Engine, RequestContext, json_body, request_body
 from nexus_sdk.local._sql import Params, Source, build_read, build_scalar_set_read, rpc_source
 
 __all__ = ["call_function", "pick_function"]
@@ -86,7 +86,7 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         args: dict[str, Any] = dict(query.rpc_args)
     elif ctx.method == "POST":
         query = parse_query(items)
-        raw = await ctx.request.body()
+        raw = await request_body(ctx)
         if raw.strip():
             payload, _ = await json_body(ctx)
             if not isinstance(payload, dict):

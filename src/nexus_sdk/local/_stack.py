@@ -123,7 +123,16 @@ class _ServerThread(threading.Thread):
 
         self.app = app
         self.sock = sock
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", loop="asyncio")
+        from nexus_sdk.local._limits import bounded_protocol
+
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http=bounded_protocol(),  # 431 while oversized headers arrive, not after reading them
+        )
         self.server = uvicorn.Server(config)
         self.ready = threading.Event()
         self.error: BaseException | None = None
@@ -304,6 +313,7 @@ def start(
     apply_schema: bool = True,
     seed_sql: Sequence[str] = (),
     max_rows: int | None = 1000,
+    max_body_bytes: int = 32 * 1024 * 1024,
     write_state: bool = False,
 ) -> LocalStack:
     """Start the local stack and return once it answers requests.
@@ -321,6 +331,7 @@ def start(
         seed_sql: SQL scripts run (as ``database_url``'s user) after the schema and before serving,
             e.g. seed data or test fixtures.
         max_rows: the cap on rows per response (Supabase's ``max_rows``: 1000); ``None`` for no cap.
+        max_body_bytes: the largest request body accepted (413 beyond; 32 MiB by default).
         write_state: write ``stack.json`` into ``data_dir`` for ``nexus-sdk local user create``.
 
     Returns:
@@ -368,6 +379,7 @@ def start(
             jwt_secret=secret,
             api_keys=[anon_key, service_key],
             max_rows=max_rows,
+            max_body_bytes=max_body_bytes,
         )
         app.mount(
             AUTH_PREFIX, auth_app(database_url, secret, anon_key=anon_key, service_role_key=service_key)

@@ -1,0 +1,166 @@
+"""What the stack refuses before it parses or sends anything: sizes, nesting, numbers, NUL characters.
+
+Bad input is answered 4xx, never 5xx, and never read in full:
+
+- the request line and headers together at most :data:`MAX_HEAD_BYTES` (else 431, answered while the
+  headers arrive; see :func:`bounded_protocol`), a body at most ``max_body_bytes`` (else 413, at once when
+  ``Content-Length`` says so, else as soon as the streamed body passes it);
+- query-string values nested at most :data:`MAX_QUERY_DEPTH` levels (``or=(and(...))``, a JSON argument of
+  an RPC ``GET``; else 400 PGRST100); a JSON body too deeply nested to parse is 400 PGRST102;
+- ``limit``/``offset``/``Range`` numbers past ``bigint`` and JSON-path indexes past ``integer`` are 400
+  ``22003``, and a NUL character in the query string is 400 ``22021``: PostgreSQL's answers, which PostgREST
+  passes on, given before anything reaches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from nexus_sdk.local._errors import ApiError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_HEAD_BYTES",
+    "MAX_QUERY_DEPTH",
+    "body_too_large",
+    "bounded_protocol",
+    "check_query",
+    "read_body",
+]
+
+MAX_HEAD_BYTES: Final = 32 * 1024
+"""The request line and all headers together (a JWT with generous metadata is a few KiB)."""
+MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+"""The default cap on a request body (``start(max_body_bytes=...)`` changes it)."""
+MAX_QUERY_DEPTH: Final = 64
+"""How deeply ``(``, ``[`` and ``{`` may nest in one query-string value."""
+
+_BIGINT_DIGITS: Final = 19  # 9223372036854775807
+_INT_DIGITS: Final = 10  # 2147483647
+_LONG_INDEX: Final = re.compile(r"->>?\s*-?\d{" + str(_INT_DIGITS + 1) + ",}")
+_STRUCTURED: Final = frozenset(
+    {"select", "order", "or", "and", "not.or", "not.and", "columns", "on_conflict"}
+)
+
+
+def body_too_large(limit: int) -> ApiError:
+    """413, answered as Supabase's gateway does (a body of only ``message``)."""
+    return ApiError(413, "", "Request size limit exceeded", hint=f"The body may be at most {limit} bytes.")
+
+
+def _nesting(text: str) -> int:
+    if not any(c in text for c in "([{"):
+        return 0
+    depth = deepest = 0
+    for c in text:
+        if c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _out_of_range(kind: str) -> ApiError:
+    return ApiError(400, "22003", f"{kind} out of range")
+
+
+def _long_number(text: str, digits: int) -> bool:
+    return len(text) > digits and any(len(run) > digits for run in re.findall(r"\d+", text))
+
+
+def check_query(items: Sequence[tuple[str, str]], range_header: str | None) -> None:
+    """Refuse a query string (and ``Range`` header) that would fail in a way worse than a 4xx.
+
+    Raises:
+        ApiError: 400 ``22021`` (NUL), 400 PGRST100 (nested too deeply), 400 ``22003`` (number too large).
+    """
+    for key, value in items:
+        if "\x00" in key or "\x00" in value:
+            raise ApiError(400, "22021", 'invalid byte sequence for encoding "UTF8": 0x00')
+        for text in (key, value):
+            if _nesting(text) > MAX_QUERY_DEPTH:
+                raise ApiError(
+                    400,
+                    "PGRST100",
+                    f'"failed to parse {key}" : nested too deeply',
+                    details=f"more than {MAX_QUERY_DEPTH} levels of (, [ or {{",
+                )
+        last = key.rsplit(".", 1)[-1]
+        if last in ("limit", "offset") and _long_number(value, _BIGINT_DIGITS):
+            raise _out_of_range("bigint")
+        # JSON-path indexes appear in column names: filter keys and the structured parameters' values.
+        if _LONG_INDEX.search(key) or (last in _STRUCTURED and _LONG_INDEX.search(value)):
+            raise _out_of_range("integer")
+    if range_header is not None and _long_number(range_header, _BIGINT_DIGITS):
+        raise _out_of_range("bigint")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to be larger than ``limit`` bytes.
+
+    Raises:
+        ApiError: 413.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise body_too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES) -> Any:
+    """uvicorn's httptools protocol, answering 431 as soon as the request line and headers pass the bound.
+
+    The headers are parsed as they arrive, so an endless header is refused without being read in full.
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class _Refused(Exception):
+        pass
+
+    class BoundedHttpToolsProtocol(HttpToolsProtocol):
+        _head_bytes = 0
+        _head_refused = False
+
+        def on_message_begin(self) -> None:
+            self._head_bytes = 0
+            super().on_message_begin()
+
+        def _count(self, size: int) -> None:
+            self._head_bytes += size
+            if self._head_bytes > max_head_bytes:
+                self._head_refused = True
+                raise _Refused  # stops the parser; uvicorn then answers through send_400_response
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + 4)
+            super().on_header(name, value)
+
+        def send_400_response(self, msg: str) -> None:
+            if not self._head_refused:
+                super().send_400_response(msg)
+                return
+            body = b'{"message":"Request header fields too large"}'
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+            )
+            self.transport.close()
+
+    return BoundedHttpToolsProtocol
