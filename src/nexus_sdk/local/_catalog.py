@@ -142,6 +142,8 @@ class Catalog:
     tables: dict[str, Table] = field(default_factory=dict)
     functions: dict[str, list[Function]] = field(default_factory=dict)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    computed: dict[str, dict[str, Function]] = field(default_factory=dict)
+    """Per table or view: its computed fields, functions taking its row as their one argument."""
 
     def relationships(self, source: str) -> list[Relationship]:
         """Every relationship from ``source``: its keys, keys to it, and junctions to other relations."""
@@ -352,6 +354,11 @@ async def load_catalog(conn: AsyncConnection[Any], schema: str = "public") -> Ca
     for row in await (await conn.execute(_FUNCTIONS_SQL, [schema])).fetchall():
         fn = _function(schema, row)
         catalog.functions.setdefault(fn.name, []).append(fn)
+        if len(fn.args) == 1 and not fn.returns_set and not fn.returns_void:
+            # A function of one row of a table or view is a computed field of it.
+            table = fn.args[0].type.removeprefix(f"{schema}.").strip('"')
+            if table in catalog.tables and fn.name not in catalog.tables[table].columns:
+                catalog.computed.setdefault(table, {})[fn.name] = fn
     return catalog
 
 

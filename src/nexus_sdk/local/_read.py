@@ -321,7 +321,7 @@ def _compile(
 ) -> _Entry | None:
     plan = read_plan(engine, ctx, items)
     params = Params()
-    src = table_source(table)
+    src = table_source(table, engine.catalog)
     statement = build_read(src, plan, params, engine.catalog).as_bytes(None)
     explain = None
     if wants_estimate(ctx, engine):

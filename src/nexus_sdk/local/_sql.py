@@ -100,6 +100,11 @@ class Source:
     """The relation of the schema cache whose rows these are (for embedding), if any."""
     star: tuple[str, ...] | None = None
     """The columns ``*`` stands for, when the source has more (a RETURNING with bookkeeping columns)."""
+    computed: Mapping[str, Function] = field(default_factory=dict)
+    """Computed fields: functions of the row (``full_name(people)``), selected, filtered and ordered by
+    name like columns, never part of ``*``."""
+    row: sql.Composable | None = None
+    """How the whole row is referenced, to pass it to a computed field."""
 
 
 def undefined_column(relation: str, column: str) -> ApiError:
@@ -113,9 +118,14 @@ def field_expr(src: Source, f: Field, params: Params) -> sql.Composable:
     Raises:
         ApiError: 400 42703 for an unknown column.
     """
-    if f.column not in src.columns:
+    expr: sql.Composable
+    if f.column in src.columns:
+        expr = sql.SQL("{}.{}").format(src.qualifier, _ident(f.column))
+    elif f.column in src.computed and src.row is not None:
+        fn = src.computed[f.column]
+        expr = sql.SQL("{}({})").format(_ident(fn.schema, fn.name), src.row)
+    else:
         raise undefined_column(src.display_name, f.column)
-    expr: sql.Composable = sql.SQL("{}.{}").format(src.qualifier, _ident(f.column))
     for arrow, key in f.path:
         cast = sql.SQL("::integer" if isinstance(key, int) else "::text")
         expr = sql.SQL("({} {} {}{})").format(expr, sql.SQL(arrow), params.add(key), cast)
@@ -326,7 +336,15 @@ class Embedder:
         target = self.catalog.tables[rel.target]
         n = self.next_number()
         alias = _ident(f"pgrst_{n}")
-        child_src = Source(table_ident(target), alias, target.columns, target.name, relation=target.name)
+        child_src = Source(
+            table_ident(target),
+            alias,
+            target.columns,
+            target.name,
+            relation=target.name,
+            computed=self.catalog.computed.get(target.name, {}),
+            row=alias,
+        )
         child_path = (*path, item.output_name)
         self._seen.add(child_path)
         opts = self.embedded.get(child_path, NodeOptions())
@@ -646,10 +664,20 @@ def table_ident(table: Table) -> sql.Composable:
     return _ident(table.schema, table.name)
 
 
-def table_source(table: Table) -> Source:
-    """A read source over a table or view."""
+def table_source(table: Table, catalog: Catalog | None = None) -> Source:
+    """A read source over a table or view (with its computed fields when ``catalog`` is given)."""
     ident = table_ident(table)
-    return Source(ident, ident, table.columns, table.name, relation=table.name)
+    computed = catalog.computed.get(table.name, {}) if catalog is not None else {}
+    # The FROM item is named after the table, so its unqualified name is the whole-row reference.
+    return Source(
+        ident,
+        ident,
+        table.columns,
+        table.name,
+        relation=table.name,
+        computed=computed,
+        row=_ident(table.name),
+    )
 
 
 def unknown_payload_column(table: Table, column: str) -> ApiError:

@@ -125,6 +125,9 @@ CREATE FUNCTION public.cf_books_below(id int) RETURNS SETOF public.cf_books LANG
 CREATE FUNCTION public.cf_clear_counters() RETURNS SETOF public.cf_counters LANGUAGE sql VOLATILE
   AS 'DELETE FROM public.cf_counters RETURNING *';
 CREATE FUNCTION public.cf_noop() RETURNS void LANGUAGE sql VOLATILE AS 'SELECT';
+-- A computed field of cf_books (an unnamed parameter of the table's row type).
+CREATE FUNCTION public.cf_label(public.cf_books) RETURNS text LANGUAGE sql STABLE
+  AS $$ SELECT $1.title || ' (' || coalesce($1.year::text, '?') || ')' $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
   public.cf_publishers, public.cf_authors, public.cf_books, public.cf_author_bios, public.cf_tags,
@@ -136,5 +139,6 @@ GRANT SELECT (id, title), INSERT (id, title), UPDATE (title) ON public.cf_drafts
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.cf_drafts, public.cf_notes TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.cf_plus_one(int), public.cf_inc(int), public.cf_two_outs(), public.cf_ids(),
   public.cf_point_of(), public.cf_point_domain_of(), public.cf_seven(), public.cf_guc(text),
-  public.cf_cookie(text), public.cf_books_below(int), public.cf_clear_counters(), public.cf_noop()
+  public.cf_cookie(text), public.cf_books_below(int), public.cf_clear_counters(), public.cf_noop(),
+  public.cf_label(public.cf_books)
   TO anon, authenticated, service_role;
