@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from nexus_sdk.cli._keys import keys
@@ -86,3 +87,20 @@ def test_check_fails_clearly_on_a_bad_ring() -> None:
     empty = CliRunner().invoke(keys, ["check"], env={ENV_VAR: ""})
     assert empty.exit_code == 1
     assert "empty" in empty.output
+
+
+def test_new_advises_rotation_only_when_a_key_ring_is_already_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    first = CliRunner().invoke(keys, ["new"])
+    assert first.exit_code == 0, first.output
+    # A first key: where to put it, not "keep the old keys" and `keys rotate` (there is nothing to rotate).
+    assert f'export {ENV_VAR}="$(nexus-sdk keys new)"' in first.stderr
+    assert "rotate" not in first.stderr
+    assert "old" not in first.stderr
+
+    monkeypatch.setenv(ENV_VAR, first.stdout.strip())
+    another = CliRunner().invoke(keys, ["new", "--id", "k2027"])
+    assert another.exit_code == 0, another.output
+    assert "keep the old keys" in another.stderr
+    assert "nexus-sdk keys rotate" in another.stderr
+    assert first.stdout.strip().split(":")[1] not in another.stderr

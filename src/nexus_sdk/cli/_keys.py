@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
+from nexus_sdk import _env
 from nexus_sdk.cli._common import connection_options, make_client
 from nexus_sdk.errors import ConfigurationError
 
@@ -63,12 +65,16 @@ def new_command(key_id: str | None, as_json: bool, output: Path | None) -> None:
         click.echo(text)
     if as_json:
         return
-    click.echo(
-        f"Put this entry first in {ENV_VAR} and keep the old keys after it, e.g.\n"
-        f'  {ENV_VAR}="{key.key_id}:...,<old entries>"\n'
-        "then re-encrypt stored tokens with `nexus-sdk keys rotate`.",
-        err=True,
-    )
+    if os.environ.get(_env.NEXUS_ENCRYPTION_KEYS):
+        hint = (
+            f"Put this entry first in {ENV_VAR} and keep the old keys after it, e.g.\n"
+            f'  {ENV_VAR}="{key.key_id}:...,<old entries>"\n'
+            "then re-encrypt stored tokens with `nexus-sdk keys rotate`."
+        )
+    else:
+        # A first key: there is nothing to rotate yet, only where to put it.
+        hint = f'Set it as {ENV_VAR}, e.g. export {ENV_VAR}="$(nexus-sdk keys new)"'
+    click.echo(hint, err=True)
 
 
 @keys.command(name="check")
