@@ -6,7 +6,9 @@ attached to the main command without slowing down ``nexus-sdk --help``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
 import signal
 import threading
@@ -34,6 +36,7 @@ def local() -> None:
       $ nexus-sdk local start                    # in one terminal
       $ eval "$(nexus-sdk local status)"         # in another
       $ eval "$(nexus-sdk local user create ada@example.com)"
+      $ nexus-sdk local stop                     # or Ctrl-C in the first
     """
 
 
@@ -135,6 +138,56 @@ def status_command(data_dir: Path | None) -> None:
     except ConfigurationError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(_export_lines(state.env()))
+
+
+@local.command("stop")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for it to stop.",
+)
+def stop_command(data_dir: Path | None, timeout: float) -> None:
+    """Stop the stack `nexus-sdk local start` serves (as Ctrl-C does; its database is kept).
+
+    Exit 1 if no stack is running or it did not stop in time.
+
+    \b
+    Example:
+      $ nexus-sdk local start > /dev/null &      # in the background
+      $ nexus-sdk local stop
+    """
+    import time
+
+    from nexus_sdk import local as local_stack
+    from nexus_sdk.errors import ConfigurationError
+    from nexus_sdk.local._embedded import _pid_alive
+
+    try:
+        state = local_stack.read_state(data_dir)
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.message) from exc
+    # `local start` stops cleanly on SIGTERM: the server, its state file, then the database; its process
+    # ends last, so waiting for it means the data dir is free for the next `local start`.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while True:
+        if not _pid_alive(state.pid):
+            click.echo(f"# stopped the local stack (process {state.pid})", err=True)
+            return
+        if time.monotonic() >= deadline:
+            raise click.ClickException(
+                f"the local stack (process {state.pid}) did not stop within {timeout:g} s"
+            )
+        time.sleep(0.2)
 
 
 @local.group("user")
