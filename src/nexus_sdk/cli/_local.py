@@ -27,6 +27,15 @@ def _export_lines(env: dict[str, str]) -> str:
     return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items())
 
 
+# The option of every command that finds a running stack by its state file.
+_running_stack_dir = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+)
+
+
 @click.group(name="local")
 def local() -> None:
     """Run Nexus locally: embedded PostgreSQL behind a PostgREST-compatible API (like `supabase start`).
@@ -117,12 +126,7 @@ def start_command(
 
 
 @local.command("status")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
-)
+@_running_stack_dir
 def status_command(data_dir: Path | None) -> None:
     """Print the running stack's settings as `export` lines (exit 1 if no stack is running).
 
@@ -141,12 +145,7 @@ def status_command(data_dir: Path | None) -> None:
 
 
 @local.command("stop")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
-)
+@_running_stack_dir
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
@@ -215,12 +214,7 @@ def user() -> None:
     show_default=True,
     help="Token lifetime in seconds.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
-)
+@_running_stack_dir
 def user_create_command(
     email: str, password: str | None, metadata: str | None, expires_in: int, data_dir: Path | None
 ) -> None:
