@@ -33,6 +33,8 @@ from nexus_sdk.local import _auth_service as service
 from nexus_sdk.local import _auth_store as store
 from nexus_sdk.local._auth_service import AuthRefusal, refused_feature
 from nexus_sdk.local._auth_store import AuthUser
+from nexus_sdk.local._errors import ApiError
+from nexus_sdk.local._limits import MAX_BODY_BYTES, read_body
 from nexus_sdk.local._users import DEFAULT_JWT_EXPIRY, session_body
 
 __all__ = ["AUTH_PREFIX", "AuthApp", "auth_app"]
@@ -49,6 +51,10 @@ _API_VERSION: Final = "2024-01-01"
 _VERSION_DATE: Final = re.compile(r"^2\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 _DEFAULT_PER_PAGE: Final = 50
 _MAX_PER_PAGE: Final = 1000
+_MAX_OFFSET: Final = 2**63 - 1
+"""PostgreSQL's largest ``OFFSET`` (a bigint): a page past it is empty."""
+_MAX_PAGE_NUMBER: Final = 2**64 - 1
+"""GoTrue reads ``page`` and ``per_page`` as unsigned 64-bit integers (400 beyond)."""
 _REUSE_INTERVAL: Final = 10.0
 """GoTrue's ``GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL`` default, in seconds."""
 
@@ -104,8 +110,11 @@ class AuthApp:
         refresh_token_reuse_interval: float = _REUSE_INTERVAL,
         pool_min: int = 1,
         pool_max: int = 4,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._secret = jwt_secret
+        self.max_body_bytes = max_body_bytes
+        """The most bytes a request body may have (413 beyond, refused before it is read in full)."""
         self._api_keys = frozenset({anon_key, service_role_key})
         self._storage_sql = storage_sql
         self.jwt_expiry = jwt_expiry
@@ -152,6 +161,12 @@ class AuthApp:
             response = Response(
                 json.dumps({"message": err.message, "hint": err.hint}),
                 status_code=401,
+                media_type="application/json",
+            )
+        except ApiError as err:  # the stack's limits (413), answered as Supabase's gateway does
+            response = Response(
+                json.dumps({"message": err.message, "hint": err.hint}),
+                status_code=err.status,
                 media_type="application/json",
             )
         except Exception as exc:
@@ -277,6 +292,16 @@ class AuthApp:
             session_body(self._secret, user, grant, issuer=self._issuer(request), expires_in=self.jwt_expiry)
         )
 
+    async def _body(self, request: Request) -> dict[str, Any]:
+        """The JSON object of the body, read at most ``max_body_bytes`` of it.
+
+        Raises:
+            AuthRefusal: 400 ``bad_json`` (not JSON, too deep, not an object, a lone surrogate), 400
+                ``validation_failed`` (a NUL character outside ``password``).
+            ApiError: 413 for a body over the limit.
+        """
+        return _parse_body(await read_body(request, self.max_body_bytes))
+
     # -- endpoints --------------------------------------------------------------------------------------------
 
     async def _health(self, request: Request) -> Response:
@@ -332,14 +357,14 @@ class AuthApp:
         )
 
     async def _signup(self, request: Request) -> Response:
-        body = await _body(request)
+        body = await self._body(request)
         async with self._pool.connection() as conn:
             user, grant = await service.sign_up(conn, body)
         return self._session(request, user, grant)
 
     async def _token(self, request: Request) -> Response:
         grant_type = request.query_params.get("grant_type")
-        body = await _body(request)
+        body = await self._body(request)
         if grant_type == "password":
             async with self._pool.connection() as conn:
                 user, grant = await service.sign_in_with_password(conn, body)
@@ -365,7 +390,7 @@ class AuthApp:
         return _json(user.to_json())
 
     async def _put_user(self, request: Request) -> Response:
-        body = await _body(request)
+        body = await self._body(request)
         async with self._pool.connection() as conn:
             user, _ = await self._current_user(conn, request)
             updated = await service.update_self(conn, user, body)
@@ -393,7 +418,11 @@ class AuthApp:
             _positive(request.query_params.get("per_page"), _DEFAULT_PER_PAGE, "per_page"), _MAX_PER_PAGE
         )
         async with self._pool.connection() as conn:
-            users, total = await store.list_users(conn, page=page, per_page=per_page)
+            users: list[AuthUser] = []
+            if (page - 1) * per_page > _MAX_OFFSET:
+                total = await store.count_users(conn)
+            else:
+                users, total = await store.list_users(conn, page=page, per_page=per_page)
         last = max(1, -(-total // per_page))
         base = f"{self._issuer(request)}/admin/users"
         links = []
@@ -407,7 +436,7 @@ class AuthApp:
 
     async def _admin_create(self, request: Request) -> Response:
         self._require_admin(request)
-        body = await _body(request)
+        body = await self._body(request)
         async with self._pool.connection() as conn:
             user = await service.admin_create(conn, body)
         return _json(user.to_json())
@@ -422,7 +451,7 @@ class AuthApp:
 
     async def _admin_update(self, request: Request, raw_id: str) -> Response:
         self._require_admin(request)
-        body = await _body(request)
+        body = await self._body(request)
         async with self._pool.connection() as conn:
             user = await store.get_user(conn, service.parse_user_id(raw_id))
             if user is None:
@@ -432,8 +461,8 @@ class AuthApp:
 
     async def _admin_delete(self, request: Request, raw_id: str) -> Response:
         self._require_admin(request)
-        raw = await request.body()
-        body = await _body(request) if raw.strip() else {}
+        raw = await read_body(request, self.max_body_bytes)
+        body = _parse_body(raw) if raw.strip() else {}
         if body.get("should_soft_delete"):
             raise refused_feature("Soft deletion of users")
         async with self._pool.connection() as conn:
@@ -442,7 +471,14 @@ class AuthApp:
         return _json({})
 
 
-def auth_app(database_url: str, jwt_secret: str, *, anon_key: str, service_role_key: str) -> AuthApp:
+def auth_app(
+    database_url: str,
+    jwt_secret: str,
+    *,
+    anon_key: str,
+    service_role_key: str,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> AuthApp:
     """The ``/auth/v1`` app of a local stack on ``database_url`` (a ``postgres`` connection URL)."""
     from nexus_sdk import schema
 
@@ -454,6 +490,7 @@ def auth_app(database_url: str, jwt_secret: str, *, anon_key: str, service_role_
         anon_key=anon_key,
         service_role_key=service_role_key,
         storage_sql=storage,
+        max_body_bytes=max_body_bytes,
     )
 
 
@@ -485,11 +522,10 @@ def _json(body: Any, *, status: int = 200) -> Response:
     )
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def _parse_body(raw: bytes) -> dict[str, Any]:
     try:
         parsed = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         # The parser's own message only: never the body, which holds passwords.
         raise AuthRefusal(400, "bad_json", "Could not parse request body as JSON") from exc
     if parsed is None:
@@ -498,13 +534,46 @@ async def _body(request: Request) -> dict[str, Any]:
         )
     if not isinstance(parsed, dict):
         raise AuthRefusal(400, "bad_json", "Could not parse request body as JSON: expected an object")
+    for key, value in parsed.items():
+        # bcrypt hashes a password's bytes after a NUL too; every other field is stored as PostgreSQL text
+        # or jsonb, which cannot hold one.
+        _check_text(value, nul_allowed=key == "password")
+        _check_text(key, nul_allowed=False)
     return parsed
+
+
+def _check_text(value: Any, *, nul_allowed: bool) -> None:
+    """Refuse what no field can hold: a lone surrogate (not UTF-8), a NUL character (not PostgreSQL text).
+
+    Raises:
+        AuthRefusal: 400 ``bad_json`` or ``validation_failed``.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise AuthRefusal(
+                    400,
+                    "bad_json",
+                    "Could not parse request body as JSON: invalid Unicode (a lone surrogate)",
+                ) from exc
+            if not nul_allowed and "\x00" in item:
+                raise AuthRefusal(400, "validation_failed", "Text cannot contain a NUL character (\\u0000)")
 
 
 def _positive(value: str | None, default: int, name: str) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or int(value) < 1:
+    # ASCII digits only (str.isdigit() also takes "²", which int() refuses), at most GoTrue's uint64.
+    if re.fullmatch(r"[0-9]{1,20}", value) is None or not 1 <= int(value) <= _MAX_PAGE_NUMBER:
         raise AuthRefusal(400, "validation_failed", f"{name} must be a positive integer")
     return int(value)
 

@@ -144,7 +144,10 @@ def _ban_until(value: Any) -> datetime | None:
         raise AuthRefusal(400, "validation_failed", "invalid format for ban duration")
     amount, unit = float(match.group(1)), match.group(2)
     seconds = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}[unit] * amount
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+    try:
+        return datetime.now(UTC) + timedelta(seconds=seconds)
+    except OverflowError as exc:  # past year 9999 (or an infinite float): no calendar holds it
+        raise AuthRefusal(400, "validation_failed", "invalid format for ban duration") from exc
 
 
 def _refuse_phone(body: dict[str, Any]) -> None:
@@ -269,6 +272,13 @@ async def update_self(conn: psycopg.AsyncConnection[Any], user: AuthUser, body: 
     password = _text(body, "password")
     data = _metadata(body, "data")
     password_hash = None
+    if password is not None and user.is_anonymous and email is None:
+        # As GoTrue: a password without an email is an account nobody could ever sign in to.
+        raise AuthRefusal(
+            422,
+            "validation_failed",
+            "Updating password of an anonymous user without an email or phone is not allowed",
+        )
     if password is not None:
         check_password_strength(password)
         if await store.check_password(password, user.encrypted_password):

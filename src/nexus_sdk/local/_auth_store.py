@@ -26,6 +26,7 @@ __all__ = [
     "AuthUser",
     "SessionGrant",
     "check_password",
+    "count_users",
     "create_session",
     "create_user",
     "delete_sessions",
@@ -377,18 +378,24 @@ async def delete_user(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID) ->
     return cur.rowcount > 0
 
 
+async def count_users(conn: psycopg.AsyncConnection[Any]) -> int:
+    """How many users there are."""
+    cur = await conn.execute("SELECT count(*) FROM auth.users")
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def list_users(
     conn: psycopg.AsyncConnection[Any], *, page: int, per_page: int
 ) -> tuple[list[AuthUser], int]:
     """One page of users, newest first, and the total count."""
-    cur = await conn.execute("SELECT count(*) FROM auth.users")
-    total_row = await cur.fetchone()
+    total = await count_users(conn)
     cur = await conn.execute(
         f"SELECT {_USER_COLUMNS} FROM auth.users ORDER BY created_at DESC, id LIMIT %s OFFSET %s",  # noqa: S608
         (per_page, (page - 1) * per_page),
     )
     users = [await _user_from(conn, row) for row in await cur.fetchall()]
-    return [u for u in users if u is not None], int(total_row[0]) if total_row else 0
+    return [u for u in users if u is not None], total
 
 
 # --- sessions and refresh tokens ----------------------------------------------------------------------------

@@ -382,7 +382,14 @@ def start(
             max_body_bytes=max_body_bytes,
         )
         app.mount(
-            AUTH_PREFIX, auth_app(database_url, secret, anon_key=anon_key, service_role_key=service_key)
+            AUTH_PREFIX,
+            auth_app(
+                database_url,
+                secret,
+                anon_key=anon_key,
+                service_role_key=service_key,
+                max_body_bytes=max_body_bytes,
+            ),
         )
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
         # TCP, and without it every keep-alive response waits ~40 ms on Nagle and delayed ACKs.
