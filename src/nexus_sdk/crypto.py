@@ -475,7 +475,11 @@ class KeyRing:
         env = os.environ if environ is None else environ
         text = env.get(ENV_VAR)
         if text is None:
-            raise ConfigurationError(f"{ENV_VAR} is not set (create a key with `nexus-sdk keys new`).")
+            # Only a first key may be made up: tokens already stored need the keys they were encrypted with.
+            raise ConfigurationError(
+                f"{ENV_VAR} is not set: set it to the keys your stored tokens were encrypted with, or, for a "
+                f'first key, export {ENV_VAR}="$(nexus-sdk keys new)".'
+            )
         return cls.parse(text, allow_plaintext=allow_plaintext)
 
     @property

@@ -104,3 +104,14 @@ def test_new_advises_rotation_only_when_a_key_ring_is_already_set(monkeypatch: p
     assert "keep the old keys" in another.stderr
     assert "nexus-sdk keys rotate" in another.stderr
     assert first.stdout.strip().split(":")[1] not in another.stderr
+
+
+def test_an_unset_key_ring_says_how_to_set_a_first_key_and_to_keep_existing_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    result = CliRunner().invoke(keys, ["check"])
+    assert result.exit_code == 1
+    assert f'export {ENV_VAR}="$(nexus-sdk keys new)"' in result.stderr
+    # A user with stored tokens must not be told to replace their keys with a new one.
+    assert "stored tokens were encrypted with" in result.stderr
