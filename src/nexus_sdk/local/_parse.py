@@ -28,25 +28,12 @@ __all__ = [
     "QueryParams",
     "SelectItem",
     "parse_columns",
-    "parse_filter",
-    "parse_logic",
-    "parse_nonnegative",
     "parse_order",
     "parse_query",
     "parse_select",
 ]
 
-OPERATORS: Final = frozenset(
-    {
-        "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch", "is", "isdistinct",
-        "in", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj", "fts", "plfts", "phfts", "wfts",
-    }
-)  # fmt: skip
-"""The filter operators implemented (PostgREST's names)."""
-
-FTS_OPERATORS: Final = frozenset({"fts", "plfts", "phfts", "wfts"})
-QUANT_OPERATORS: Final = frozenset({"eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch"})
-"""Operators that take PostgREST's ``(any)``/``(all)`` modifier."""
+# The filter operators, in the order PostgREST's parser tries them (a longer name before its prefix).
 _SIMPLE_OPERATORS: Final = ("neq", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj")
 _QUANT_ORDER: Final = ("eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch")
 _FTS_ORDER: Final = ("fts", "plfts", "phfts", "wfts")
@@ -304,66 +291,6 @@ class _KeyChars:
         return ch not in "(-:.,>)"
 
 
-def parse_field(text: str) -> Field:
-    """Parse ``column`` or ``column->key->>key``.
-
-    Raises:
-        ApiError: PGRST100 when the text is not a field.
-    """
-    cur = _Cursor(text, "field")
-    f = cur.field()
-    if not cur.at_end():
-        raise cur.fail("end of input")
-    return f
-
-
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside parentheses, braces and double quotes.
-
-    Raises:
-        ApiError: PGRST100 for unbalanced parentheses or quotes.
-    """
-    parts: list[str] = []
-    depth = 0
-    quoted = False
-    current: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quoted:
-            if ch == "\\" and i + 1 < len(text):
-                current.append(ch + text[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth -= 1
-            if depth < 0:
-                raise parse_error(f'"failed to parse ({text})"', details="unbalanced parentheses")
-        elif ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-            i += 1
-            continue
-        current.append(ch)
-        i += 1
-    if quoted or depth != 0:
-        raise parse_error(f'"failed to parse ({text})"', details="unbalanced parentheses or quotes")
-    parts.append("".join(current))
-    return parts
-
-
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", text[1:-1])
-    return text
-
-
 # -- select ---------------------------------------------------------------------------------------------
 
 
@@ -616,30 +543,6 @@ def _tree_path(key: str) -> tuple[tuple[str, ...], Field]:
     return tuple(names[:-1]), Field(names[-1], path)
 
 
-def parse_filter(key: str, value: str) -> Condition:
-    """Parse one top-level ``column=op.value`` query parameter.
-
-    Raises:
-        ApiError: PGRST100 when either side is malformed, or when the key has an embedding path.
-    """
-    path, f = _tree_path(key)
-    if path:
-        raise unsupported(f"Filters on embedded resources here ({key!r})")
-    return parse_operation(f, value)
-
-
-def parse_logic(key: str, value: str) -> Logic:
-    """Parse ``or=(...)``, ``and=(...)``, ``not.or=(...)`` or ``not.and=(...)`` (top level).
-
-    Raises:
-        ApiError: PGRST100 when the tree is malformed.
-    """
-    path, logic = _logic_param(key, value)
-    if path:
-        raise unsupported(f"Logic trees on embedded resources here ({key!r})")
-    return logic
-
-
 def _logic_param(key: str, value: str) -> tuple[tuple[str, ...], Logic]:
     parts = key.split(".")
     negated = "not" in parts[:-1]
@@ -722,18 +625,6 @@ def parse_order(text: str) -> list[OrderTerm]:
         terms.append(OrderTerm(f, descending, nulls, relation))
         if not cur.eat(","):
             return terms
-
-
-def parse_nonnegative(name: str, text: str) -> int:
-    """Parse a strict non-negative integer (used where PostgREST insists on one).
-
-    Raises:
-        ApiError: PGRST100 when the value is not a non-negative integer.
-    """
-    # isdigit() alone also accepts characters like "²" that int() rejects: ASCII digits only.
-    if not (text.isascii() and text.isdigit()):
-        raise parse_error(f'"failed to parse {name} parameter ({text})"', details="expecting an integer")
-    return int(text)
 
 
 def _read_integer(text: str) -> int | None:

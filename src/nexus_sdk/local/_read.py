@@ -11,18 +11,14 @@ from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
 from nexus_sdk.local._parse import (
-    Condition,
-    Logic,
     QueryParams,
-    parse_filter,
-    parse_logic,
     parse_query,
     parse_range_header,
 )
 from nexus_sdk.local._request import Engine, RequestContext
 from nexus_sdk.local._sql import Params, ReadPlan, build_count_explain, build_read, table_source
 
-__all__ = ["RESERVED", "PlanCache", "filters", "read", "read_plan", "read_response"]
+__all__ = ["RESERVED", "PlanCache", "read", "read_plan", "read_response"]
 
 RESERVED: Final = frozenset(
     {
@@ -139,19 +135,6 @@ def _slots(
     if len(found) != count or any(_SLOT_OPEN.encode() in statement for statement in statements):
         return None
     return tuple((name, index) for index, name in found.items())
-
-
-def filters(items: Sequence[tuple[str, str]], skip: frozenset[str] = frozenset()) -> list[Condition | Logic]:
-    """The top-level filters among the query parameters (``col=op.value``, ``or=``, ``and=`` ...)."""
-    out: list[Condition | Logic] = []
-    for key, value in items:
-        if key in ("or", "and", "not.or", "not.and"):
-            out.append(parse_logic(key, value))
-        elif key in RESERVED or key in skip:
-            continue
-        else:
-            out.append(parse_filter(key, value))
-    return out
 
 
 def read_plan(
