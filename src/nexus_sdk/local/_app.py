@@ -255,7 +255,12 @@ class RestApp:
         for header in ("accept-profile", "content-profile"):
             profile = request.headers.get(header)
             if profile is not None and profile != self.schema:
-                raise ApiError(406, "PGRST106", f"The schema must be one of the following: {self.schema}")
+                raise ApiError(
+                    406,
+                    "PGRST106",
+                    f"Invalid schema: {profile}",
+                    hint=f"Only the following schemas are exposed: {self.schema}",
+                )
         resource = path[len(self._prefix) :].strip("/")
         method = request.method.upper()
         check_query(request.query_params.multi_items(), request.headers.get("range"))

@@ -136,7 +136,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
   public.cf_renamed_books
   TO anon, authenticated, service_role;
 GRANT SELECT (id, title), INSERT (id, title), UPDATE (title) ON public.cf_drafts TO anon;
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.cf_drafts, public.cf_notes TO authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.cf_notes TO authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE ON public.cf_drafts TO authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.cf_drafts TO service_role;
 GRANT EXECUTE ON FUNCTION public.cf_plus_one(int), public.cf_inc(int), public.cf_two_outs(), public.cf_ids(),
   public.cf_point_of(), public.cf_point_domain_of(), public.cf_seven(), public.cf_guc(text),
   public.cf_cookie(text), public.cf_books_below(int), public.cf_clear_counters(), public.cf_noop(),
