@@ -2,12 +2,14 @@
 
 Run by ``bench_stack.py``: prints one JSON line (url, keys, database URL), then answers commands on stdin:
 ``capture`` starts recording the statements the stack's driver runs, ``dump PATH`` writes the recorded
-calls (query bytes and parameters) to PATH as JSON and stops recording. End of input stops the stack.
+calls (query bytes and parameters) to PATH as JSON and stops recording, ``cpu`` prints the CPU seconds the
+process has used. End of input stops the stack.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from typing import Any
@@ -54,6 +56,9 @@ def main() -> None:
             if command == "capture":
                 calls.clear()
                 recording = True
+            elif command == "cpu":
+                times = os.times()
+                print(f"{times.user + times.system}", flush=True)
             elif command == "dump":
                 recording = False
                 with open(arg, "w") as fh:
