@@ -40,6 +40,7 @@ from nexus_sdk.models.published_posts import PublishedPost, PublishedPostCreate,
 from nexus_sdk.models.publishing import ClaimedPost, PublishResult
 from nexus_sdk.models.related import (
     ConnectionProfile,
+    ContentAdaptationWithPosts,
     PublishedPostWithAdaptation,
     ScheduledPostWithConnection,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "ContentAdaptation",
     "ContentAdaptationCreate",
     "ContentAdaptationUpdate",
+    "ContentAdaptationWithPosts",
     "CreateModel",
     "JsonbModel",
     "LinkedInAdaptation",

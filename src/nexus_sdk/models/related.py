@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from nexus_sdk.models.content_adaptations import ContentAdaptation
 from nexus_sdk.models.published_posts import PublishedPost
@@ -19,6 +19,7 @@ from nexus_sdk.models.scheduled_posts import ScheduledPost
 __all__ = [
     "CONNECTION_PROFILE_COLUMNS",
     "ConnectionProfile",
+    "ContentAdaptationWithPosts",
     "PublishedPostWithAdaptation",
     "ScheduledPostWithConnection",
 ]
@@ -55,3 +56,10 @@ class ScheduledPostWithConnection(ScheduledPost):
 
     connection: ConnectionProfile
     """The connection (``platform_connection_id``, always set)."""
+
+
+class ContentAdaptationWithPosts(ContentAdaptation):
+    """A content adaptation and the posts published from it."""
+
+    published_posts: list[PublishedPost] = Field(default_factory=list)
+    """The posts made from this adaptation (``published_posts.adaptation_id``), oldest first."""

@@ -284,10 +284,17 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         return self.decode_rows(b"[" + content + b"]")[0]
 
     def get_embedded(
-        self, model: type[ModelT], select: str, row_id: RowId, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        self,
+        model: type[ModelT],
+        select: str,
+        row_id: RowId,
+        *,
+        embedded: Sequence[tuple[str, str]] = (),
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Operation[ModelT]:
-        """One row by primary key with the related rows ``select`` embeds, as ``model``."""
-        content = yield from self._get_one(row_id, [("select", select)], timeout)
+        """One row by primary key with the related rows ``select`` embeds (``embedded``: their options,
+        e.g. ``("posts.order", "created_at")``), as ``model``."""
+        content = yield from self._get_one(row_id, [("select", select), *embedded], timeout)
         return validate_rows(model, b"[" + content + b"]")[0]
 
     def _get_one(
@@ -349,10 +356,12 @@ class TableCore(Generic[RowT, CreateT, UpdateT]):
         order_by: str | Sequence[str] | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
         offset: int | None = None,
+        embedded: Sequence[tuple[str, str]] = (),
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Operation[RowList[ModelT]]:
-        """Like :meth:`list`, with the related rows ``select`` embeds, in one request, as ``model``."""
-        params = [("select", select), *self._list_params(where, order_by, limit, offset)]
+        """Like :meth:`list`, with the related rows ``select`` embeds (``embedded``: their options), in one
+        request, as ``model``."""
+        params = [("select", select), *embedded, *self._list_params(where, order_by, limit, offset)]
         response = yield from call(self._select_rows(params, timeout), self.settings)
         rows = validate_rows(model, response.content) if response.content else []
         return RowList(rows, model)

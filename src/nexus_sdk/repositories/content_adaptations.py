@@ -7,11 +7,20 @@ text, exactly as given). :meth:`ContentAdaptations.create_idea` deduplicates on 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Unpack, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Unpack, overload
 
+from nexus_sdk import query
 from nexus_sdk._http import Operation
+from nexus_sdk._results import RowList
 from nexus_sdk.errors import NotFoundError
-from nexus_sdk.models import Adaptations, ContentAdaptation, ContentAdaptationCreate, ContentAdaptationUpdate
+from nexus_sdk.models import (
+    Adaptations,
+    ContentAdaptation,
+    ContentAdaptationCreate,
+    ContentAdaptationUpdate,
+    ContentAdaptationWithPosts,
+)
 from nexus_sdk.repositories._base import (
     AsyncCreate,
     AsyncDelete,
@@ -24,7 +33,7 @@ from nexus_sdk.repositories._base import (
     SyncUpdate,
     SyncUpsert,
 )
-from nexus_sdk.repositories._core import RowId, TableCore, TableSpec
+from nexus_sdk.repositories._core import DEFAULT_LIST_LIMIT, RowId, TableCore, TableSpec
 from nexus_sdk.repositories._fields import (
     ContentAdaptationCreateFields,
     ContentAdaptationOrder,
@@ -42,6 +51,10 @@ SPEC = TableSpec(
     ContentAdaptationUpdate,
     natural_key=("user_id", "idea_hash"),
 )
+
+WITH_POSTS: Final = "*,published_posts!published_posts_adaptation_id_fkey(*)"
+"""The adaptation and its published posts, through the posts' same-owner key."""
+POSTS_OLDEST_FIRST: Final = (("published_posts.order", "created_at.asc,id.asc"),)
 
 _IDEA_ARGS = ("id", "user_id", "original_idea", "adaptations", "tone", "target_audience")
 
@@ -198,6 +211,63 @@ class AsyncContentAdaptations(
         """
         return await self._sender.run(self._core.mark_used(adaptation, timeout))
 
+    async def list_with_posts(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: ContentAdaptationOrder | Sequence[ContentAdaptationOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[ContentAdaptationWithPosts]:
+        """Like :meth:`list`, each adaptation with the posts published from it, in the same request.
+
+        Args:
+            where: Filters on the adaptations (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 adaptations.
+            offset: Adaptations to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The adaptations; ``adaptation.published_posts`` are typed posts, oldest first.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            ContentAdaptationWithPosts,
+            WITH_POSTS,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            embedded=POSTS_OLDEST_FIRST,
+            timeout=timeout,
+        )
+        return await self._sender.run(operation)
+
+    async def get_with_posts(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ContentAdaptationWithPosts:
+        """One adaptation and the posts published from it, in one request.
+
+        Args:
+            id: The adaptation's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The adaptation; ``adaptation.published_posts`` are typed posts, oldest first.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such adaptation visible to the caller.
+        """
+        operation = self._core.get_embedded(
+            ContentAdaptationWithPosts, WITH_POSTS, id, embedded=POSTS_OLDEST_FIRST, timeout=timeout
+        )
+        return await self._sender.run(operation)
+
 
 # -----------------------------------------------------------------------------------------------------------
 # Generated from the async classes above by tools/async_to_sync.py: do not edit below this line.
@@ -314,3 +384,60 @@ class ContentAdaptations(
             NotFoundError: No such adaptation visible to the caller.
         """
         return self._sender.run(self._core.mark_used(adaptation, timeout))
+
+    def list_with_posts(
+        self,
+        *,
+        where: query.WhereClause = None,
+        order_by: ContentAdaptationOrder | Sequence[ContentAdaptationOrder] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+        offset: int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> RowList[ContentAdaptationWithPosts]:
+        """Like :meth:`list`, each adaptation with the posts published from it, in the same request.
+
+        Args:
+            where: Filters on the adaptations (see :mod:`nexus_sdk.query`).
+            order_by: A column, ``"-column"`` for descending, or a sequence of them.
+            limit: At most 1000 adaptations.
+            offset: Adaptations to skip.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The adaptations; ``adaptation.published_posts`` are typed posts, oldest first.
+
+        Raises:
+            ValidationError: Bad filter, ordering or limit; nothing was sent.
+        """
+        operation = self._core.list_embedded(
+            ContentAdaptationWithPosts,
+            WITH_POSTS,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            embedded=POSTS_OLDEST_FIRST,
+            timeout=timeout,
+        )
+        return self._sender.run(operation)
+
+    def get_with_posts(
+        self, id: RowId, /, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> ContentAdaptationWithPosts:
+        """One adaptation and the posts published from it, in one request.
+
+        Args:
+            id: The adaptation's id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The adaptation; ``adaptation.published_posts`` are typed posts, oldest first.
+
+        Raises:
+            ValidationError: The id is not a UUID; nothing was sent.
+            NotFoundError: No such adaptation visible to the caller.
+        """
+        operation = self._core.get_embedded(
+            ContentAdaptationWithPosts, WITH_POSTS, id, embedded=POSTS_OLDEST_FIRST, timeout=timeout
+        )
+        return self._sender.run(operation)

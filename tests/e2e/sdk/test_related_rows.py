@@ -1,5 +1,6 @@
 """Related rows in one request, as nested typed models: a published post with its adaptation, a scheduled
-post with its connection's platform and profile. Through the sync and the async client, RLS on."""
+post with its connection's platform and profile, an adaptation with its posts. Through the sync and the
+async client, RLS on."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from nexus_sdk.models import (
     Adaptations,
     ConnectionProfile,
     ContentAdaptation,
+    ContentAdaptationWithPosts,
     LinkedInAdaptation,
+    PublishedPost,
     PublishedPostWithAdaptation,
     ScheduledPostWithConnection,
+    XAdaptation,
 )
 from nexus_sdk.models.related import CONNECTION_PROFILE_COLUMNS
 from nexus_sdk.repositories.scheduled_posts import WITH_CONNECTION
@@ -75,6 +79,30 @@ async def test_a_published_post_with_its_adaptation(
     # Another user's post is invisible, embedded or not.
     with pytest.raises(NotFoundError):
         await sdk(theirs.published_posts.get_with_adaptation(with_idea.id))
+
+
+async def test_an_adaptation_with_its_posts(
+    sdk: Any, nexus_clean: NexusTestStack, nexus_user: NexusTestUser, nexus_other_user: NexusTestUser
+) -> None:
+    me = sdk.of(nexus_user)
+    idea = await sdk(
+        me.content_adaptations.create_idea(
+            "ship it", adaptations=Adaptations(x=XAdaptation(text="Shipping."))
+        )
+    )
+    lonely = await sdk(
+        me.content_adaptations.create_idea("no posts", adaptations=Adaptations(x=XAdaptation(text="Later.")))
+    )
+    first = await sdk(me.published_posts.create(adaptation_id=idea.id, platform="x", content="one"))
+    second = await sdk(me.published_posts.create(adaptation_id=idea.id, platform="linkedin", content="two"))
+    await sdk(sdk.of(nexus_other_user).published_posts.create(platform="x", content="not yours"))
+
+    got = await sdk(me.content_adaptations.get_with_posts(idea.id))
+    assert isinstance(got, ContentAdaptationWithPosts)
+    assert all(isinstance(p, PublishedPost) for p in got.published_posts)
+    assert [p.id for p in got.published_posts] == [first.id, second.id]  # oldest first
+    listed = await sdk(me.content_adaptations.list_with_posts(order_by="original_idea"))
+    assert [(a.id, len(a.published_posts)) for a in listed] == [(lonely.id, 0), (idea.id, 2)]
 
 
 async def test_a_scheduled_post_with_its_connection(
