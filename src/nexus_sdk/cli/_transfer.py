@@ -353,4 +353,5 @@ def export_command(
         payload = json.dumps({"table": table, "rows": count, "format": file_format, "output": destination})
         click.echo(payload, err=summary_to_stderr)
     else:
-        click.echo(f"{table}: {count} rows written to {destination} ({file_format})", err=summary_to_stderr)
+        rows = "1 row" if count == 1 else f"{count:,} rows"
+        click.echo(f"{table}: {rows} written to {destination} ({file_format})", err=summary_to_stderr)

@@ -105,3 +105,11 @@ def test_an_expired_token_says_to_get_a_new_one(
 
     assert result.exit_code == 1, result.output
     assert "the access token expired: get a new one, then re-run" in result.stderr
+
+
+def test_the_export_summary_counts_one_row_in_the_singular(user_env: dict[str, str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["export", "connections", "-o", str(tmp_path / "one.jsonl")], env=user_env
+    )
+    assert result.exit_code == 0, result.output
+    assert "platform_connections: 1 row written to " in result.output
