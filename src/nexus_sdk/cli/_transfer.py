@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import click
 
@@ -27,6 +27,9 @@ from nexus_sdk.cli._common import (
     redact,
 )
 from nexus_sdk.errors import NexusError, ValidationError
+
+if TYPE_CHECKING:
+    from nexus_sdk.io import RejectedRow
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_REJECTED", "export_command", "import_command"]
 
@@ -228,8 +231,19 @@ def import_command(
         click.echo(json.dumps(report.to_dict()))
     else:
         click.echo(report.summary())
+        if access_token is None and user_id is None and any(_lacks_user_id(r) for r in report.rejects):
+            # The library's reason names as_user(); on the command line the way out is an option.
+            click.echo(
+                "Rows without user_id need --user-id ID, or import as their user with --access-token "
+                "(or NEXUS_ACCESS_TOKEN, e.g. from `nexus-sdk local user create`).",
+                err=True,
+            )
     if not report.ok:
         sys.exit(EXIT_REJECTED)
+
+
+def _lacks_user_id(reject: RejectedRow) -> bool:
+    return any(list(e.get("loc", ())) == ["user_id"] and e.get("type") == "missing" for e in reject.errors)
 
 
 @click.command(name="export")
