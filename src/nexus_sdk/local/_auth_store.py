@@ -44,6 +44,7 @@ __all__ = [
 
 BCRYPT_COST: Final = 10
 """GoTrue hashes with Go's ``bcrypt.DefaultCost``."""
+_BCRYPT_MAX_BYTES: Final = 72
 
 _USER_COLUMNS: Final = (
     "id, aud, role, email, encrypted_password, email_confirmed_at, phone, phone_confirmed_at, "
@@ -142,13 +143,18 @@ async def hash_password(password: str) -> str:
 
 
 async def check_password(password: str, hashed: str | None) -> bool:
-    """Whether ``password`` matches a bcrypt ``hashed`` (False for a user without a password)."""
+    """Whether ``password`` matches a bcrypt ``hashed`` (False for a user without a password).
+
+    A password longer than bcrypt's 72 bytes never matches: bcrypt 4.x would compare only its first 72
+    bytes (5.x raises), and no stored password is longer (:func:`hash_password`'s callers refuse them).
+    """
     import bcrypt
 
-    if not hashed:
+    secret = password.encode()
+    if not hashed or len(secret) > _BCRYPT_MAX_BYTES:
         return False
     try:
-        return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed.encode())
+        return await asyncio.to_thread(bcrypt.checkpw, secret, hashed.encode())
     except ValueError:  # not a bcrypt hash (e.g. set by hand)
         return False
 
