@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("bcrypt")
 
-from nexus_sdk.local import _auth_store as store  # noqa: E402
+from nexus_sdk.local import _auth_store as store
 
 
 async def test_a_password_longer_than_72_bytes_never_matches() -> None:
