@@ -18,7 +18,7 @@ from nexus_sdk.local._sql import Params, Source, build_read, build_scalar_set_re
 __all__ = ["call_function", "pick_function"]
 
 
-def _no_function(engine: Engine, name: str, args: dict[str, Any]) -> ApiError:
+def _no_function(engine: Engine, name: str, args: dict[str, Any], *, json_post: bool = False) -> ApiError:
     schema = engine.schema
     listed = ", ".join(sorted(args))
     if args:
@@ -28,6 +28,8 @@ def _no_function(engine: Engine, name: str, args: dict[str, Any]) -> ApiError:
     else:
         message = f"Could not find the function {schema}.{name} without parameters in the schema cache"
         searched = f"Searched for the function {schema}.{name} without parameters"
+    if json_post:
+        searched += " or with a single unnamed json/jsonb parameter"
     return ApiError(
         404,
         "PGRST202",
@@ -36,19 +38,29 @@ def _no_function(engine: Engine, name: str, args: dict[str, Any]) -> ApiError:
     )
 
 
-def pick_function(engine: Engine, name: str, args: dict[str, Any]) -> Function:
-    """The one overload of ``name`` whose parameters fit the argument names.
+def _single_unnamed_json(fn: Function) -> bool:
+    return len(fn.args) == 1 and fn.args[0].name == "" and fn.args[0].type in ("json", "jsonb")
+
+
+def pick_function(engine: Engine, name: str, args: dict[str, Any], *, json_post: bool = False) -> Function:
+    """The one overload of ``name`` whose parameters fit the argument names; for a JSON ``POST`` that fits
+    none, the overload taking one unnamed ``json``/``jsonb`` parameter (it gets the whole body).
 
     Raises:
         ApiError: 404 PGRST202 when none fits, 300 PGRST203 when several do.
     """
+    overloads = engine.catalog.functions.get(name, [])
     candidates = [
         fn
-        for fn in engine.catalog.functions.get(name, [])
-        if set(args) <= {a.name for a in fn.args} and fn.required_args <= set(args)
+        for fn in overloads
+        if not _single_unnamed_json(fn)
+        and set(args) <= {a.name for a in fn.args}
+        and fn.required_args <= set(args)
     ]
+    if not candidates and json_post:
+        candidates = [fn for fn in overloads if _single_unnamed_json(fn)]
     if not candidates:
-        raise _no_function(engine, name, args)
+        raise _no_function(engine, name, args, json_post=json_post)
     if len(candidates) > 1:
         raise ApiError(
             300,
@@ -79,6 +91,8 @@ def _one_value(ctx: RequestContext, body: str | None) -> Response:
 async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Response:
     """Call ``name`` with the request's arguments and answer its result in the shape its type asks for."""
     items = ctx.request.query_params.multi_items()
+    body_text: str | None = None
+    payload: Any = None
     if ctx.method in ("GET", "HEAD"):
         # A parameter whose value is not an operator expression is an argument, as in PostgREST: also one
         # the function does not take (404 PGRST202); ?id=5&id=gt.2 passes id and filters on it.
@@ -88,15 +102,19 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         query = parse_query(items)
         raw = await request_body(ctx)
         if raw.strip():
-            payload, _ = await json_body(ctx)
-            if not isinstance(payload, dict):
-                raise unsupported("Calling a function with a non-object body")
-            args = payload
+            payload, body_text = await json_body(ctx)
+            args = payload if isinstance(payload, dict) else {}
         else:
             args = {}
     else:
         raise ApiError(405, "PGRST101", "Only GET, HEAD and POST are allowed for functions")
-    fn = pick_function(engine, name, args)
+    if body_text is not None and not isinstance(payload, dict):
+        raise unsupported("Calling a function with a non-object body")
+    json_post = ctx.method == "POST"
+    fn = pick_function(engine, name, args, json_post=json_post)
+    if json_post and _single_unnamed_json(fn):
+        # The whole body is the one argument; an empty body is {}.
+        args = {"": body_text if body_text is not None else "{}"}
     read_only = ctx.method in ("GET", "HEAD") or not fn.volatile
     max_affected = ctx.prefs.max_affected if ctx.prefs.strict else None
     if max_affected is not None and not fn.returns_set:

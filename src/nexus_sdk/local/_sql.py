@@ -1020,6 +1020,9 @@ def rpc_source(
     type by its input function, as PostgREST does for GET.
     """
     call_name = _ident(fn.schema, fn.name)
+    if len(fn.args) == 1 and fn.args[0].name == "" and "" in args:
+        # One unnamed json/jsonb parameter: it gets the request body as is.
+        return sql.SQL("{}({}::{})").format(call_name, params.add(str(args[""])), sql.SQL(fn.args[0].type))
     used = [a for a in fn.args if a.name in args]
     if not used:
         return sql.SQL("{}()").format(call_name)

@@ -125,6 +125,11 @@ CREATE FUNCTION public.cf_books_below(id int) RETURNS SETOF public.cf_books LANG
 CREATE FUNCTION public.cf_clear_counters() RETURNS SETOF public.cf_counters LANGUAGE sql VOLATILE
   AS 'DELETE FROM public.cf_counters RETURNING *';
 CREATE FUNCTION public.cf_noop() RETURNS void LANGUAGE sql VOLATILE AS 'SELECT';
+-- One unnamed json parameter: called with the whole body when no named overload fits.
+CREATE FUNCTION public.cf_echo(json) RETURNS json LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE FUNCTION public.cf_echo() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE FUNCTION public.cf_echo(x int, y int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT x + y';
+CREATE FUNCTION public.cf_named_json(j json) RETURNS json LANGUAGE sql IMMUTABLE AS 'SELECT j';
 -- A computed field of cf_books (an unnamed parameter of the table's row type).
 CREATE FUNCTION public.cf_label(public.cf_books) RETURNS text LANGUAGE sql STABLE
   AS $$ SELECT $1.title || ' (' || coalesce($1.year::text, '?') || ')' $$;
@@ -142,5 +147,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON public.cf_drafts TO service_role;
 GRANT EXECUTE ON FUNCTION public.cf_plus_one(int), public.cf_inc(int), public.cf_two_outs(), public.cf_ids(),
   public.cf_point_of(), public.cf_point_domain_of(), public.cf_seven(), public.cf_guc(text),
   public.cf_cookie(text), public.cf_books_below(int), public.cf_clear_counters(), public.cf_noop(),
-  public.cf_label(public.cf_books)
+  public.cf_label(public.cf_books), public.cf_echo(json), public.cf_echo(), public.cf_echo(int, int),
+  public.cf_named_json(json)
   TO anon, authenticated, service_role;

@@ -358,6 +358,16 @@ CASES: Final[list[Case]] = [
     _c("rpc", "request.cookies", "POST", "/rpc/cf_cookie", 200, body={"name": "c2"},
        request_headers={"Cookie": "c1=v1; c2=v2"}, json="v2"),
     _c("rpc", "void", "POST", "/rpc/cf_noop", 204, body={}, text=""),
+    _c("rpc", "named overload first: none", "POST", "/rpc/cf_echo", 200, body={}, json=1),
+    _c("rpc", "named overload first: x, y", "POST", "/rpc/cf_echo", 200, body={"x": 1, "y": 2}, json=3),
+    _c("rpc", "else the single unnamed json parameter gets the body", "POST", "/rpc/cf_echo", 200,
+       body={"A": 1, "B": 2, "C": 3}, json={"A": 1, "B": 2, "C": 3}),
+    _c("rpc", "a named json parameter does not get the body", "POST", "/rpc/cf_named_json", 404,
+       body={"A": 1, "B": 2, "C": 3},
+       json={"code": "PGRST202", "hint": None,
+             "message": "Could not find the function public.cf_named_json(A, B, C) in the schema cache",
+             "details": "Searched for the function public.cf_named_json with parameters A, B, C or with a single "
+                        "unnamed json/jsonb parameter, but no matches were found in the schema cache."}),
     # -- embedding -----------------------------------------------------------------------------------------------
     _c("embed", "ambiguous: 300 PGRST201", "GET", "/cf_books?select=id,cf_authors(name)", 300,
        error={"code": "PGRST201",
