@@ -110,6 +110,7 @@ class AuthApp:
         refresh_token_reuse_interval: float = _REUSE_INTERVAL,
         pool_min: int = 1,
         pool_max: int = 4,
+        pool_timeout: float = 10.0,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._secret = jwt_secret
@@ -126,7 +127,7 @@ class AuthApp:
             min_size=pool_min,
             max_size=pool_max,
             open=False,
-            timeout=10.0,
+            timeout=pool_timeout,
             configure=service.act_as_auth_server,
             kwargs={"application_name": "nexus-sdk-local-auth"},
         )
@@ -168,6 +169,18 @@ class AuthApp:
                 json.dumps({"message": err.message, "hint": err.hint}),
                 status_code=err.status,
                 media_type="application/json",
+            )
+        except psycopg_pool.PoolTimeout:
+            # Every connection stayed busy for pool_timeout seconds: GoTrue's answer to a request that
+            # took too long, which clients retry (a 500 they would not).
+            _log.warning(
+                "auth request timed out waiting for a connection: %s %s", request.method, request.url.path
+            )
+            response = _error(
+                AuthRefusal(
+                    504, "request_timeout", "Processing this request timed out, please retry after a moment."
+                ),
+                versioned,
             )
         except Exception as exc:
             # The class only: a message could quote a request value.
