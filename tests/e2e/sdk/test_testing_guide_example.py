@@ -28,19 +28,46 @@ def test_the_guides_example_passes_verbatim_in_a_users_project(
     tmp_path: Path, nexus_stack: NexusTestStack
 ) -> None:
     (tmp_path / "test_from_the_guide.py").write_text(_first_python_block(GUIDE.read_text(encoding="utf-8")))
+    result = _pytest(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 passed" in result.stdout
+
+
+def test_with_the_guides_pytest_settings_it_passes_with_warnings_as_errors(
+    tmp_path: Path, nexus_stack: NexusTestStack
+) -> None:
+    guide = GUIDE.read_text(encoding="utf-8")
+    (tmp_path / "test_from_the_guide.py").write_text(_first_python_block(guide))
+    settings = re.search(r"```toml\n(.*?)```", guide, re.DOTALL)
+    assert settings is not None, "docs/testing.md gives no pytest settings"
+    (tmp_path / "pyproject.toml").write_text(settings.group(1))
+    result = _pytest(tmp_path, "-W", "error")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 passed" in result.stdout
+
+
+def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SUPABASE_", "NEXUS_TEST_SUPABASE", "PYTEST_"))
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
-        cwd=tmp_path,
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *args,
+            "--rootdir",
+            str(project),
+            str(project),
+        ],
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "2 passed" in result.stdout
