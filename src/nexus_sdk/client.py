@@ -129,7 +129,9 @@ class _ClientCore:
     @property
     def auth_mode(self) -> str:
         """``"user"``, ``"service_role"``, ``"anon"`` or ``"unknown"`` (an opaque key of unknown kind)."""
-        if self._settings.access_token is not None:
+        # The token's user, not the token's presence: a client from from_supabase() keeps following a
+        # supabase client that has signed out, and then sends the key as anon.
+        if self._settings.user_id is not None:
             return "user"
         role = self._settings.key_role
         return "anon" if role == "anon" else role
