@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -237,16 +238,17 @@ def read_response(
     return Response(content, status_code=status, headers=headers, media_type=media)
 
 
+_URL_SAFE: Final = re.compile(r"[A-Za-z0-9\-_.~]*")
+_URL_ESCAPES: Final = tuple(
+    chr(b) if (chr(b).isascii() and chr(b).isalnum()) or chr(b) in "-_.~" else f"%{b:x}" for b in range(256)
+)
+
+
 def _url_encode(text: str) -> str:
     # Network.HTTP.Base.urlEncode, which PostgREST's canonical query string uses: lower-case hex.
-    out = []
-    for byte in text.encode("utf-8"):
-        ch = chr(byte)
-        if (ch.isascii() and ch.isalnum()) or ch in "-_.~":
-            out.append(ch)
-        else:
-            out.append(f"%{byte:x}")
-    return "".join(out)
+    if _URL_SAFE.fullmatch(text):
+        return text  # most keys and values (eq.<uuid>, column names) need no escape
+    return "".join([_URL_ESCAPES[byte] for byte in text.encode("utf-8")])
 
 
 def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
