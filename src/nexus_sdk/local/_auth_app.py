@@ -405,8 +405,8 @@ class AuthApp:
     async def _put_user(self, request: Request) -> Response:
         body = await self._body(request)
         async with self._pool.connection() as conn:
-            user, _ = await self._current_user(conn, request)
-            updated = await service.update_self(conn, user, body)
+            user, claims = await self._current_user(conn, request)
+            updated = await service.update_self(conn, user, body, session_id=_session_id(claims))
         return _json(updated.to_json())
 
     async def _logout(self, request: Request) -> Response:

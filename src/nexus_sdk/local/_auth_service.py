@@ -259,9 +259,18 @@ async def refresh(
     return user, grant
 
 
-async def update_self(conn: psycopg.AsyncConnection[Any], user: AuthUser, body: dict[str, Any]) -> AuthUser:
+async def update_self(
+    conn: psycopg.AsyncConnection[Any],
+    user: AuthUser,
+    body: dict[str, Any],
+    *,
+    session_id: uuid.UUID | None = None,
+) -> AuthUser:
     """``PUT /user``: ``data`` (merged into user metadata), ``email`` (applied at once: email
     confirmations are off), ``password``.
+
+    A new password ends every other session of the user, as GoTrue does (whoever held one of their refresh
+    tokens must sign in again); ``session_id`` is the session making the change, which stays.
 
     Raises:
         AuthRefusal: weak or unchanged password, email taken, bad email, phone change.
@@ -294,13 +303,16 @@ async def update_self(conn: psycopg.AsyncConnection[Any], user: AuthUser, body: 
             )
     try:
         async with conn.transaction():
-            return await store.update_user(
+            updated = await store.update_user(
                 conn, user, email=email, password_hash=password_hash, user_metadata=data
             )
     except psycopg.errors.UniqueViolation as exc:
         raise AuthRefusal(
             422, "email_exists", "A user with this email address has already been registered"
         ) from exc
+    if password_hash is not None:
+        await store.delete_sessions(conn, user.id, only=None, keep=session_id)
+    return updated
 
 
 # --- admin ------------------------------------------------------------------------------------------------
@@ -361,6 +373,8 @@ async def admin_create(conn: psycopg.AsyncConnection[Any], body: dict[str, Any])
 async def admin_update(conn: psycopg.AsyncConnection[Any], user: AuthUser, body: dict[str, Any]) -> AuthUser:
     """``PUT /admin/users/{id}``: like :func:`admin_create`'s fields; metadata is merged.
 
+    A new password ends every session of the user, as GoTrue does.
+
     Raises:
         AuthRefusal: 422 ``email_exists``, weak password, bad input.
     """
@@ -382,7 +396,7 @@ async def admin_update(conn: psycopg.AsyncConnection[Any], user: AuthUser, body:
     ban: datetime | bool | None = _ban_until(body["ban_duration"]) if "ban_duration" in body else False
     try:
         async with conn.transaction():
-            return await store.update_user(
+            updated = await store.update_user(
                 conn,
                 user,
                 email=email,
@@ -397,3 +411,6 @@ async def admin_update(conn: psycopg.AsyncConnection[Any], user: AuthUser, body:
         raise AuthRefusal(
             422, "email_exists", "A user with this email address has already been registered"
         ) from exc
+    if password_hash is not None:
+        await store.delete_sessions(conn, user.id, only=None, keep=None)
+    return updated
