@@ -215,6 +215,8 @@ def _db_accepts(conn: Conn, connection_id: uuid.UUID, user: uuid.UUID, text: str
 @example(text="©" * 141)  # 141 characters, 282: (c) is an emoji
 @example(text="\u0958" * 141)  # NFC decomposes each into two characters: 282
 @example(text="https://t.co/abc/" + "d" * 270)
+@example(text=("https://" + "a" * 64 + ".com ") * 4)  # a 64-character label: IDNA refuses it, so not a URL
+@example(text="https://a.b.c.d.e.example.com/" + "x" * 250)
 def test_the_database_never_accepts_what_x_counts_over_280(conn: Conn, account: Any, text: str) -> None:
     user, connections = account
     if x_weighted_length(text) > 280:
