@@ -50,3 +50,18 @@ REVOKE ALL ON FUNCTION
     public.handle_new_user(),
     public.handle_user_email_change()
 FROM PUBLIC, anon, authenticated, service_role;
+
+-- Supabase Auth deletes a user as supabase_auth_admin, and the delete cascades through public.users to every
+-- Nexus table. On PostgreSQL 15 the triggers fired by that cascade run as supabase_auth_admin, and
+-- voice_profiles_after_delete() reads public.users (to tell a user's deletion from a profile's): without this
+-- grant, deleting a user who has voice profiles fails with "permission denied for table users". The role may
+-- read public.users and nothing else; RLS shows it no row.
+DO $auth_admin$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'supabase_auth_admin') THEN
+        -- Revoked first, so that a re-run leaves the same privileges in the same order.
+        REVOKE ALL ON TABLE public.users FROM supabase_auth_admin;
+        GRANT SELECT ON TABLE public.users TO supabase_auth_admin;
+    END IF;
+END
+$auth_admin$;

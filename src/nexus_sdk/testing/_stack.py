@@ -107,7 +107,8 @@ class NexusTestStack:
         Args:
             email: The address; a unique ``@example.com`` one if omitted.
             metadata: ``raw_user_meta_data`` (e.g. ``{"full_name": "Ada"}``).
-            password: The user's password, to sign in with through ``/auth/v1``; a random one if omitted.
+            password: The user's password, to sign in with through ``/auth/v1``; none if omitted (a random
+                one on a Supabase project, where the session comes from signing in).
 
         Returns:
             ``(user_id, access_token)``.
@@ -117,10 +118,12 @@ class NexusTestStack:
             AuthRefusal: The local stack refused (the email is taken, the password too weak).
         """
         address = email or f"nexus-test-{secrets.token_hex(6)}@example.com"
-        secret = password or secrets.token_urlsafe(24)
         if self.local is not None:
-            user_id, token = self.local.create_user(address, password=secret, metadata=dict(metadata or {}))
+            # No password unless asked for: hashing one (bcrypt) would slow every test that makes a user.
+            user_id, token = self.local.create_user(address, password=password, metadata=dict(metadata or {}))
         else:
+            # A Supabase project: the session comes from a real sign-in, which needs a password.
+            secret = password or secrets.token_urlsafe(24)
             raw_id, token = self.admin.create_and_sign_in(address, secret, dict(metadata or {}))
             user_id = uuid.UUID(raw_id)
         self._created_users.append(user_id)

@@ -296,7 +296,7 @@ def test_a_users_project_gets_the_fixtures_from_the_entry_point(
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 passed" in result.stdout
-    assert "nexus-sdk fixtures: the local stack on the embedded PostgreSQL" in result.stdout
+    assert "nexus-sdk fixtures: the local stack on " in result.stdout
 
     # A suite that uses no nexus_* fixture hears nothing about them.
     for old_test in tmp_path.glob("test_*.py"):
@@ -327,3 +327,26 @@ def test_nexus_supabase_user_is_signed_in_through_auth_and_followed_by_the_sdk(
     sb.auth.refresh_session()
     nx.content_adaptations.create(original_idea="after a refresh")
     assert nx.content_adaptations.count() == 2
+
+
+def test_the_auth_admin_api_deletes_a_user_with_rows_in_every_nexus_table(
+    nexus_clean: NexusTestStack, nexus_user: NexusTestUser
+) -> None:
+    # What Supabase Auth does when a project's admin deletes a user: DELETE FROM auth.users as
+    # supabase_auth_admin, cascading through public.users to every Nexus table (and their triggers).
+    me = nexus_user.client
+    conn = me.platform_connections.create(platform="x", platform_user_id="1", access_token="t")
+    me.content_adaptations.create(original_idea="i")
+    me.voice_profiles.create(name="first")
+    me.voice_profiles.create(name="second")
+    me.published_posts.create(platform="x", content="c", platform_connection_id=conn.id)
+    me.scheduled_posts.create(
+        platform_connection_id=conn.id, platform="x", content="later", scheduled_for="2031-01-01T00:00:00Z"
+    )
+    nexus_clean.admin.delete_user(str(nexus_user.id))
+    sql = nexus_clean.sql()
+    left = {
+        table: sql.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        for table in testing.NEXUS_TABLES
+    }
+    assert set(left.values()) == {0}, left

@@ -66,7 +66,11 @@ def test_sync_sign_up_sign_in_user_refresh_sign_out(
     sb = clients()
     email = _email("py-sync")
     signed_up = sb.auth.sign_up(
-        {"email": email, "password": "secret-1", "options": {"data": {"full_name": "Ada"}}}
+        {
+            "email": email,
+            "password": "secret-1",
+            "options": {"data": {"full_name": "Ada", "avatar_url": "https://img.example/ada.png"}},
+        }
     )
     # Confirmations are off: the sign-up is confirmed and signed in at once.
     assert signed_up.session is not None
@@ -75,10 +79,8 @@ def test_sync_sign_up_sign_in_user_refresh_sign_out(
     assert signed_up.user.user_metadata["full_name"] == "Ada"
     user_id = signed_up.user.id
     # The schema's signup trigger made the public.users row from the metadata.
-    assert db.execute("SELECT email, full_name FROM public.users WHERE id = %s", (user_id,)).fetchone() == (
-        email,
-        "Ada",
-    )
+    row = db.execute("SELECT email, full_name, avatar_url FROM public.users WHERE id = %s", (user_id,))
+    assert row.fetchone() == (email, "Ada", "https://img.example/ada.png")
 
     with pytest.raises(AuthApiError) as taken:
         clients().auth.sign_up({"email": email, "password": "secret-1"})
