@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,17 @@ def test_csv_reading_handles_a_byte_order_mark_and_quoted_empty_cells(tmp_path: 
 
     # A quoted "" is an empty string in a text column, "not given" elsewhere; an empty cell is not given.
     assert rows == [(2, {"original_idea": "an idea", "tone": ""})]
+
+
+def test_a_missing_extra_is_one_plain_line_naming_the_install() -> None:
+    """`nexus-sdk local status` without the `local` extra (PyJWT hidden here): no class name, no traceback."""
+    code = (
+        "import sys; sys.modules['jwt'] = None\n"
+        "from nexus_sdk.cli import main\n"
+        "main(['local', 'status'], prog_name='nexus-sdk')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr == "Error: the local stack needs the extra: pip install 'nexus-sdk[local]'\n"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import click
 
 from nexus_sdk import _env, _redact
-from nexus_sdk.errors import ConfigurationError
+from nexus_sdk.errors import ConfigurationError, NexusError
 
 if TYPE_CHECKING:
     from nexus_sdk.client import NexusClient
@@ -171,6 +171,12 @@ class Main(click.Group):
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except NexusError as exc:
+            # Our own errors say what is wrong and what to do (e.g. which extra to install); the class
+            # name in front of that adds nothing for a reader (it is in the --json line).
+            message = one_line(redact(str(exc), argv))
+            _json_error(argv, type(exc).__name__, message)
+            raise click.ClickException(message) from None
         except Exception as exc:
             message = one_line(redact(f"{type(exc).__name__}: {exc}", argv))
             _json_error(argv, type(exc).__name__, message)
