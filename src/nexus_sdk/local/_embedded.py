@@ -306,7 +306,7 @@ class _Cluster:
                         "-o",
                         '-h ""',  # no TCP listener at all
                         "-o",
-                        f"-k {socket_dir}",
+                        f'-k "{socket_dir}"',  # pg_ctl hands -o to a shell: a path may hold spaces
                         "-o",
                         "-c unix_socket_permissions=0700",
                         "-l",
