@@ -38,7 +38,7 @@ _running_stack_dir = click.option(
 
 @click.group(name="local")
 def local() -> None:
-    """Run Nexus locally: embedded PostgreSQL behind a PostgREST-compatible API (like `supabase start`).
+    """Run Nexus locally: PostgreSQL behind PostgREST- and Supabase Auth-compatible APIs (like `supabase start`).
 
     \b
     Examples:
@@ -113,7 +113,10 @@ def start_command(
             raise click.ClickException(f"cannot start the local stack: {exc.message}") from exc
         with running as stack:
             click.echo(_export_lines(stack.state().env()))
-            click.echo(f"# serving {stack.rest_url} (state in {base}); Ctrl-C to stop", err=True)
+            click.echo(
+                f"# serving {stack.rest_url} and {stack.url}/auth/v1 (state in {base}); Ctrl-C to stop",
+                err=True,
+            )
             try:
                 # A timed wait keeps the main thread responsive to Ctrl-C.
                 while not stop.wait(0.5):
