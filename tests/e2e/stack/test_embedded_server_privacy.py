@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -85,3 +86,18 @@ def test_a_temporary_server_is_private_too() -> None:
         if os.geteuid() == 0:
             assert _other_user_connects(server.url).returncode != 0
     assert not server.data_dir.exists()
+
+
+def test_socket_directories_no_server_uses_are_removed_by_the_next_start() -> None:
+    base = Path(tempfile.gettempdir())
+    stale = Path(tempfile.mkdtemp(prefix="nexus-pgsock-", dir=base))
+    fresh = Path(tempfile.mkdtemp(prefix="nexus-pgsock-", dir=base))
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    try:
+        with EmbeddedPostgres():
+            assert not stale.exists()  # left by a server that died: nothing listens there
+            assert fresh.exists()  # may belong to a server starting right now
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
