@@ -180,13 +180,16 @@ async def ensure_storage(conn: psycopg.AsyncConnection[Any], storage_sql: str) -
 # --- users --------------------------------------------------------------------------------------------------
 
 
-async def _identities(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID) -> tuple[dict[str, Any], ...]:
+async def _identities(
+    conn: psycopg.AsyncConnection[Any], user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[dict[str, Any], ...]]:
+    """The identities of these users (one query for a whole page of users)."""
     cur = await conn.execute(
         "SELECT id, provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at, "
-        "email FROM auth.identities WHERE user_id = %s ORDER BY created_at",
-        (user_id,),
+        "email FROM auth.identities WHERE user_id = ANY(%s) ORDER BY created_at, id",
+        (user_ids,),
     )
-    out = []
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {uid: [] for uid in user_ids}
     for r in await cur.fetchall():
         identity = {
             "identity_id": str(r[0]),
@@ -199,33 +202,41 @@ async def _identities(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID) ->
             "updated_at": _iso(r[7]),
             "email": r[8],
         }
-        out.append({k: v for k, v in identity.items() if v is not None})
-    return tuple(out)
+        found[r[2]].append({k: v for k, v in identity.items() if v is not None})
+    return {uid: tuple(items) for uid, items in found.items()}
+
+
+async def _users_from(conn: psycopg.AsyncConnection[Any], rows: list[tuple[Any, ...]]) -> list[AuthUser]:
+    identities = await _identities(conn, [row[0] for row in rows]) if rows else {}
+    return [
+        AuthUser(
+            id=row[0],
+            aud=row[1] or "authenticated",
+            role=row[2] or "authenticated",
+            email=row[3],
+            encrypted_password=row[4],
+            email_confirmed_at=row[5],
+            phone=row[6],
+            phone_confirmed_at=row[7],
+            last_sign_in_at=row[8],
+            app_metadata=row[9] or {},
+            user_metadata=row[10] or {},
+            created_at=row[11],
+            updated_at=row[12],
+            banned_until=row[13],
+            is_anonymous=bool(row[14]),
+            invited_at=row[15],
+            identities=identities[row[0]],
+        )
+        for row in rows
+    ]
 
 
 async def _user_from(conn: psycopg.AsyncConnection[Any], row: tuple[Any, ...] | None) -> AuthUser | None:
     if row is None:
         return None
-    user_id = row[0]
-    return AuthUser(
-        id=user_id,
-        aud=row[1] or "authenticated",
-        role=row[2] or "authenticated",
-        email=row[3],
-        encrypted_password=row[4],
-        email_confirmed_at=row[5],
-        phone=row[6],
-        phone_confirmed_at=row[7],
-        last_sign_in_at=row[8],
-        app_metadata=row[9] or {},
-        user_metadata=row[10] or {},
-        created_at=row[11],
-        updated_at=row[12],
-        banned_until=row[13],
-        is_anonymous=bool(row[14]),
-        invited_at=row[15],
-        identities=await _identities(conn, user_id),
-    )
+    (user,) = await _users_from(conn, [row])
+    return user
 
 
 async def get_user(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID) -> AuthUser | None:
@@ -400,8 +411,7 @@ async def list_users(
         f"SELECT {_USER_COLUMNS} FROM auth.users ORDER BY created_at DESC, id LIMIT %s OFFSET %s",  # noqa: S608
         (per_page, (page - 1) * per_page),
     )
-    users = [await _user_from(conn, row) for row in await cur.fetchall()]
-    return [u for u in users if u is not None], total
+    return await _users_from(conn, list(await cur.fetchall())), total
 
 
 # --- sessions and refresh tokens ----------------------------------------------------------------------------
