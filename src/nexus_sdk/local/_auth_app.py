@@ -112,8 +112,13 @@ class AuthApp:
         pool_max: int = 4,
         pool_timeout: float = 10.0,
         max_body_bytes: int = MAX_BODY_BYTES,
+        external_url: str | None = None,
     ) -> None:
         self._secret = jwt_secret
+        self.external_url = external_url.rstrip("/") if external_url else None
+        """The stack's own URL (``http://host:port``), as GoTrue's ``API_EXTERNAL_URL``: the tokens' ``iss``
+        and the admin ``Link`` header are built from it, never from a request's ``Host`` header. ``None``
+        until the stack is bound: then the listening socket's address is used."""
         self.max_body_bytes = max_body_bytes
         """The most bytes a request body may have (413 beyond, refused before it is read in full)."""
         self._api_keys = frozenset({anon_key, service_role_key})
@@ -298,7 +303,15 @@ class AuthApp:
             raise AuthRefusal(403, "not_admin", "User not allowed")
 
     def _issuer(self, request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}{AUTH_PREFIX}"
+        # GoTrue builds these from its configured external URL: a Host header is the client's to choose.
+        if self.external_url is not None:
+            return f"{self.external_url}{AUTH_PREFIX}"
+        server = request.scope.get("server")
+        if not server:
+            raise RuntimeError("the auth app has no external_url and no server address to build one from")
+        host, port = server[0], server[1]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{AUTH_PREFIX}" if port is not None else f"http://{host}{AUTH_PREFIX}"
 
     def _session(self, request: Request, user: AuthUser, grant: store.SessionGrant) -> Response:
         return _json(

@@ -391,16 +391,14 @@ def start(
             max_rows=max_rows,
             max_body_bytes=max_body_bytes,
         )
-        app.mount(
-            AUTH_PREFIX,
-            auth_app(
-                database_url,
-                secret,
-                anon_key=anon_key,
-                service_role_key=service_key,
-                max_body_bytes=max_body_bytes,
-            ),
+        auth = auth_app(
+            database_url,
+            secret,
+            anon_key=anon_key,
+            service_role_key=service_key,
+            max_body_bytes=max_body_bytes,
         )
+        app.mount(AUTH_PREFIX, auth)
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
         # TCP, and without it every keep-alive response waits ~40 ms on Nagle and delayed ACKs.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -410,6 +408,9 @@ def start(
         sock.bind((host, port))
         sock.listen(128)
         sock.setblocking(False)
+        url_host = f"[{host}]" if ":" in host else host
+        url = f"http://{url_host}:{sock.getsockname()[1]}"
+        auth.external_url = url  # GoTrue's API_EXTERNAL_URL: tokens' iss, admin Link headers
         thread = _ServerThread(app, sock)
         thread.start()
         # Stopped first on any later failure (cleanup runs in reverse), so that neither the server nor
@@ -420,11 +421,9 @@ def start(
             raise NexusError("the local stack's HTTP server did not start within 60 seconds")
         if thread.error is not None:
             raise thread.error
-        bound_port = sock.getsockname()[1]
-        url_host = f"[{host}]" if ":" in host else host
         state_path = base / STATE_FILE if write_state and base is not None else None
         stack = LocalStack(
-            url=f"http://{url_host}:{bound_port}",
+            url=url,
             database_url=database_url,
             jwt_secret=secret,
             anon_key=anon_key,
