@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import traceback
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any, Final, Protocol
@@ -99,6 +100,25 @@ def _suspect(exc: psycopg.Error, set_cur: psycopg.AsyncCursor[Any] | None) -> bo
     if set_cur is None or set_cur.pgresult is None:
         return True  # BEGIN or the settings failed (e.g. a JWT role that does not exist): all after skipped
     return (exc.sqlstate or "")[:2] in _SUSPECT_CLASSES
+
+
+def _log_unexpected(request: Request, exc: Exception) -> None:
+    """Log an unexpected failure by its class, SQLSTATE, method and path: never its message, the query
+    string or the body, which can quote what a client wrote (tokens, personal data).
+
+    The traceback's frames (file, line, function; no message, no values) are logged at DEBUG.
+    """
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+    _log.error(
+        "unexpected error handling %s %s: %s (SQLSTATE %s)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        sqlstate if isinstance(sqlstate, str) else "none",
+    )
+    if _log.isEnabledFor(logging.DEBUG):
+        frames = traceback.extract_tb(exc.__traceback__)
+        _log.debug("where: %s", " <- ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in reversed(frames)))
 
 
 def _error_response(err: ApiError) -> Response:
@@ -217,8 +237,8 @@ class RestApp:
             response = _error_response(
                 ApiError(400, "PGRST102", "Empty or invalid json", details="nested too deeply")
             )
-        except Exception:
-            _log.exception("unexpected error handling %s %s", request.method, request.url.path)
+        except Exception as exc:
+            _log_unexpected(request, exc)
             response = _error_response(ApiError(500, "PGRSTX00", "Internal server error"))
         await response(scope, receive, send)
 
