@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from nexus_sdk.local import _jwt, _read, _rpc, _write
+from nexus_sdk.local import _cors, _jwt, _read, _rpc, _write
 from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
@@ -221,6 +221,10 @@ class RestApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        # CORS for every route, as Supabase's gateway adds it in front of PostgREST and GoTrue.
+        if await _cors.answer_preflight(scope, send):
+            return
+        send = _cors.with_cors_headers(scope, send)
         path: str = scope["path"]
         for prefix, app in self._mounts:
             if path == prefix or path.startswith(prefix + "/"):
