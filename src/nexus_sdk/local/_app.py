@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from nexus_sdk.local import _cors, _jwt, _read, _rpc, _write
+from nexus_sdk.local import _cors, _fuzzy, _jwt, _read, _rpc, _write
 from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
@@ -304,10 +304,12 @@ class RestApp:
         name = urllib.parse.unquote(resource)
         table = self.catalog.tables.get(name)
         if table is None:
+            similar = _fuzzy.closest(name, sorted(self.catalog.tables), min_score=_fuzzy.NAME_SCORE)
             raise ApiError(
                 404,
                 "PGRST205",
                 f"Could not find the table '{self.schema}.{name}' in the schema cache",
+                hint=f"Perhaps you meant the table '{self.schema}.{similar}'" if similar else None,
             )
         if method in ("GET", "HEAD"):
             return await _read.read(self, ctx, table, self._plans)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from psycopg import sql
 from starlette.responses import Response
 
+from nexus_sdk.local import _fuzzy
 from nexus_sdk.local._catalog import Function
 from nexus_sdk.local._errors import ApiError, unsupported
 from nexus_sdk.local._negotiate import JSON
@@ -35,7 +37,27 @@ def _no_function(engine: Engine, name: str, args: dict[str, Any], *, json_post: 
         "PGRST202",
         message,
         details=f"{searched}, but no matches were found in the schema cache.",
+        hint=_no_function_hint(engine, name, args),
     )
+
+
+def _parameter_list(names: Iterable[str]) -> str:
+    return "(" + ", ".join(sorted(names)) + ")"
+
+
+def _no_function_hint(engine: Engine, name: str, args: dict[str, Any]) -> str | None:
+    """PostgREST's suggestion: another function's name, or (when ``name`` exists) an overload's parameters."""
+    overloads = engine.catalog.functions.get(name)
+    if not overloads:
+        similar = _fuzzy.closest(name, sorted(engine.catalog.functions), min_score=_fuzzy.NAME_SCORE)
+        suggestion = similar
+    else:
+        lists = [_parameter_list(a.name for a in fn.args) for fn in overloads]
+        params = _fuzzy.closest(_parameter_list(args), lists, min_score=_fuzzy.RELATED_SCORE)
+        suggestion = name + params if params is not None else None
+    if suggestion is None:
+        return None
+    return f"Perhaps you meant to call the function {engine.schema}.{suggestion}"
 
 
 def _single_unnamed_json(fn: Function) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 
 from psycopg import sql
 
+from nexus_sdk.local import _fuzzy
 from nexus_sdk.local._catalog import Catalog, Column, Function, Relationship, Table
 from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._parse import (
@@ -428,6 +429,20 @@ class Embedder:
                 out.names.append(item.output_name)
         out.embeds[item.output_name] = body
 
+    def _no_relationship_hint(self, src: Source, name: str, rels: list[Relationship]) -> str | None:
+        """PostgREST's suggestion: a relation of ``src`` like ``name`` (never ``name`` itself), or, when
+        ``src`` has no relationships, a relation that has some like ``src``."""
+        if self.catalog is None or src.relation is None:
+            return None
+        if rels:
+            targets = sorted({r.target for r in rels})
+            similar = _fuzzy.closest(name, targets, min_score=_fuzzy.RELATED_SCORE, exclude_exact=True)
+            return f"Perhaps you meant '{similar}' instead of '{name}'." if similar else None
+        catalog = self.catalog
+        parents = [t for t in sorted(catalog.tables) if catalog.relationships(t)]
+        similar = _fuzzy.closest(src.relation, parents, min_score=_fuzzy.RELATED_SCORE)
+        return f"Perhaps you meant '{similar}' instead of '{src.relation}'." if similar else None
+
     def resolve(self, src: Source, item: EmbedItem) -> Relationship:
         """The one relationship ``item`` names from ``src``, as PostgREST chooses it.
 
@@ -446,6 +461,7 @@ class Embedder:
                 f"Could not find a relationship between '{origin}' and '{item.name}' in the schema cache",
                 details=f"Searched for a foreign key relationship between '{origin}' and '{item.name}{using}' "
                 f"in the schema '{schema}', but no matches were found.",
+                hint=self._no_relationship_hint(src, item.name, rels),
             )
         if len(found) > 1:
             choices = ", ".join(f"'{item.name}!{r.hint_name()}'" for r in found)
