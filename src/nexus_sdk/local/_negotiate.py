@@ -6,6 +6,7 @@ Everything here reads request headers or shapes response headers; nothing touche
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -120,10 +121,33 @@ class Prefs:
         return ", ".join(out) or None
 
 
+_INT64_TEXT: Final = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|[0-9]+)")
+
+
+def _read_int64(text: str) -> int | None:
+    """A ``max-affected`` value as PostgREST reads it (Haskell's ``read`` into a 64-bit integer).
+
+    Decimal, ``0x`` hexadecimal or ``0o`` octal, optionally negative; a value outside the 64-bit range
+    wraps around (modulo 2**64, two's complement) as Haskell's ``read`` does, so PostgREST applies, and
+    reports in ``Preference-Applied``, the wrapped value. ``None`` when it is not such a number.
+    """
+    if len(text) > 4096 or _INT64_TEXT.fullmatch(text) is None:
+        return None
+    negative = text.startswith("-")
+    digits = text.lstrip("-")
+    base = (
+        {"x": 16, "o": 8}.get(digits[1:2].lower(), 10) if digits.startswith("0") and len(digits) > 1 else 10
+    )
+    value = int(digits[2:] if base != 10 else digits, base)
+    value = (-value if negative else value) % 2**64
+    return value - 2**64 if value >= 2**63 else value
+
+
 def parse_prefs(headers: Sequence[str]) -> Prefs:
     """Read every ``Prefer`` header as PostgREST does; unknown preferences are kept in ``invalid``."""
     prefs = Prefs()
     invalid: list[str] = []
+    seen_max_affected = False
     for header in headers:
         for raw in header.split(","):
             token = raw.strip()
@@ -133,9 +157,10 @@ def parse_prefs(headers: Sequence[str]) -> Prefs:
                     prefs.timezone = token[len("timezone=") :]
                 continue
             if token.startswith("max-affected="):
-                text = token[len("max-affected=") :]
-                if prefs.max_affected is None and text.lstrip("-").isascii() and text.lstrip("-").isdigit():
-                    prefs.max_affected = int(text)
+                # The first one counts, even when it is not a number (PostgREST then ignores them all).
+                if not seen_max_affected:
+                    seen_max_affected = True
+                    prefs.max_affected = _read_int64(token[len("max-affected=") :])
                 continue
             if token not in _ACCEPTED_PREFS:
                 if token:
