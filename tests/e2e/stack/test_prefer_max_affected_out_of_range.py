@@ -25,25 +25,21 @@ def rest(stack: local.LocalStack, conformance_db: psycopg.Connection[Any]) -> An
         yield client
 
 
+def _delete_nothing(rest: httpx.Client, max_affected: str) -> httpx.Response:
+    prefer = f"handling=strict, max-affected={max_affected}"
+    return rest.delete("/cf_counters", params={"id": "eq.-1"}, headers={"Prefer": prefer})
+
+
 def test_forty_digits_are_applied_wrapped_to_64_bits(rest: httpx.Client) -> None:
-    r = rest.delete(
-        "/cf_counters",
-        params={"id": "eq.-1"},
-        headers={"Prefer": f"handling=strict, max-affected={WRAPS_POSITIVE}"},
-    )
+    r = _delete_nothing(rest, WRAPS_POSITIVE)
     assert r.status_code == 204, r.text
     assert r.headers["Preference-Applied"] == "handling=strict, max-affected=6873995514006732800"
 
 
 def test_forty_digits_wrapping_negative_refuse_even_no_rows(rest: httpx.Client) -> None:
-    r = rest.delete(
-        "/cf_counters",
-        params={"id": "eq.-1"},
-        headers={"Prefer": f"handling=strict, max-affected={WRAPS_NEGATIVE}"},
-    )
+    r = _delete_nothing(rest, WRAPS_NEGATIVE)
     assert r.status_code == 400, r.text
-    assert r.json()["code"] == "PGRST124"
-    assert r.json()["details"] == "The query affects 0 rows"
+    assert (r.json()["code"], r.json()["details"]) == ("PGRST124", "The query affects 0 rows")
 
 
 @pytest.mark.parametrize(
