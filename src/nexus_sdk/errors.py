@@ -155,19 +155,24 @@ class RowDecryptionError(DecryptionError):
     failures: tuple[tuple[str | None, str, str], ...]
     """``(row id, column, reason)`` for every value of the response that failed, in response order."""
 
-    def __init__(self, table: str, failures: tuple[tuple[str | None, str, str], ...]) -> None:
+    def __init__(
+        self, table: str, failures: tuple[tuple[str | None, str, str], ...], *, first: str | None = None
+    ) -> None:
         """Describe the failed values.
 
         Args:
             table: The table the rows were read from.
             failures: ``(row id, column, reason)`` per failed value; at least one.
+            first: The first failure's own message (e.g. which key id it needs), which names no value.
         """
         row_id, column, reason = failures[0]
         listed = "; ".join(f"row {rid} {col}: {why}" for rid, col, why in failures[:10])
         more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+        # The reasons are codes; the first failure's message says what to do (e.g. add back key 'k2025').
+        detail = f" The first: {first}" if first else ""
         super().__init__(
-            f"Cannot decrypt {len(failures)} token(s) read from {table}: {listed}{more}. The other rows "
-            "are intact; read them by id or exclude these ids, and see the reasons in docs/encryption.md.",
+            f"Cannot decrypt {len(failures)} token(s) read from {table}: {listed}{more}.{detail} The other "
+            "rows are intact; read them by id or exclude these ids, and see the reasons in docs/encryption.md.",
             reason=reason,
         )
         self.table = table

@@ -181,7 +181,7 @@ class PlatformConnectionsCore(
             if ok:
                 decoded.append(PlatformConnection.model_validate(row))
         if first is not None:
-            raise RowDecryptionError(TABLE, tuple(failures)) from first
+            raise RowDecryptionError(TABLE, tuple(failures), first=first.message) from first
         return decoded
 
     # --- operations --------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_the_fixture_key_ring_is_in_the_environment(nexus_encryption_keys: KeyRi
 
 
 def test_a_client_with_another_key_cannot_read_the_tokens(
-    nexus_clean: NexusTestStack, nexus_user: NexusTestUser
+    nexus_clean: NexusTestStack, nexus_user: NexusTestUser, nexus_encryption_keys: KeyRing
 ) -> None:
     conn = nexus_user.client.platform_connections.create(
         platform="linkedin", platform_user_id="u", access_token="li"
@@ -91,6 +91,9 @@ def test_a_client_with_another_key_cannot_read_the_tokens(
     ):
         client.platform_connections.get(conn.id)
     assert failed.value.reason == "unknown_key"
+    # The message says which key the token needs (a key id, never key material), not only the code.
+    assert f"key {nexus_encryption_keys.current.key_id!r}" in str(failed.value)
+    assert "(it has other)" in str(failed.value)
 
 
 def test_a_token_copied_into_another_row_does_not_decrypt(
