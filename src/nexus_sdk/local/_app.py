@@ -322,7 +322,7 @@ class RestApp:
         if method == "OPTIONS":
             return Response(status_code=200, headers={"Allow": "OPTIONS,GET,HEAD,POST,PATCH,DELETE"})
         if method == "PUT":
-            raise unsupported("PUT")
+            return await _write.put(self, ctx, table)
         raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")
 
     # -- execution ----------------------------------------------------------------------------------
@@ -337,6 +337,7 @@ class RestApp:
         expect_one: bool,
         max_affected: int | None = None,
         explain: sql.Composed | bytes | None = None,
+        require_one: ApiError | None = None,
     ) -> tuple[Any, ...]:
         """Run one statement inside PostgREST's transaction; roll back a singular request off by rows.
 
@@ -345,6 +346,7 @@ class RestApp:
         check then fails is the same as rolling it back). A write commits only after those checks.
 
         ``max_affected``: fail (400 PGRST124, rolled back) when the statement affected more rows.
+        ``require_one``: raised (rolled back) unless the statement affected exactly one row (``PUT``).
         ``explain``: an ``EXPLAIN (FORMAT JSON)`` run first in the same transaction; its top plan's row
         estimate is appended to the returned row (``Prefer: count=planned|estimated``).
         """
@@ -401,6 +403,8 @@ class RestApp:
                             "Query result exceeds max-affected preference constraint",
                             details=f"The query affects {row[1]} rows",
                         )
+                    if require_one is not None and row[1] != 1:
+                        raise require_one
                     if expect_one and row[1] != 1:
                         raise ApiError(
                             406,

@@ -48,6 +48,7 @@ class Engine(Protocol):
         expect_one: bool,
         max_affected: int | None = None,
         explain: sql.Composed | bytes | None = None,
+        require_one: ApiError | None = None,
     ) -> tuple[Any, ...]:
         """Run one statement in the request's transaction and return its one row."""
         ...

@@ -828,6 +828,8 @@ class InsertPlan:
     """``merge-duplicates``, ``ignore-duplicates`` or ``None``."""
     on_conflict: list[str] | None = None
     missing_default: bool = False
+    put_filters: Sequence[Condition] = ()
+    """``PUT``: the primary key's ``eq`` filters; only payload rows matching them are offered."""
 
 
 def shared_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str] | None:
@@ -911,8 +913,12 @@ def build_insert(
             else sql.SQL("json_build_array({}::json)").format(body)
         )
         if cols:
-            source = sql.SQL("SELECT {} FROM json_populate_recordset(NULL::{}, {}) pgrst_body").format(
-                sql.SQL(", ").join(sql.SQL("pgrst_body.{}").format(c) for c in cols), ident, records
+            body_src = Source(_ident("pgrst_body"), _ident("pgrst_body"), table.columns, "pgrst_body")
+            source = sql.SQL("SELECT {} FROM json_populate_recordset(NULL::{}, {}) pgrst_body{}").format(
+                sql.SQL(", ").join(sql.SQL("pgrst_body.{}").format(c) for c in cols),
+                ident,
+                records,
+                build_where(body_src, plan.put_filters, params),
             )
             target = sql.SQL(" ({})").format(collist)
         else:

@@ -11,11 +11,11 @@ from starlette.responses import Response
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError, unsupported
 from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
-from nexus_sdk.local._parse import QueryParams, parse_columns, parse_query
+from nexus_sdk.local._parse import Condition, QueryParams, parse_columns, parse_query
 from nexus_sdk.local._request import Engine, RequestContext, json_body
 from nexus_sdk.local._sql import InsertPlan, Params, build_delete, build_insert, build_update, check_columns
 
-__all__ = ["delete", "insert", "update"]
+__all__ = ["delete", "insert", "put", "update"]
 
 
 def _prelude(ctx: RequestContext) -> QueryParams:
@@ -130,6 +130,86 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     )
     row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
     return _response(ctx, table, row, created=True, resolution=resolution)
+
+
+def _put_filters(table: Table, query: QueryParams) -> list[Condition]:
+    """The filters of a ``PUT``, which must be exactly one ``eq`` per primary key column.
+
+    Raises:
+        ApiError: 400 PGRST114 for ``limit``/``offset``; 405 PGRST105 for other filters, or none.
+    """
+    if query.root.limit is not None or query.root.offset > 0:
+        raise ApiError(400, "PGRST114", "limit/offset querystring parameters are not allowed for PUT")
+    filters = query.root.filters
+    if (
+        table.primary_key
+        and all(
+            isinstance(f, Condition)
+            and f.op == "eq"
+            and not f.negated
+            and f.quantifier is None
+            and not f.field.path
+            for f in filters
+        )
+        and {f.field.column for f in filters if isinstance(f, Condition)} == set(table.primary_key)
+    ):
+        return [f for f in filters if isinstance(f, Condition)]
+    raise ApiError(
+        405, "PGRST105", "Filters must include all and only primary key columns with 'eq' operators"
+    )
+
+
+async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
+    """``PUT``: insert or replace the one row its primary key filters name (201 inserted, 200 replaced).
+
+    Only payload rows whose key matches the filters are written; unless exactly one is, nothing is
+    (400 PGRST115).
+    """
+    query = parse_query(ctx.request.query_params.multi_items())
+    filters = _put_filters(table, query)
+    payload, text = await json_body(ctx)
+    if isinstance(payload, dict):
+        rows, is_array = [payload], False
+    elif isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
+        rows, is_array = payload, True
+    else:
+        raise ApiError(400, "PGRST102", "All object keys must match")
+    keys = list(rows[0]) if rows else []
+    for r in rows[1:]:
+        if set(r) != set(keys):
+            raise ApiError(400, "PGRST102", "All object keys must match")
+    columns = check_columns(table, keys)
+    mismatch = ApiError(400, "PGRST115", "Payload values do not match URL in primary key column(s)")
+    if not set(table.primary_key) <= set(columns):
+        raise mismatch
+    plan = InsertPlan(
+        columns=columns,
+        rows=rows,
+        body_text=text,
+        body_is_array=is_array,
+        upsert="merge-duplicates",
+        on_conflict=list(table.primary_key),
+        put_filters=filters,
+    )
+    params = Params()
+    representation = ctx.prefs.returning == "representation"
+    statement = build_insert(
+        table, plan, representation=representation, location=False, select=query.select, singular=ctx.singular,
+        params=params, catalog=engine.catalog, embedded=query.embedded,
+    )  # fmt: skip
+    row = await engine.run(
+        ctx, statement, params, read_only=False, expect_one=ctx.singular, require_one=mismatch
+    )
+    headers: dict[str, str] = {}
+    applied = ctx.prefs.applied(write=True, resolution=False)
+    if applied:
+        headers["Preference-Applied"] = applied
+    if not representation:
+        return Response(status_code=204, headers=headers)
+    inserted = row[4] if len(row) > 4 else None
+    status = 201 if inserted is not None and inserted > 0 else 200
+    media = OBJECT if ctx.singular else JSON
+    return Response((row[2] or "").encode(), status_code=status, headers=headers, media_type=media)
 
 
 async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
