@@ -78,7 +78,7 @@ def main() -> None:
         try:
             from nexus_sdk.local import create_auth_user
 
-            user_id = create_auth_user(env["DATABASE_URL"], f"bench-{uuid.uuid4().hex[:6]}@example.com")
+            user_id = str(create_auth_user(env["DATABASE_URL"], f"bench-{uuid.uuid4().hex[:6]}@example.com"))
             url, service = env["SUPABASE_URL"], env["SUPABASE_SERVICE_ROLE_KEY"]
             database = psycopg.connect(env["DATABASE_URL"], autocommit=True)
 

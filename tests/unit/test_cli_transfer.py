@@ -102,3 +102,12 @@ def test_export_json_error_never_mixes_into_data_on_stdout() -> None:
     assert result.stdout == ""
     error = json.loads(result.stderr.splitlines()[0])
     assert error["error"] == "APIConnectionError"
+
+
+def test_import_command_defaults_are_the_library_defaults() -> None:
+    # Users run the CLI: its batch size and concurrency must be the measured defaults of import_rows.
+    from nexus_sdk.io import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY
+
+    defaults = {param.name: param.default for param in import_command.params}
+    assert defaults["batch_size"] == DEFAULT_BATCH_SIZE == 1000
+    assert defaults["concurrency"] == DEFAULT_CONCURRENCY
