@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import sys
+import threading
 import time
 import urllib.parse
 import warnings
@@ -27,6 +28,7 @@ from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, TypeVar
 
+import httpcore
 import httpx
 from pydantic_core import ValidationError as PydanticValidationError
 
@@ -55,6 +57,7 @@ __all__ = [
     "capture_responses",
     "check_no_nul",
     "configure_logging",
+    "deadline_transport",
     "encode_json",
     "error_from_response",
     "host_of",
@@ -648,6 +651,93 @@ def _past(deadline: float | None, request: httpx.Request) -> None:
         raise DeadlineExceeded("The attempt outlasted its timeout.", request=request)
 
 
+_ATTEMPT: Final = threading.local()
+"""``deadline``: the ``time.monotonic()`` by which this thread's attempt must be over, or ``None``."""
+
+
+def _within(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """One socket operation's timeout: never past the running attempt's deadline (raise once it is past)."""
+    deadline: float | None = getattr(_ATTEMPT, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("The attempt outlasted its timeout.")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the running attempt's deadline.
+
+    httpcore reads the status line and headers in as many reads as the server takes to send them; each read
+    here gets only what is left of the attempt, so a server trickling them cannot outlast it either.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's blocking sockets, wrapped in :class:`_DeadlineStream`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def deadline_transport() -> httpx.HTTPTransport:
+    """httpx's default transport, with every socket wait bounded by the running attempt's deadline.
+
+    The ``httpx.Client`` a :class:`~nexus_sdk.NexusClient` creates uses it, so ``timeout`` bounds a sync
+    attempt exactly, trickled headers included, with no thread. httpx offers no public way to choose
+    httpcore's network backend, so it is set on the transport's pool; should a later httpx or httpcore
+    lay that out differently, the plain transport is returned, bounded per read as a caller's own client is.
+    """
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(pool, httpcore.ConnectionPool) and isinstance(backend, httpcore.NetworkBackend):
+        pool._network_backend = _DeadlineBackend(backend)
+    return transport
+
+
 def _whole(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:
     """The streamed response with its body read: decoded (gzip ...) as httpx does, which may raise."""
     return httpx.Response(
@@ -709,6 +799,8 @@ class SyncSender:
 
     def _send(self, step: Send) -> httpx.Response | httpx.RequestError:
         request = _build(self._client, self._settings, step)
+        # Read by deadline_transport's sockets, if the client uses it: no wait outlasts the attempt.
+        _ATTEMPT.deadline = step.deadline
         try:
             # Never follow a redirect, whatever the client's own setting: the keys would go along to
             # wherever it points (httpx strips only Authorization when the host changes, not apikey).
@@ -730,6 +822,8 @@ class SyncSender:
             # Not only TransportError: a body that fails to decode (DecodingError) or a redirect
             # loop must also leave as an SDK exception, never as a raw httpx one.
             return exc
+        finally:
+            _ATTEMPT.deadline = None
 
     def run(self, operation: Operation[T]) -> T:
         """Drive ``operation`` to completion, performing its steps."""

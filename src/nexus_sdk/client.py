@@ -478,7 +478,9 @@ class NexusClient(_ClientCore):
         if http_client is None:
             import httpx
 
-            http_client = httpx.Client()
+            from nexus_sdk._http import deadline_transport
+
+            http_client = httpx.Client(transport=deadline_transport())
         self._bind(http_client)
 
     def _bind(self, http: httpx.Client) -> None:

@@ -26,7 +26,8 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
 
-def _read_head(conn: socket.socket) -> bytes:
+def read_head(conn: socket.socket) -> bytes:
+    """Read one request's head (up to the blank line), as a handler answering several requests does."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -49,7 +50,7 @@ def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[Server]:
 
     def answer(conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
-            request = _read_head(conn)
+            request = read_head(conn)
             server.received.append(request)
             handler(conn, request)
 
