@@ -9,13 +9,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from starlette.responses import Response
 
 from nexus_sdk.local._errors import ApiError, valid_header
 
 __all__ = [
+    "CSV",
     "JSON",
     "OBJECT",
     "Prefs",
@@ -24,9 +25,11 @@ __all__ = [
     "content_range",
     "parse_prefs",
     "parse_response_settings",
+    "response_media",
     "wants_singular",
 ]
 
+CSV: Final = "text/csv; charset=utf-8"
 JSON: Final = "application/json; charset=utf-8"
 OBJECT: Final = "application/vnd.pgrst.object+json; charset=utf-8"
 _SINGULAR_TYPES: Final = frozenset({"application/vnd.pgrst.object+json", "application/vnd.pgrst.object"})
@@ -181,23 +184,36 @@ def parse_prefs(headers: Sequence[str]) -> Prefs:
     return prefs
 
 
+def response_media(accept: str | None, *, csv: bool = True) -> Literal["json", "object", "csv"]:
+    """The media type ``Accept`` asks for, the first the stack answers with in the client's order:
+    ``json`` (an array), ``object`` (``application/vnd.pgrst.object+json``) or ``csv`` (``text/csv``,
+    unless ``csv`` is False).
+
+    Raises:
+        ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
+    """
+    if not accept:
+        return "json"
+    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    for media, part in zip(offered, accept.split(","), strict=True):
+        if media in _SINGULAR_TYPES:
+            if "nulls=stripped" in part.replace(" ", "").lower():
+                raise ApiError(406, "PGRST107", f"None of these media types are available: {part.strip()}")
+            return "object"
+        if media in _PLURAL_TYPES or media == "":
+            return "json"
+        if media == "text/csv" and csv:
+            return "csv"
+    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+
+
 def wants_singular(accept: str | None) -> bool:
     """Whether ``Accept`` asks for one object (``application/vnd.pgrst.object+json``).
 
     Raises:
         ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
     """
-    if not accept:
-        return False
-    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    for media, part in zip(offered, accept.split(","), strict=True):
-        if media in _SINGULAR_TYPES:
-            if "nulls=stripped" in part.replace(" ", "").lower():
-                raise ApiError(406, "PGRST107", f"None of these media types are available: {part.strip()}")
-            return True
-        if media in _PLURAL_TYPES or media == "":
-            return False
-    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+    return response_media(accept) == "object"
 
 
 def check_json_content_type(content_type: str | None) -> None:

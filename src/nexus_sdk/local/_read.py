@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError
-from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
+from nexus_sdk.local._negotiate import CSV, JSON, OBJECT, content_range
 from nexus_sdk.local._parse import (
     QueryParams,
     parse_query,
@@ -177,6 +177,7 @@ def read_plan(
     if kind == "estimated" and max_rows is not None:
         plan.count_limit = max_rows + 1
     plan.singular = ctx.singular
+    plan.csv = ctx.csv
     plan.body = ctx.method != "HEAD"
     return plan
 
@@ -233,7 +234,7 @@ def read_response(
     applied = ctx.prefs.applied()
     if applied:
         headers["Preference-Applied"] = applied
-    media = OBJECT if plan.singular else JSON
+    media = OBJECT if plan.singular else CSV if plan.csv else JSON
     content = b"" if ctx.method == "HEAD" else (body or "").encode()
     return Response(content, status_code=status, headers=headers, media_type=media)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._limits import MAX_BODY_BYTES, read_body
-from nexus_sdk.local._negotiate import check_json_content_type, parse_prefs, wants_singular
+from nexus_sdk.local._negotiate import check_json_content_type, parse_prefs, response_media
 
 if TYPE_CHECKING:
     from psycopg import sql
@@ -60,6 +60,7 @@ class RequestContext:
     __slots__ = (
         "_body",
         "claims",
+        "csv",
         "max_body",
         "method",
         "prefs",
@@ -87,7 +88,10 @@ class RequestContext:
         self.claims = claims
         self.method = method
         self.prefs = parse_prefs(request.headers.getlist("prefer"))
-        self.singular = wants_singular(request.headers.get("accept"))
+        media = response_media(request.headers.get("accept"))
+        self.singular = media == "object"
+        self.csv = media == "csv"
+        """``Accept: text/csv``: the rows as CSV."""
         self.response_status: int | None = None
         """``response.status`` as set by the statement, if it was."""
         self.response_headers: list[tuple[str, str]] = []

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from nexus_sdk.local import _fuzzy
 from nexus_sdk.local._catalog import Function
 from nexus_sdk.local._errors import ApiError, unsupported
-from nexus_sdk.local._negotiate import JSON
+from nexus_sdk.local._negotiate import JSON, response_media
 from nexus_sdk.local._parse import SelectItem, parse_query
 from nexus_sdk.local._read import read_plan, read_response
 from nexus_sdk.local._request import Engine, RequestContext, json_body, request_body
@@ -112,6 +112,10 @@ def _one_value(ctx: RequestContext, body: str | None) -> Response:
 
 async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Response:
     """Call ``name`` with the request's arguments and answer its result in the shape its type asks for."""
+    if ctx.csv:
+        # Functions answer JSON only: the next media type the client accepts, else 406.
+        ctx.csv = False
+        ctx.singular = response_media(ctx.request.headers.get("accept"), csv=False) == "object"
     items = ctx.request.query_params.multi_items()
     body_text: str | None = None
     payload: Any = None

@@ -563,16 +563,30 @@ class ReadPlan:
     limit: int | None = None
     count: bool = False
     singular: bool = False
+    csv: bool = False
     body: bool = True
     embedded: dict[tuple[str, ...], NodeOptions] = field(default_factory=dict)
     count_limit: int | None = None
     """Count at most this many rows (``count=estimated`` counts exactly only up to ``max_rows``)."""
 
 
-def body_expr(singular: bool, wanted: bool, rows: sql.Composable | None = None) -> sql.Composable:
-    """The aggregate that renders the result rows (``pgrst_t`` unless ``rows``) as PostgREST's JSON body."""
+# PostgREST's CSV: a header of the first row's keys (empty without rows), then each row as PostgreSQL's
+# record text without its parentheses (quoted where the record syntax needs it, NULL as nothing).
+_CSV_BODY: Final = sql.SQL(
+    "array_to_string(ARRAY(SELECT json_object_keys(row_to_json((array_agg(pgrst_t))[1]))), ',') || E'\\n' || "
+    "coalesce(string_agg(substring(pgrst_t::text, 2, length(pgrst_t::text) - 2), E'\\n'), '')"
+)
+
+
+def body_expr(
+    singular: bool, wanted: bool, rows: sql.Composable | None = None, *, csv: bool = False
+) -> sql.Composable:
+    """The aggregate that renders the result rows (``pgrst_t`` unless ``rows``) as PostgREST's JSON body
+    (or, with ``csv``, the rows of ``pgrst_t`` as PostgREST's CSV)."""
     if not wanted:
         return sql.SQL("NULL::text")
+    if csv:
+        return _CSV_BODY
     alias = _ident("pgrst_t") if rows is None else rows
     if singular:
         return sql.SQL("coalesce((json_agg({})->0)::text, 'null')").format(alias)
@@ -629,7 +643,7 @@ def build_read(src: Source, plan: ReadPlan, params: Params, catalog: Catalog | N
     ).format(
         prefix=prefix,
         total=total,
-        body=body_expr(plan.singular, plan.body),
+        body=body_expr(plan.singular, plan.body, csv=plan.csv),
         cols=sql.SQL(", ").join(shape.columns) if shape.columns else sql.SQL(""),
         src=from_clause,
         joins=joins,
@@ -737,11 +751,13 @@ class Mutation:
         catalog: Catalog | None = None,
         embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
         track_inserts: Literal["xmax", "guc"] | None = None,
+        csv: bool = False,
     ) -> None:
         self.table = table
         self.representation = representation
         self.location = location and bool(table.primary_key)
         self.singular = singular
+        self.csv = csv
         self.params = params
         self.track_inserts = track_inserts
         src = Source(
@@ -800,7 +816,7 @@ class Mutation:
             "FROM (SELECT {cols} FROM pgrst_source{joins}) pgrst_t"
         ).format(
             cte=cte,
-            body=body_expr(self.singular, self.representation),
+            body=body_expr(self.singular, self.representation, csv=self.csv),
             loc=loc,
             inserted=inserted,
             cols=sql.SQL(", ").join(cols) if cols else sql.SQL(""),
@@ -864,6 +880,7 @@ def build_insert(
     params: Params,
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
+    csv: bool = False,
 ) -> sql.Composed:
     """One statement inserting (or upserting) the payload rows.
 
@@ -956,6 +973,7 @@ def build_insert(
         params=params,
         catalog=catalog,
         embedded=embedded,
+        csv=csv,
         track_inserts=track,
     )
     cte = sql.SQL("INSERT INTO {}{} {}{}{}").format(ident, target, source, conflict, mutation.returning())
@@ -975,6 +993,7 @@ def build_update(
     defaults: Sequence[str] = (),
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
+    csv: bool = False,
 ) -> sql.Composed:
     """One UPDATE of the filtered rows with the payload's columns (``defaults`` are set to their DEFAULT)."""
     ident = table_ident(table)
@@ -992,6 +1011,7 @@ def build_update(
         params=params,
         catalog=catalog,
         embedded=embedded,
+        csv=csv,
     )
     cte = sql.SQL(
         "UPDATE {t} SET {sets} FROM (SELECT * FROM json_populate_record(NULL::{t}, {body}::json)) pgrst_body{where}{ret}"
@@ -1015,6 +1035,7 @@ def build_delete(
     params: Params,
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
+    csv: bool = False,
 ) -> sql.Composed:
     """One DELETE of the filtered rows."""
     where = build_where(table_source(table), filters, params)
@@ -1027,6 +1048,7 @@ def build_delete(
         params=params,
         catalog=catalog,
         embedded=embedded,
+        csv=csv,
     )
     cte = sql.SQL("DELETE FROM {}{}{}").format(table_ident(table), where, mutation.returning())
     return mutation.statement(cte)

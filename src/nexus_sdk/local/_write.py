@@ -9,10 +9,11 @@ from typing import Any
 from starlette.responses import Response
 
 from nexus_sdk.local._catalog import Table
+from nexus_sdk.local._csv import csv_rows
 from nexus_sdk.local._errors import ApiError, unsupported
-from nexus_sdk.local._negotiate import JSON, OBJECT, content_range
+from nexus_sdk.local._negotiate import CSV, JSON, OBJECT, content_range
 from nexus_sdk.local._parse import Condition, QueryParams, parse_columns, parse_query
-from nexus_sdk.local._request import Engine, RequestContext, json_body
+from nexus_sdk.local._request import Engine, RequestContext, json_body, request_body
 from nexus_sdk.local._sql import InsertPlan, Params, build_delete, build_insert, build_update, check_columns
 
 __all__ = ["delete", "insert", "put", "update"]
@@ -63,9 +64,15 @@ def _response(
         # An upsert that inserted nothing (every row existed) answers 200.
         status = 200
     if prefs.returning == "representation":
-        media = OBJECT if ctx.singular else JSON
+        media = OBJECT if ctx.singular else CSV if ctx.csv else JSON
         return Response((body or "").encode(), status_code=status, headers=headers, media_type=media)
     return Response(status_code=status if created else 204, headers=headers)
+
+
+def _is_csv(ctx: RequestContext) -> bool:
+    """Whether the body is declared as ``text/csv``."""
+    ctype = ctx.request.headers.get("content-type") or ""
+    return ctype.split(";")[0].strip().lower() == "text/csv"
 
 
 def _max_affected(ctx: RequestContext) -> int | None:
@@ -78,8 +85,14 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     query = _prelude(ctx)
     if query.root.filters:
         raise unsupported("Filters on POST")
-    payload, text = await json_body(ctx)
     q = dict(ctx.request.query_params.multi_items())
+    if _is_csv(ctx):
+        # PostgREST reads a CSV body's columns from its header line, never from columns=.
+        payload = csv_rows(await request_body(ctx))
+        text = json.dumps(payload)
+        q.pop("columns", None)
+    else:
+        payload, text = await json_body(ctx)
     if isinstance(payload, dict):
         rows, is_array = [payload], False
     elif isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
@@ -127,6 +140,7 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         params=params,
         catalog=engine.catalog,
         embedded=query.embedded,
+        csv=ctx.csv,
     )
     row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
     return _response(ctx, table, row, created=True, resolution=resolution)
@@ -195,7 +209,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     representation = ctx.prefs.returning == "representation"
     statement = build_insert(
         table, plan, representation=representation, location=False, select=query.select, singular=ctx.singular,
-        params=params, catalog=engine.catalog, embedded=query.embedded,
+        params=params, catalog=engine.catalog, embedded=query.embedded, csv=ctx.csv,
     )  # fmt: skip
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, require_one=mismatch
@@ -208,7 +222,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         return Response(status_code=204, headers=headers)
     inserted = row[4] if len(row) > 4 else None
     status = 201 if inserted is not None and inserted > 0 else 200
-    media = OBJECT if ctx.singular else JSON
+    media = OBJECT if ctx.singular else CSV if ctx.csv else JSON
     return Response((row[2] or "").encode(), status_code=status, headers=headers, media_type=media)
 
 
@@ -249,6 +263,7 @@ async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         defaults=defaults,
         catalog=engine.catalog,
         embedded=query.embedded,
+        csv=ctx.csv,
     )
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)
@@ -271,6 +286,7 @@ async def delete(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         params=params,
         catalog=engine.catalog,
         embedded=query.embedded,
+        csv=ctx.csv,
     )
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)

@@ -39,6 +39,8 @@ class Case:
     request_headers: dict[str, str] = field(default_factory=dict)
     body: Any = _ABSENT
     """A JSON request body."""
+    content: str | None = None
+    """A request body sent as written (declare its ``Content-Type`` in ``request_headers``)."""
     role: str = "anon"
     """``anon``, ``service``, ``alice`` or ``bob`` (authenticated users, by JWT ``sub``)."""
 
@@ -60,6 +62,9 @@ def _c(feature: str, name: str, method: str, path: str, status: int, **kw: Any) 
 
 
 REPR = {"Prefer": "return=representation"}
+CSV_OUT = {"Accept": "text/csv"}
+CSV_IN = {"Content-Type": "text/csv"}
+CSV_TYPE = {"Content-Type": "text/csv; charset=utf-8"}
 
 CASES: Final[list[Case]] = [
     # -- select, filters, order: the basics ------------------------------------------------------------
@@ -385,6 +390,47 @@ CASES: Final[list[Case]] = [
              "message": "Payload values do not match URL in primary key column(s)"}),
     _c("put", "composite payload key differs", "PUT", "/cf_shelves?owner=eq.ann&code=eq.A", 400,
        body={"owner": "ben", "code": "A", "label": "x"}, error={"code": "PGRST115"}),
+    # -- CSV ---------------------------------------------------------------------------------------------------------
+    _c("csv", "read", "GET", "/cf_publishers?order=id", 200, request_headers=CSV_OUT,
+       text="id,name\n1,Acme\n2,Globex\n3,Initech", headers={**CSV_TYPE, "Content-Range": "0-2/*"}),
+    _c("csv", "quoting and NULL as nothing", "GET", "/cf_books?select=id,title,year,summary&order=id", 200,
+       request_headers=CSV_OUT,
+       text='id,title,year,summary\n1,Alpha,2001,"the quick brown fox"\n2,Beta,2005,"jumps over the lazy dog"\n'
+            '3,Gamma,2010,"les chats sont mignons"\n4,Delta,,'),
+    _c("csv", "quotes doubled", "GET", "/cf_books?select=id,meta&id=eq.2", 200, request_headers=CSV_OUT,
+       text='id,meta\n2,"{""n"": 2}"'),
+    _c("csv", "aliases name the header", "GET", "/cf_books?select=t:title,y:year::text&id=eq.1", 200,
+       request_headers=CSV_OUT, text="t,y\nAlpha,2001"),
+    _c("csv", "no rows: an empty header line", "GET", "/cf_publishers?id=eq.99", 200, request_headers=CSV_OUT,
+       text="\n", headers=CSV_TYPE),
+    _c("csv", "the client's first choice wins", "GET", "/cf_publishers?select=id&id=eq.1", 200,
+       request_headers={"Accept": "text/csv, application/json"}, text="id\n1", headers=CSV_TYPE),
+    _c("csv", "JSON first", "GET", "/cf_publishers?select=id&id=eq.1", 200,
+       request_headers={"Accept": "application/json, text/csv"}, json=[{"id": 1}]),
+    _c("csv", "counted range", "GET", "/cf_publishers?select=id&order=id&limit=2", 206,
+       request_headers={**CSV_OUT, "Prefer": "count=exact"}, text="id\n1\n2",
+       headers={**CSV_TYPE, "Content-Range": "0-1/3"}),
+    _c("csv", "HEAD", "HEAD", "/cf_publishers", 200, request_headers=CSV_OUT, text="", headers=CSV_TYPE),
+    _c("csv", "insert from CSV, answered as CSV", "POST", "/cf_log", 201,
+       request_headers={**CSV_IN, **CSV_OUT, **REPR}, content="k,v\nb,2\nNULL,3",
+       text="k,v\nb,2\n,3", headers={**CSV_TYPE, "Content-Range": "*/*"}),
+    _c("csv", "select narrows the CSV answer", "POST", "/cf_counters?select=id", 201,
+       request_headers={**CSV_IN, **CSV_OUT, **REPR}, content="id,n,label\n8,1,x\n9,2,Windows NT",
+       text="id\n8\n9"),
+    _c("csv", "quoted fields in", "POST", "/cf_log", 201, request_headers={**CSV_IN, **REPR},
+       content='k,v\n"a,""b""",7\r\n"",8\n', json=[{"k": 'a,"b"', "v": 7}, {"k": "", "v": 8}]),
+    _c("csv", "an empty string is quoted", "POST", "/cf_log", 201, request_headers={**CSV_IN, **CSV_OUT, **REPR},
+       content='k,v\n"",1', text='k,v\n"",1'),
+    _c("csv", "minimal", "POST", "/cf_log", 201, request_headers=CSV_IN, content="k,v\nz,1", text="",
+       headers={"Content-Range": "*/*"}),
+    _c("csv", "a line short of fields", "POST", "/cf_log", 400, request_headers=CSV_IN,
+       content="k,v\nfoo,1\nbaz",
+       json={"code": "PGRST102", "details": None, "hint": None,
+             "message": "All lines must have same number of fields"}),
+    _c("csv", "patch answered as CSV", "PATCH", "/cf_counters?id=eq.1", 200, body={"n": 3},
+       request_headers={**CSV_OUT, **REPR}, text="id,n,label\n1,3,one", headers=CSV_TYPE),
+    _c("csv", "delete answered as CSV", "DELETE", "/cf_counters?id=eq.3", 200,
+       request_headers={**CSV_OUT, **REPR}, text="id,n,label\n3,9,three", headers=CSV_TYPE),
     # -- functions ---------------------------------------------------------------------------------------------------
     _c("rpc", "single OUT parameter is an object", "GET", "/rpc/cf_plus_one?num=5", 200,
        json={"num_plus_one": 6}),

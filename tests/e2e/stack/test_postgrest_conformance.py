@@ -35,7 +35,9 @@ def send(stack: local.LocalStack, case: Case) -> httpx.Response:
     with _client(stack, case.role) as client:
         headers = dict(case.request_headers)
         content = None
-        if case.has_body:
+        if case.content is not None:
+            content = case.content.encode()
+        elif case.has_body:
             content = json.dumps(case.body).encode()
             headers.setdefault("Content-Type", "application/json")
         return client.request(case.method, case.path, headers=headers, content=content)

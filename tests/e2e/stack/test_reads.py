@@ -195,7 +195,7 @@ def test_head_has_headers_and_no_body(anon: httpx.Client) -> None:
 
 @pytest.mark.usefixtures("items")
 def test_unsupported_media_type_is_refused(anon: httpx.Client) -> None:
-    r = anon.get("/stack_items", headers={"Accept": "text/csv"})
+    r = anon.get("/stack_items", headers={"Accept": "application/geo+json"})
     assert r.status_code == 406
     assert r.json()["code"] == "PGRST107"
 
