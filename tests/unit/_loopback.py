@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,8 +39,8 @@ def read_head(conn: socket.socket) -> bytes:
 
 
 @contextlib.contextmanager
-def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[Server]:
-    """Run a one-thread-per-connection server on ``host`` until the block ends."""
+def serve(handler: Handler, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """Run a one-thread-per-connection server on ``host`` until the block ends (over TLS with ``tls``)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, 0))
@@ -49,7 +50,10 @@ def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[Server]:
     stopping = threading.Event()
 
     def answer(conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), contextlib.ExitStack() as stack:
+            conn = stack.enter_context(conn)
+            if tls is not None:
+                conn = stack.enter_context(tls.wrap_socket(conn, server_side=True))
             request = read_head(conn)
             server.received.append(request)
             handler(conn, request)
