@@ -752,6 +752,7 @@ class Mutation:
         embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
         track_inserts: Literal["xmax", "guc"] | None = None,
         csv: bool = False,
+        order: Sequence[OrderTerm] = (),
     ) -> None:
         self.table = table
         self.representation = representation
@@ -769,9 +770,14 @@ class Mutation:
             star=tuple(table.columns),
         )
         self.shape = _Shape(columns=[sql.SQL("1 AS pgrst_one")])
+        self.order: sql.Composable = sql.SQL("")
         if representation:
             embedder = Embedder(catalog, params, embedded)
             self.shape = embedder.shape(src, select)
+            # order= orders the returned rows (PostgREST 13+); the columns it names are returned too.
+            self.order = _order_terms(src, order, params, _RelatedOrder(embedder, src, self.shape))
+            if self.shape.used is not None:
+                self.shape.used.update(t.field.column for t in order if t.relation is None)
             embedder.check_paths()
 
     def returning(self) -> sql.Composable:
@@ -813,7 +819,7 @@ class Mutation:
         cols = self.shape.columns
         return sql.SQL(
             "WITH pgrst_source AS ({cte}) SELECT NULL::bigint, pg_catalog.count(*), {body}, {loc}, {inserted} "
-            "FROM (SELECT {cols} FROM pgrst_source{joins}) pgrst_t"
+            "FROM (SELECT {cols} FROM pgrst_source{joins}{order}) pgrst_t"
         ).format(
             cte=cte,
             body=body_expr(self.singular, self.representation, csv=self.csv),
@@ -821,6 +827,7 @@ class Mutation:
             inserted=inserted,
             cols=sql.SQL(", ").join(cols) if cols else sql.SQL(""),
             joins=sql.Composed(self.shape.joins),
+            order=self.order,
         )
 
 
@@ -881,6 +888,7 @@ def build_insert(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One statement inserting (or upserting) the payload rows.
 
@@ -974,6 +982,7 @@ def build_insert(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        order=order,
         track_inserts=track,
     )
     cte = sql.SQL("INSERT INTO {}{} {}{}{}").format(ident, target, source, conflict, mutation.returning())
@@ -994,6 +1003,7 @@ def build_update(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One UPDATE of the filtered rows with the payload's columns (``defaults`` are set to their DEFAULT)."""
     ident = table_ident(table)
@@ -1012,6 +1022,7 @@ def build_update(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        order=order,
     )
     cte = sql.SQL(
         "UPDATE {t} SET {sets} FROM (SELECT * FROM json_populate_record(NULL::{t}, {body}::json)) pgrst_body{where}{ret}"
@@ -1036,6 +1047,7 @@ def build_delete(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One DELETE of the filtered rows."""
     where = build_where(table_source(table), filters, params)
@@ -1049,6 +1061,7 @@ def build_delete(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        order=order,
     )
     cte = sql.SQL("DELETE FROM {}{}{}").format(table_ident(table), where, mutation.returning())
     return mutation.statement(cte)

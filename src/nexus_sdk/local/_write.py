@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.parse
 from typing import Any
@@ -20,11 +21,14 @@ __all__ = ["delete", "insert", "put", "update"]
 
 
 def _prelude(ctx: RequestContext) -> QueryParams:
-    q = parse_query(ctx.request.query_params.multi_items())
-    items = dict(ctx.request.query_params.multi_items())
-    for key in ("limit", "offset", "order"):
-        if key in items:
-            raise unsupported(f"{key}= on {ctx.method}")
+    return _without_ranges(parse_query(ctx.request.query_params.multi_items()))
+
+
+def _without_ranges(q: QueryParams) -> QueryParams:
+    """The query of a write: ``limit``/``offset`` (top level and embedded) are ignored, as PostgREST 13+
+    ignores them on writes (it dropped limited updates and deletes); ``order=`` orders the returned rows."""
+    q.root.limit, q.root.offset = None, 0
+    q.embedded = {path: dataclasses.replace(o, limit=None, offset=0) for path, o in q.embedded.items()}
     return q
 
 
@@ -141,6 +145,7 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        order=query.root.order,
     )
     row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
     return _response(ctx, table, row, created=True, resolution=resolution)
@@ -181,6 +186,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     """
     query = parse_query(ctx.request.query_params.multi_items())
     filters = _put_filters(table, query)
+    query = _without_ranges(query)
     payload, text = await json_body(ctx)
     if isinstance(payload, dict):
         rows, is_array = [payload], False
@@ -210,6 +216,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     statement = build_insert(
         table, plan, representation=representation, location=False, select=query.select, singular=ctx.singular,
         params=params, catalog=engine.catalog, embedded=query.embedded, csv=ctx.csv,
+        order=query.root.order,
     )  # fmt: skip
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, require_one=mismatch
@@ -264,6 +271,7 @@ async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        order=query.root.order,
     )
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)
@@ -287,6 +295,7 @@ async def delete(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        order=query.root.order,
     )
     row = await engine.run(
         ctx, statement, params, read_only=False, expect_one=ctx.singular, max_affected=_max_affected(ctx)
