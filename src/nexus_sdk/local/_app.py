@@ -320,7 +320,9 @@ class RestApp:
         if method == "DELETE":
             return await _write.delete(self, ctx, table)
         if method == "OPTIONS":
-            return Response(status_code=200, headers={"Allow": "OPTIONS,GET,HEAD,POST,PATCH,DELETE"})
+            # PostgREST lists PUT for a relation with a primary key.
+            put = ",PUT" if table.primary_key else ""
+            return Response(status_code=200, headers={"Allow": f"OPTIONS,GET,HEAD,POST{put},PATCH,DELETE"})
         if method == "PUT":
             return await _write.put(self, ctx, table)
         raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")

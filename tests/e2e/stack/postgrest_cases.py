@@ -360,6 +360,10 @@ CASES: Final[list[Case]] = [
        json=[{"id": 8, "n": 1, "label": "dflt"}],
        headers={"Preference-Applied": "resolution=ignore-duplicates, return=representation"}),
     # -- PUT: one row by its primary key --------------------------------------------------------------------------
+    _c("put", "OPTIONS lists PUT for a table with a primary key", "OPTIONS", "/cf_counters", 200,
+       headers={"Allow": "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE"}),
+    _c("put", "OPTIONS without a primary key", "OPTIONS", "/cf_log", 200,
+       headers={"Allow": "OPTIONS,GET,HEAD,POST,PATCH,DELETE"}),
     _c("put", "inserts a new row: 201", "PUT", "/cf_counters?id=eq.9", 201,
        body=[{"id": 9, "n": 1, "label": "nine"}], request_headers=REPR,
        json=[{"id": 9, "n": 1, "label": "nine"}], absent=("Content-Range",)),
