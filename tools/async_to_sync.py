@@ -66,6 +66,7 @@ RENAMES: Final = {
     "AsyncSender": "SyncSender",
     "AsyncIterator": "Iterator",
     "AsyncClient": "Client",  # httpx.AsyncClient
+    "default_async_client": "default_client",  # the client made when none is given (_http.py)
     "aclose": "close",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",

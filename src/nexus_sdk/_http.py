@@ -738,6 +738,22 @@ def deadline_transport() -> httpx.HTTPTransport:
     return transport
 
 
+def default_async_client() -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` an :class:`~nexus_sdk.AsyncNexusClient` makes when given none.
+
+    Cancellation bounds an async attempt, so httpx's defaults serve as they are.
+    """
+    return httpx.AsyncClient()
+
+
+def default_client() -> httpx.Client:
+    """The ``httpx.Client`` a :class:`~nexus_sdk.NexusClient` makes when given none: on
+    :func:`deadline_transport`, so a sync attempt is bounded exactly (its async twin is
+    :func:`default_async_client`; the two differ for real, so neither is generated).
+    """
+    return httpx.Client(transport=deadline_transport())
+
+
 def _whole(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:
     """The streamed response with its body read: decoded (gzip ...) as httpx does, which may raise."""
     return httpx.Response(

@@ -253,9 +253,9 @@ class AsyncNexusClient(_ClientCore):
             total_timeout=total_timeout,
         )
         if http_client is None:
-            import httpx
+            from nexus_sdk._http import default_async_client
 
-            http_client = httpx.AsyncClient()
+            http_client = default_async_client()
         self._bind(http_client)
 
     def _bind(self, http: httpx.AsyncClient) -> None:
@@ -476,11 +476,9 @@ class NexusClient(_ClientCore):
             total_timeout=total_timeout,
         )
         if http_client is None:
-            import httpx
+            from nexus_sdk._http import default_client
 
-            from nexus_sdk._http import deadline_transport
-
-            http_client = httpx.Client(transport=deadline_transport())
+            http_client = default_client()
         self._bind(http_client)
 
     def _bind(self, http: httpx.Client) -> None:
