@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+import supabase
 
-from nexus_sdk.testing import NexusTestStack
+from nexus_sdk.testing import NexusTestStack, skip_unless_ci
 
 pytestmark = [pytest.mark.e2e]
 
@@ -28,7 +29,6 @@ def _example() -> str:
 def test_the_guides_from_supabase_example_acts_as_the_signed_in_user(
     nexus_clean: NexusTestStack, nexus_stack: NexusTestStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    supabase = pytest.importorskip("supabase")
     http = httpx.Client(timeout=30)
     original = supabase.create_client
 
@@ -39,7 +39,7 @@ def test_the_guides_from_supabase_example_acts_as_the_signed_in_user(
 
     monkeypatch.setattr(supabase, "create_client", create_client)
     if nexus_stack.local is None:
-        pytest.skip("needs the local stack (the example signs in a user created on it)")
+        skip_unless_ci("needs the local stack (the example signs in a user created on it)")
     email = f"guide-{uuid.uuid4().hex[:8]}@example.com"
     ada, _ = nexus_stack.local.create_user(email, password="correct horse")
     namespace = {"url": nexus_stack.url, "anon_key": nexus_stack.anon_key}

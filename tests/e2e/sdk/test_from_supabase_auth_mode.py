@@ -7,6 +7,7 @@ import uuid
 
 import httpx
 import pytest
+import supabase
 
 from nexus_sdk import NexusClient
 from nexus_sdk.testing import NexusTestStack
@@ -17,7 +18,6 @@ pytestmark = [pytest.mark.e2e]
 def test_auth_mode_follows_the_supabase_session(
     nexus_clean: NexusTestStack, nexus_stack: NexusTestStack
 ) -> None:
-    supabase = pytest.importorskip("supabase")
     with httpx.Client(timeout=30) as http:
         options = supabase.ClientOptions(auto_refresh_token=False, httpx_client=http)
         sb = supabase.create_client(nexus_stack.url, nexus_stack.anon_key, options)
