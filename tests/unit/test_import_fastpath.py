@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from pydantic_core import to_json
 
 from nexus_sdk import NexusClient, io
+from nexus_sdk._http import encode_json
 from nexus_sdk.io import _ids
-from nexus_sdk.io._ids import _ID_NAMESPACE, _canonical, _canonical_key, _uuid5_text, derive_id
-from nexus_sdk.io._plan import Batch, Planner
+from nexus_sdk.io._ids import _ID_NAMESPACE, _canonical, _canonical_key, _uuid5_text, derive_id, id_deriver
+from nexus_sdk.io._plan import Batch, Planner, _encode_rows
 from nexus_sdk.local._catalog import Column, Table
 from nexus_sdk.local._sql import InsertPlan, Params, build_insert, shared_columns
 from nexus_sdk.repositories._handle import sync_table
@@ -30,6 +31,13 @@ def test_uuid5_text_is_uuid5(name: str) -> None:
 @given(st.lists(KEY_VALUES, max_size=3))
 def test_canonical_key_is_canonical(values: list[object]) -> None:
     assert _canonical_key(values) == _canonical(values)
+
+
+@given(KEY_VALUES, KEY_VALUES)
+def test_derived_ids_of_a_pair_key_are_those_of_the_canonical_key(user_id: object, platform: object) -> None:
+    body = {"id": "x", "user_id": user_id, "platform": platform, "platform_user_id": "me"}
+    expected = _uuid5_text("platform_connections\n" + _canonical([user_id, platform]))
+    assert id_deriver("platform_connections")(body) == expected == derive_id("platform_connections", body)
 
 
 def test_derive_id_unchanged_for_natural_keys() -> None:
@@ -225,3 +233,43 @@ def test_imports_run_the_collector_less_often_and_restore_it() -> None:
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "id", "b"]), JSON_VALUES, max_size=3), max_size=6))
+def test_rows_encoded_at_once_are_the_rows_encoded_one_by_one(bodies: list[dict[str, object]]) -> None:
+    bodies = [{"id": str(index), **body} for index, body in enumerate(bodies)]
+    encoded = _encode_rows(bodies, "id")
+    if encoded is not None:  # None: the caller encodes each row itself
+        assert encoded == [encode_json(body) for body in bodies]
+
+
+def test_rows_holding_objects_with_ids_are_encoded_one_by_one() -> None:
+    bodies = [{"id": "1", "doc": [{"id": "a"}, {"id": "b"}]}, {"id": "2"}]
+    assert _encode_rows(bodies, "id") is None  # the text between rows also occurs inside the first
+    assert _encode_rows([{"id": "1"}, {"id": "2", "doc": "NaN"}], "id") == [
+        b'{"id":"1"}',
+        b'{"id":"2","doc":"NaN"}',
+    ]
+    assert _encode_rows([{"id": "1"}, {"id": "2", "n": float("nan")}], "id") is None  # refused: row by row
+    assert _encode_rows([{"a": 1, "id": "1"}], "id") is None  # the key is not first
+
+
+def test_rows_that_need_their_own_encoding_plan_as_the_others() -> None:
+    # The one-call encoding and the row-by-row one give the same batches and rejects, in order.
+    rows: list[object] = [
+        {"original_idea": f"idea {i}", "adaptations": {"x": {"text": f"t{i}"}}} for i in range(6)
+    ]
+    rows[1] = {"original_idea": "listed", "adaptations": {"threads": [{"id": "a"}, {"id": "b"}]}}
+    rows[3] = {"original_idea": "nul", "adaptations": {"threads": "a\x00b"}}
+    rows[4] = {"original_idea": "text NaN", "adaptations": {"threads": "NaN"}}
+    batches, rejects = _planned(rows, batch_size=4)
+    assert batches == [[1, 2, 3, 5], [6]]
+    assert [line for line, _ in rejects] == [4]
+    assert "adaptations.threads contains a NUL character" in rejects[0][1]

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nexus_sdk import NexusClient
 from nexus_sdk.errors import ValidationError
@@ -39,6 +41,47 @@ def test_jsonl_lines_and_parse_errors(tmp_path: Path) -> None:
     assert "invalid JSON" in str(rows[1][1])
     assert isinstance(rows[2][1], ValueError)
     assert rows[3][1] == {"b": 2}
+
+
+JSON_OBJECTS = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=12,
+    ),
+    max_size=4,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(JSON_OBJECTS, min_size=1, max_size=5), st.booleans())
+def test_jsonl_rows_are_what_json_loads_reads(
+    tmp_path: Path, objects: list[dict[str, object]], ascii: bool
+) -> None:
+    lines = [json.dumps(obj, ensure_ascii=ascii) for obj in objects]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    rows = [row for _, row in read_rows(path, "content_adaptations")]
+
+    assert repr(rows) == repr([json.loads(line) for line in lines])  # repr: NaN, -0.0 and int/float alike
+
+
+def test_jsonl_lines_only_the_json_module_reads(tmp_path: Path) -> None:
+    deep = '{"a": ' + "[" * 300 + "]" * 300 + "}"
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        '{"s": "\\ud800"}\n' + deep + '\n{"a": 1} trailing\n{"n": NaN, "d": 1e400}\n', encoding="utf-8"
+    )
+
+    rows = list(read_rows(path, "content_adaptations"))
+
+    assert rows[0] == (1, {"s": "\ud800"})  # a lone surrogate, as json.loads reads it
+    assert rows[1] == (2, json.loads(deep))
+    assert isinstance(rows[2][1], ValueError)
+    assert str(rows[2][1]) == "invalid JSON: Extra data at column 10"
+    assert repr(rows[3][1]) == repr({"n": float("nan"), "d": float("inf")})
 
 
 def test_csv_json_columns_empty_cells_and_multiline_records(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from nexus_sdk.models._fields import (
     X_MAX_WEIGHTED_LENGTH,
     check_linkedin_text,
     check_x_text,
+    normalise_platform,
     sha256_hex,
     x_text_is_plainly_short,
 )
@@ -318,3 +319,12 @@ def test_request_bodies_refuses_mixed_classes() -> None:
     mixed = [ContentAdaptationCreate(original_idea="i"), UserCreate(email="a@example.com")]
     with pytest.raises(TypeError, match="one class"):
         request_bodies(mixed)
+
+
+def test_platform_names_seen_again_are_checked_alike() -> None:
+    for _ in range(2):
+        assert normalise_platform(" LinkedIn ") == "linkedin"
+        with pytest.raises(PydanticCustomError, match="lowercase identifier"):
+            normalise_platform("Bad Name")
+    names = [f"p{i}" for i in range(1000)]
+    assert [normalise_platform(f" {name.upper()}") for name in names] == names  # more than are remembered

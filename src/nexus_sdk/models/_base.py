@@ -173,31 +173,52 @@ def _document_fields(cls: type[BaseModel]) -> tuple[str, ...]:
     return cached
 
 
+_RulePlan = tuple[tuple[tuple[str, Callable[[Any], Any], bool], ...], tuple[str, ...]]
+_RULE_PLANS: dict[type[BaseModel], _RulePlan] = {}
+
+
+def _rule_plan(cls: type[JsonbModel]) -> _RulePlan:
+    """A document class's rules as ``(field, check, applies to each item)``, and its document fields.
+
+    Found once per class, so checking a document makes no ``isinstance`` test on a rule and no lookup of
+    its class's fields (a bulk import checks hundreds of thousands of documents).
+    """
+    plan = _RULE_PLANS.get(cls)
+    if plan is None:
+        rules = tuple(
+            (name, rule.check, True) if isinstance(rule, Each) else (name, rule, False)
+            for name, rule in cls._write_rules.items()
+        )
+        plan = (rules, _document_fields(cls))
+        _RULE_PLANS[cls] = plan
+    return plan
+
+
 def _collect_rule_errors(doc: JsonbModel, loc: tuple[str | int, ...], errors: list[InitErrorDetails]) -> None:
     values = doc.__dict__
-    cls = type(doc)
-    for name, rule in cls._write_rules.items():
+    rules, documents = _rule_plan(type(doc))
+    for name, check, each in rules:
         value = values.get(name)
         if value is None:
             continue
-        if isinstance(rule, Each):
+        if each:
             for index, item in enumerate(value):
                 try:
-                    rule.check(item)
+                    check(item)
                 except PydanticCustomError as exc:
                     errors.append(InitErrorDetails(type=exc, loc=(*loc, name, index), input=item))
             continue
         try:
-            checked = rule(value)
+            checked = check(value)
         except PydanticCustomError as exc:
             errors.append(InitErrorDetails(type=exc, loc=(*loc, name), input=value))
         else:
             # Normalising rules (hashtags) return a new value; store it without re-validating. The
             # document is the write model's own copy (``revalidate_instances``), never the caller's.
             values[name] = checked
-    for name in _document_fields(cls):
+    for name in documents:
         value = values.get(name)
-        if isinstance(value, JsonbModel):
+        if value is not None and isinstance(value, JsonbModel):
             _collect_rule_errors(value, (*loc, name), errors)
 
 

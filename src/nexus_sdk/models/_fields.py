@@ -63,12 +63,21 @@ def write_context(context: Any) -> dict[str, Any]:
 # --- platform names ---------------------------------------------------------------------------------
 
 
+_PLATFORM_NAMES: dict[str, str] = {}
+"""Names already normalised and found valid, by their spelling: every row of an import names the same few."""
+_PLATFORM_NAMES_KEPT: Final = 256
+
+
 def normalise_platform(value: str) -> str:
     """Lower-case and strip a platform name, and check it is an identifier.
 
     Raises:
         PydanticCustomError: the name is not ``^[a-z][a-z0-9_]{0,49}$`` after normalising.
     """
+    if type(value) is str:
+        known = _PLATFORM_NAMES.get(value)
+        if known is not None:
+            return known
     name = str(value).strip().lower()
     if _PLATFORM_RE.fullmatch(name) is None:
         raise PydanticCustomError(
@@ -77,6 +86,8 @@ def normalise_platform(value: str) -> str:
             "digits or underscores); got '{platform}'",
             {"platform": name[:60]},
         )
+    if type(value) is str and len(_PLATFORM_NAMES) < _PLATFORM_NAMES_KEPT:
+        _PLATFORM_NAMES[value] = name
     return name
 
 
