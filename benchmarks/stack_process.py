@@ -1,7 +1,7 @@
 """A local stack in a process of its own, for benchmarks that must not count the client's cost as the server's.
 
 Run by ``bench_stack.py``: prints one JSON line (url, keys, database URL), then answers commands on stdin:
-``capture`` starts recording the statements the stack's driver runs, ``dump PATH`` writes the recorded
+``capture`` starts recording the statements the stack sends (each pipeline's steps), ``dump PATH`` writes the recorded
 calls (query bytes and parameters) to PATH as JSON and stops recording, ``cpu`` prints the CPU seconds the
 process has used. End of input stops the stack.
 """
@@ -14,10 +14,10 @@ import sys
 import warnings
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from nexus_sdk import local
+from nexus_sdk.local import _pipeline
 
 warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
 
@@ -35,14 +35,14 @@ def _as_bytes(query: Any) -> str:
 def main() -> None:
     calls: list[tuple[str, Any]] = []
     recording = False
-    original = psycopg.AsyncConnection.execute
+    original = _pipeline.execute
 
-    async def spy(conn: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+    async def spy(conn: Any, steps: Any) -> Any:
         if recording:
-            calls.append((_as_bytes(query), params))
-        return await original(conn, query, params, **kwargs)
+            calls.extend((_as_bytes(step.query), step.params) for step in steps)
+        return await original(conn, steps)
 
-    psycopg.AsyncConnection.execute = spy  # type: ignore[method-assign,assignment]
+    _pipeline.execute = spy  # type: ignore[assignment]
     with local.start(port=0) as stack:
         state = {
             "url": stack.url,

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from nexus_sdk.local import _cors, _fuzzy, _jwt, _read, _rpc, _write
+from nexus_sdk.local import _cors, _fuzzy, _jwt, _pipeline, _read, _rpc, _write
 from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
@@ -42,29 +42,38 @@ __all__ = ["MountedApp", "RestApp"]
 _log = logging.getLogger("nexus_sdk.local")
 
 # The role's own settings first (as PostgREST orders them), then the request's; all transaction-local.
-_SET_CONFIG: Final = sql.SQL(
-    "SELECT set_config('search_path', %(sp)s, true), "
-    "(SELECT count(set_config(k, v, true)) FROM unnest(%(keys)s::text[], %(values)s::text[]) AS s(k, v)), "
-    "set_config('role', %(role)s, true), "
-    "set_config('request.jwt.claims', %(claims)s, true), set_config('request.method', %(method)s, true), "
-    "set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
-    "set_config('request.cookies', %(cookies)s, true)"
+_SET_CONFIG: Final = (
+    b"SELECT set_config('search_path', %(sp)s, true), "
+    b"(SELECT count(set_config(k, v, true)) FROM unnest(%(keys)s::text[], %(values)s::text[]) AS s(k, v)), "
+    b"set_config('role', %(role)s, true), "
+    b"set_config('request.jwt.claims', %(claims)s, true), set_config('request.method', %(method)s, true), "
+    b"set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
+    b"set_config('request.cookies', %(cookies)s, true)"
 )
 # Prefer: timezone= sets the transaction's TimeZone (an invalid zone fails the request: 400 22023).
-_SET_TIMEZONE: Final = sql.SQL("SELECT set_config('timezone', %(tz)s, true)")
+_SET_TIMEZONE: Final = b"SELECT set_config('timezone', %(tz)s, true)"
 # What the statement (a function, a trigger) asked for with set_config('response.status'|'response.headers').
-_RESPONSE_SETTINGS: Final = sql.SQL(
-    "SELECT nullif(current_setting('response.status', true), ''), "
-    "nullif(current_setting('response.headers', true), '')"
+_RESPONSE_SETTINGS: Final = (
+    b"SELECT nullif(current_setting('response.status', true), ''), "
+    b"nullif(current_setting('response.headers', true), '')"
 )
 _COMMIT: Final = sql.SQL("COMMIT")
 _ROLLBACK: Final = sql.SQL("ROLLBACK")
 _NO_SETTINGS: Final[tuple[list[str], list[str]]] = ([], [])
-# Errors after which psycopg may believe in a prepared statement the server does not have (its Parse was
-# skipped by the aborted pipeline, or failed after a schema change): the connection is discarded.
-_SUSPECT_CLASSES: Final = frozenset({"26", "42", "0A"})
-_BEGIN_RO: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
-_BEGIN_RW: Final = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED")
+# Errors after which a prepared statement of the connection may be gone or stale (the server lost it, or a
+# schema change altered its result type): the connection is discarded, and its prepared statements with it.
+_SUSPECT_CLASSES: Final = frozenset({"26", "0A"})
+_BEGIN_RO: Final = b"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+_BEGIN_RW: Final = b"BEGIN ISOLATION LEVEL READ COMMITTED"
+# Statements without parameters go as they are; BEGIN and COMMIT are never prepared (nothing to plan).
+_BEGIN_RO_STEP: Final = _pipeline.Step(_BEGIN_RO, prepare=False)
+_BEGIN_RW_STEP: Final = _pipeline.Step(_BEGIN_RW, prepare=False)
+_COMMIT_STEP: Final = _pipeline.Step(b"COMMIT", prepare=False)
+_RESPONSE_SETTINGS_STEP: Final = _pipeline.Step(_RESPONSE_SETTINGS)
+
+
+def _as_bytes(statement: sql.Composed | bytes, conn: psycopg.AsyncConnection[Any]) -> bytes:
+    return statement if isinstance(statement, bytes) else statement.as_bytes(conn)
 
 
 def _plan_rows(plan: Any) -> int | None:
@@ -93,13 +102,6 @@ class MountedApp(Protocol):
 def _gateway_error(message: str, hint: str) -> ApiError:
     # Supabase's gateway (Kong) answers before PostgREST with a body of only message (and hint).
     return ApiError(401, "", message, hint=hint)
-
-
-def _suspect(exc: psycopg.Error, set_cur: psycopg.AsyncCursor[Any] | None) -> bool:
-    """Whether a failed request may have left psycopg's prepared-statement cache out of step."""
-    if set_cur is None or set_cur.pgresult is None:
-        return True  # BEGIN or the settings failed (e.g. a JWT role that does not exist): all after skipped
-    return (exc.sqlstate or "")[:2] in _SUSPECT_CLASSES
 
 
 def _log_unexpected(request: Request, exc: Exception) -> None:
@@ -369,32 +371,29 @@ class RestApp:
         values = params.values if isinstance(params, Params) else params
         try:
             async with self._pool.connection() as conn:
-                set_cur = None
-                pre_curs: list[psycopg.AsyncCursor[Any]] = []
+                steps = [
+                    _BEGIN_RO_STEP if read_only else _BEGIN_RW_STEP,
+                    _pipeline.Step(_SET_CONFIG, settings),
+                ]
+                if ctx.prefs.timezone is not None:
+                    steps.append(_pipeline.Step(_SET_TIMEZONE, {"tz": ctx.prefs.timezone}))
+                if explain is not None:
+                    steps.append(_pipeline.Step(_as_bytes(explain, conn), values, prepare=False))
+                at = len(steps)
+                steps.append(_pipeline.Step(_as_bytes(statement, conn), values))
+                steps.append(_RESPONSE_SETTINGS_STEP)
+                if read_only:
+                    steps.append(_COMMIT_STEP)
                 try:
-                    async with conn.pipeline():
-                        await conn.execute(_BEGIN_RO if read_only else _BEGIN_RW)
-                        set_cur = await conn.execute(_SET_CONFIG, settings)
-                        if ctx.prefs.timezone is not None:
-                            pre_curs.append(await conn.execute(_SET_TIMEZONE, {"tz": ctx.prefs.timezone}))
-                        explain_cur = await conn.execute(explain, values) if explain is not None else None
-                        if explain_cur is not None:
-                            pre_curs.append(explain_cur)
-                        cur = await conn.execute(statement, values)
-                        # Never prepared, nor anything after the statement: when the statement fails, the
-                        # pipeline skips them, and psycopg would then believe in a prepared statement the
-                        # server never made.
-                        settings_cur = await conn.execute(_RESPONSE_SETTINGS, prepare=False)
-                        if read_only:
-                            await conn.execute(_COMMIT, prepare=False)
-                    row = await cur.fetchone()
+                    results = await _pipeline.execute(conn, steps)
+                    row = _pipeline.first_row(conn, results[at])
                     assert row is not None
-                    wanted = await settings_cur.fetchone()
+                    wanted = _pipeline.first_row(conn, results[at + 1])
                     assert wanted is not None
                     # Invalid settings fail a write before COMMIT, so nothing it did is kept.
                     ctx.response_status, ctx.response_headers = parse_response_settings(wanted[0], wanted[1])
-                    if explain_cur is not None:
-                        plan = await explain_cur.fetchone()
+                    if explain is not None:
+                        plan = _pipeline.first_row(conn, results[at - 1])
                         estimate = _plan_rows(plan[0] if plan else None)
                         row = (*row, estimate)
                     if max_affected is not None and row[1] > max_affected:
@@ -418,8 +417,7 @@ class RestApp:
                         await conn.execute(_COMMIT)
                     return tuple(row)
                 except psycopg.Error as exc:
-                    # A failed step before the statement (an invalid time zone) skipped the statement too.
-                    if _suspect(exc, set_cur) or any(c.pgresult is None for c in pre_curs):
+                    if (exc.sqlstate or "")[:2] in _SUSPECT_CLASSES and not conn.closed:
                         await conn.close()  # the pool replaces it
                     raise
                 finally:

@@ -1,0 +1,186 @@
+"""A request's transaction in one round trip, sent through libpq's pipeline mode by hand.
+
+psycopg's ``AsyncConnection.execute`` inside ``pipeline()`` is general: each statement gets a cursor, a
+generator, a flush of its own and a poll of the socket, and the results are matched back in Python. A
+request's transaction is five or six small statements, and that machinery cost about 0.15 ms of CPU per
+request, more than everything else the stack does. Here the statements are queued on the connection's
+libpq handle (``psycopg.pq``, psycopg's own wrapper), their parameters dumped and their rows loaded by
+psycopg's adapters, exactly as ``execute`` would; then one Sync, one flush, and the socket is waited on
+only until the results are in.
+
+Statements that come back are prepared on the connection, under names kept here, per connection. A name
+counts only once the server confirmed its Parse, so a pipeline cut short by an error (which skips every
+later Parse) never leaves a name believed in that the server lacks. At most :data:`PREPARED_MAX` per
+connection; the least recently used is deallocated to make room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import psycopg
+from psycopg import errors, pq
+from psycopg._queries import PostgresQuery
+from psycopg.adapt import Transformer
+
+__all__ = ["PREPARED_MAX", "PREPARE_AFTER", "Step", "execute", "first_row"]
+
+PREPARE_AFTER: Final = 2
+"""A statement is prepared on a connection from its second use by the stack (psycopg waits for five)."""
+PREPARED_MAX: Final = 100
+"""Prepared statements kept per connection (psycopg's default ``prepared_max``)."""
+
+_FATAL: Final = pq.ExecStatus.FATAL_ERROR
+_SYNC: Final = pq.ExecStatus.PIPELINE_SYNC
+_DONE: Final = pq.ExecStatus.COMMAND_OK
+_SEEN_MAX: Final = 4096
+_seen: dict[tuple[bytes, tuple[int, ...]], int] = {}
+"""How often each statement (text and parameter types) was sent, to prepare only those that recur."""
+_prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[bytes, tuple[int, ...]], bytes]] = (
+    weakref.WeakKeyDictionary()
+)
+_names = iter(range(1, 1 << 62))
+
+
+class Step:
+    """One statement of a pipeline: its text, its parameters, and whether it may be prepared."""
+
+    __slots__ = ("params", "prepare", "query")
+
+    def __init__(
+        self, query: bytes, params: Mapping[str, Any] | None = None, *, prepare: bool = True
+    ) -> None:
+        self.query = query
+        self.params = params
+        self.prepare = prepare
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+async def _wait(loop: asyncio.AbstractEventLoop, fd: int, *, write: bool) -> None:
+    """Until ``fd`` is readable (or, with ``write``, writable or readable)."""
+    fut = loop.create_future()
+    loop.add_reader(fd, _wake, fut)
+    if write:
+        loop.add_writer(fd, _wake, fut)
+    try:
+        await fut
+    finally:
+        loop.remove_reader(fd)
+        if write:
+            loop.remove_writer(fd)
+
+
+async def execute(conn: psycopg.AsyncConnection[Any], steps: Sequence[Step]) -> list[pq.abc.PGresult | None]:
+    """Run ``steps`` in one pipeline, one round trip; return each step's result.
+
+    The connection must be idle, in autocommit mode and not in a pipeline. On return the pipeline is
+    closed and the connection usable (in a transaction if the steps opened one: failed, if one failed).
+
+    Raises:
+        psycopg.Error: the first failing step's error, once every result is in.
+    """
+    pgconn = conn.pgconn
+    loop = asyncio.get_running_loop()
+    tx = Transformer.from_context(conn)
+    cache = _prepared.get(conn)
+    if cache is None:
+        cache = _prepared[conn] = OrderedDict()
+    # What each result answers, in order: a step (its index), a Parse (the key and name), a deallocation.
+    expected: list[tuple[int, tuple[bytes, tuple[int, ...]] | None, bytes | None]] = []
+    syncs = 1
+    pgconn.enter_pipeline_mode()
+    try:
+        types: tuple[int, ...]
+        for index, step in enumerate(steps):
+            if step.params is None:
+                query, params, types, formats = step.query, None, (), None
+            else:
+                pgq = PostgresQuery(tx)
+                pgq.convert(step.query, step.params)
+                query, params, types, formats = pgq.query, pgq.params, pgq.types, pgq.formats
+            statement = (query, types)
+            name = cache.get(statement) if step.prepare else None
+            if name is not None:
+                cache.move_to_end(statement)
+            elif step.prepare:
+                seen = _seen.get(statement, 0) + 1
+                if len(_seen) >= _SEEN_MAX:
+                    _seen.clear()
+                _seen[statement] = seen
+                if seen >= PREPARE_AFTER:
+                    if len(cache) >= PREPARED_MAX:
+                        # Its own Sync: should the server have lost the name, only this fails.
+                        _, old = cache.popitem(last=False)
+                        pgconn.send_query_params(b"DEALLOCATE " + old, None)
+                        expected.append((-1, None, None))
+                        pgconn.pipeline_sync()
+                        expected.append((-2, None, None))
+                        syncs += 1
+                    name = b"_nx_%d" % next(_names)
+                    pgconn.send_prepare(name, query, param_types=types)
+                    expected.append((-1, statement, name))
+            if name is not None:
+                pgconn.send_query_prepared(name, params, param_formats=formats)
+            else:
+                pgconn.send_query_params(query, params, param_types=types, param_formats=formats)
+            expected.append((index, None, None))
+        pgconn.pipeline_sync()
+        expected.append((-2, None, None))
+        fd = pgconn.socket
+        while pgconn.flush():  # the rest did not fit the socket's buffer: wait, reading what comes back
+            await _wait(loop, fd, write=True)
+            pgconn.consume_input()
+        results: list[pq.abc.PGresult | None] = [None] * len(steps)
+        error: pq.abc.PGresult | None = None
+        position = 0
+        last: pq.abc.PGresult | None = None
+        while syncs:
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                index, key, name = expected[position]
+                if result is None:  # the end of one statement's results
+                    position += 1
+                    if index >= 0:
+                        results[index] = last
+                    elif key is not None and name is not None and last is not None and last.status == _DONE:
+                        cache[key] = name
+                    last = None
+                    continue
+                if result.status == _SYNC:
+                    position += 1
+                    syncs -= 1
+                    if not syncs:
+                        break
+                    continue
+                if result.status == _FATAL and error is None and (index >= 0 or key is not None):
+                    error = result  # a failed deallocation is no one's error
+                last = result
+            if syncs:
+                await _wait(loop, fd, write=False)
+                pgconn.consume_input()
+    except BaseException:
+        # Cut short (cancelled, the socket lost): the pipeline's state is unknown, the connection unusable.
+        await conn.close()
+        raise
+    pgconn.exit_pipeline_mode()
+    if error is not None:
+        raise errors.error_from_result(error, encoding=conn.info.encoding)
+    return results
+
+
+def first_row(conn: psycopg.AsyncConnection[Any], result: pq.abc.PGresult | None) -> tuple[Any, ...] | None:
+    """The first row of ``result`` as psycopg loads it (a tuple), or ``None`` when there is none."""
+    if result is None or result.ntuples == 0:
+        return None
+    tx = Transformer.from_context(conn)
+    tx.set_pgresult(result)
+    row: tuple[Any, ...] = tx.load_row(0, tuple)
+    return row
