@@ -220,13 +220,18 @@ class StackProcess:
             raise SystemExit("the stack process did not answer 'cpu'")
         return value
 
-    def command(self, text: str) -> None:
+    def command(self, text: str) -> str:
+        """Send a command; return what it printed before ``ok`` (its value, if it has one)."""
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
         self.proc.stdin.write(text + "\n")
         self.proc.stdin.flush()
-        if self.proc.stdout.readline().strip() != "ok":
-            raise SystemExit(f"the stack process did not answer {text!r}")
+        lines = []
+        while (line := self.proc.stdout.readline().strip()) != "ok":
+            if not line:
+                raise SystemExit(f"the stack process did not answer {text!r}")
+            lines.append(line)
+        return "\n".join(lines)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -234,8 +239,43 @@ class StackProcess:
         self.proc.wait(60)
 
 
-def request_cost(rounds: int, per_round: int) -> list[tuple[str, float, float, float]]:
-    """(case, stack ms/request, replay ms/transaction, stack CPU ms/request), medians of interleaved rounds."""
+def _raw_get(sock: socket.socket, head: bytes) -> Callable[[str], None]:
+    """GET one published post by id over a raw keep-alive socket, the request prepared but for the id."""
+    reader = sock.makefile("rb")
+
+    def get(row_id: str) -> None:
+        sock.sendall(
+            b"GET /rest/v1/published_posts?id=eq." + row_id.encode() + b"&select=* HTTP/1.1\r\n" + head
+        )
+        status = reader.readline()
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        reader.read(length)
+        if b" 200 " not in status:
+            raise SystemExit(f"the server answered {status!r}")
+
+    return get
+
+
+@dataclass
+class Cost:
+    case: str
+    stack: float
+    """ms per request through the stack."""
+    replay: float
+    """ms per replay of the stack's transaction with psycopg's pipeline."""
+    floor: float
+    """ms per request through the floor server (httptools + the stack's own pipeline, nothing else)."""
+    stack_cpu: float
+    """CPU ms the stack process spent per request."""
+    floor_cpu: float
+    """CPU ms the floor server spent per request."""
+
+
+def request_cost(rounds: int, per_round: int) -> list[Cost]:
+    """The stack, the replay and the floor per case: medians of interleaved rounds (CPU: means)."""
     server = StackProcess()
     try:
         url, anon_key, secret, database_url = (
@@ -249,27 +289,10 @@ def request_cost(rounds: int, per_round: int) -> list[tuple[str, float, float, f
             f"Host: {host}:{port}\r\napikey: {anon_key}\r\nAuthorization: Bearer {token}\r\n"
             "Accept: application/vnd.pgrst.object+json\r\n\r\n"
         ).encode()
-        # A raw keep-alive socket with the request prepared: the client's own cost stays out of the figure.
+        # Raw keep-alive sockets with the request prepared: the client's own cost stays out of the figure.
         with socket.create_connection((host, int(port))) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            reader = sock.makefile("rb")
-
-            def get(row_id: str) -> None:
-                sock.sendall(
-                    b"GET /rest/v1/published_posts?id=eq."
-                    + row_id.encode()
-                    + b"&select=* HTTP/1.1\r\n"
-                    + head
-                )
-                status = reader.readline()
-                length = 0
-                while (line := reader.readline()) not in (b"\r\n", b""):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                reader.read(length)
-                if b" 200 " not in status:
-                    raise SystemExit(f"the stack answered {status!r}")
-
+            get = _raw_get(sock, head)
             for row_id in ids[:50]:
                 get(row_id)  # warm: the pool, the plan cache, the prepared statements
             capture = os.path.join(tempfile.mkdtemp(prefix="bench-stack-"), "calls.json")
@@ -278,10 +301,18 @@ def request_cost(rounds: int, per_round: int) -> list[tuple[str, float, float, f
             server.command(f"dump {capture}")
             with open(capture) as fh:
                 calls = json.load(fh)
+            floor_port = int(server.command(f"floor {capture}"))
             (begin, _), (set_config, settings), (statement, values) = calls[:3]
             id_param = next(k for k, v in values.items() if v == ids[0])
             results = []
-            with psycopg.connect(authenticator_url(database_url), autocommit=True) as conn:
+            with (
+                psycopg.connect(authenticator_url(database_url), autocommit=True) as conn,
+                socket.create_connection((host, floor_port)) as floor_sock,
+            ):
+                floor_sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                floor = _raw_get(floor_sock, head)
+                for row_id in ids[:50]:
+                    floor(row_id)
 
                 def replay(row_id: str) -> None:
                     with conn.pipeline():
@@ -297,30 +328,29 @@ def request_cost(rounds: int, per_round: int) -> list[tuple[str, float, float, f
                     ("same id", lambda i: ids[0]),
                     ("new id each time", lambda i: ids[i % len(ids)]),
                 ):
-                    stack_times: list[float] = []
-                    replay_times: list[float] = []
-                    stack_cpu: list[float] = []
+                    times: dict[str, list[float]] = {"stack": [], "replay": [], "floor": []}
+                    cpu: dict[str, list[float]] = {"stack": [], "floor": []}
                     counter = 0
+                    sides = [("stack", get), ("replay", replay), ("floor", floor)]
                     for round_no in range(rounds):
-                        sides = [(get, stack_times), (replay, replay_times)]
+                        # Each side in turn goes first, in both orders.
+                        order = sides[round_no % 3 :] + sides[: round_no % 3]
                         if round_no % 2:
-                            sides.reverse()  # neither side always goes first
-                        for fn, times in sides:
-                            cpu = server.cpu() if fn is get else 0.0
+                            order.reverse()
+                        for name, fn in order:
+                            before = server.cpu() if name in cpu else 0.0
                             started = time.perf_counter()
                             for _ in range(per_round):
                                 counter += 1
                                 fn(pick(counter))
-                            times.append((time.perf_counter() - started) / per_round)
-                            if fn is get:
-                                stack_cpu.append((server.cpu() - cpu) / per_round)
+                            times[name].append((time.perf_counter() - started) / per_round)
+                            if name in cpu:
+                                cpu[name].append((server.cpu() - before) / per_round)
                     results.append(
-                        (
+                        Cost(
                             case,
-                            1000 * statistics.median(stack_times),
-                            1000 * statistics.median(replay_times),
-                            # the sum over all rounds: the clock ticks (10 ms) are too coarse for one round
-                            1000 * sum(stack_cpu) / len(stack_cpu),
+                            *(1000 * statistics.median(times[name]) for name in ("stack", "replay", "floor")),
+                            *(1000 * sum(cpu[name]) / len(cpu[name]) for name in ("stack", "floor")),
                         )
                     )
         return results
@@ -348,19 +378,24 @@ def print_request_cost(rounds: int, per_round: int) -> None:
     print(
         f"rounds of {per_round}, medians; the stack in its own process; machine load: {os.getloadavg()[0]:.2f})\n"
     )
-    print(f"{'case':<19}{'stack ms':>10}{'replay ms':>11}{'ratio':>8}{'target':>9}{'stack CPU ms':>15}")
-    for case, stack_ms, replay_ms, cpu_ms in results:
-        ratio = stack_ms / replay_ms
+    print(
+        f"{'case':<19}{'stack ms':>10}{'replay ms':>11}{'ratio':>8}{'target':>9}{'':6}"
+        f"{'floor ms':>10}{'floor ratio':>13}{'stack CPU ms':>14}{'floor CPU ms':>14}"
+    )
+    for r in results:
+        ratio = r.stack / r.replay
         verdict = "ok  " if ratio <= COST_TARGET else "over"
         print(
-            f"{case:<19}{stack_ms:>10.3f}{replay_ms:>11.3f}{ratio:>7.2f}x{f'<= {COST_TARGET}x':>9}  {verdict}"
-            f"{cpu_ms:>9.3f}"
+            f"{r.case:<19}{r.stack:>10.3f}{r.replay:>11.3f}{ratio:>7.2f}x{f'<= {COST_TARGET}x':>9}  {verdict}"
+            f"{r.floor:>10.3f}{r.floor / r.replay:>12.2f}x{r.stack_cpu:>14.3f}{r.floor_cpu:>14.3f}"
         )
     print(
         "\nstack ms: wall time per request from a raw keep-alive socket; replay ms: the stack's transaction"
         "\n(BEGIN READ ONLY, set_config, the statement, COMMIT; one pipeline) with psycopg from this process;"
-        "\nstack CPU ms: CPU time the stack process spent per request, mean over all rounds (the least noisy"
-        "\nfigure on a busy machine)."
+        "\nfloor ms: the same request to a bare asyncio + httptools server in the stack's process that only"
+        "\nsends the stack's own pipeline (no routing, keys, JWT, pool or framework): the least a Python server"
+        "\ncan cost here; CPU ms: CPU time the server process spent per request, mean over all rounds (the"
+        "\nleast noisy figure on a busy machine)."
     )
 
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import traceback
 import urllib.parse
 from collections.abc import Sequence
@@ -74,6 +75,33 @@ _RESPONSE_SETTINGS_STEP: Final = _pipeline.Step(_RESPONSE_SETTINGS)
 
 def _as_bytes(statement: sql.Composed | bytes, conn: psycopg.AsyncConnection[Any]) -> bytes:
     return statement if isinstance(statement, bytes) else statement.as_bytes(conn)
+
+
+_PLAIN_PATH: Final = re.compile(r"/[^?#\\\t\r\n]*")
+_HEADERS_CACHE_MAX: Final = 256
+_headers_json: dict[tuple[tuple[bytes, bytes], ...], tuple[str, str]] = {}
+
+
+def _path(request: Request) -> str:
+    """``request.url.path``, without building the URL when the path needs none of its escapes."""
+    path: str = request.scope["path"]
+    return path if _PLAIN_PATH.fullmatch(path) else request.url.path
+
+
+def _headers_and_cookies(request: Request) -> tuple[str, str]:
+    """``request.headers`` and ``request.cookies`` as the JSON of their settings; made once per distinct set
+    of headers (a client sends the same ones again and again)."""
+    raw = tuple(request.scope["headers"])
+    known = _headers_json.get(raw)
+    if known is None:
+        known = (
+            json.dumps({k.lower(): v for k, v in request.headers.items()}),
+            json.dumps(dict(request.cookies)),
+        )
+        if len(_headers_json) >= _HEADERS_CACHE_MAX:
+            _headers_json.clear()
+        _headers_json[raw] = known
+    return known
 
 
 def _plan_rows(plan: Any) -> int | None:
@@ -250,7 +278,7 @@ class RestApp:
 
     # -- request handling ---------------------------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> tuple[str, dict[str, Any]]:
+    def _authenticate(self, request: Request) -> tuple[str, dict[str, Any], str]:
         apikey = request.headers.get("apikey") or request.query_params.get("apikey")
         if not apikey:
             raise _gateway_error(
@@ -267,17 +295,17 @@ class RestApp:
         role = claims.get("role", self._anon_role)
         if not isinstance(role, str) or not role:
             raise ApiError(401, "PGRST301", "JWT role claim must be a non-empty string")
-        return role, claims
+        return role, claims, _jwt.claims_text(self._secret, token)
 
     async def _handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = _path(request)
         if not (path == self._prefix or path.startswith(self._prefix + "/")):
             return Response(
                 json.dumps({"message": "no Route matched with those values"}),
                 status_code=404,
                 media_type=JSON,
             )
-        role, claims = self._authenticate(request)
+        role, claims, claims_json = self._authenticate(request)
         for header in ("accept-profile", "content-profile"):
             profile = request.headers.get(header)
             if profile is not None and profile != self.schema:
@@ -291,6 +319,8 @@ class RestApp:
         method = request.method.upper()
         check_query(request.query_params.multi_items(), request.headers.get("range"))
         ctx = RequestContext(request, role, claims, method, max_body=self.max_body_bytes)
+        ctx.claims_json = claims_json
+        ctx.path = path
         ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
         return apply_response_settings(response, ctx.response_status, ctx.response_headers)
@@ -354,19 +384,19 @@ class RestApp:
         ``explain``: an ``EXPLAIN (FORMAT JSON)`` run first in the same transaction; its top plan's row
         estimate is appended to the returned row (``Prefer: count=planned|estimated``).
         """
-        request = ctx.request
         keys, values_ = self._role_settings.get(ctx.role, _NO_SETTINGS)
+        headers, cookies = _headers_and_cookies(ctx.request)
         settings = {
             "sp": self._search_path,
             "keys": keys,
             "values": values_,
             "role": ctx.role,
-            "claims": json.dumps(ctx.claims),
+            "claims": ctx.claims_json,
             "method": ctx.method,
             # The path PostgREST sees: Supabase's gateway strips /rest/v1.
-            "path": request.url.path[len(self._prefix) :] or "/",
-            "headers": json.dumps({k.lower(): v for k, v in request.headers.items()}),
-            "cookies": json.dumps(dict(request.cookies)),
+            "path": ctx.path[len(self._prefix) :] or "/",
+            "headers": headers,
+            "cookies": cookies,
         }
         values = params.values if isinstance(params, Params) else params
         try:

@@ -60,9 +60,11 @@ class RequestContext:
     __slots__ = (
         "_body",
         "claims",
+        "claims_json",
         "csv",
         "max_body",
         "method",
+        "path",
         "prefs",
         "request",
         "response_headers",
@@ -86,7 +88,11 @@ class RequestContext:
         self._body: bytes | None = None
         self.role = role
         self.claims = claims
+        self.claims_json = ""
+        """The claims as the JSON of ``request.jwt.claims``."""
         self.method = method
+        self.path: str = request.scope["path"]
+        """The request's path (as ``request.url.path``)."""
         self.prefs = parse_prefs(request.headers.getlist("prefer"))
         media = response_media(request.headers.get("accept"))
         self.singular = media == "object"

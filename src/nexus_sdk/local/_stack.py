@@ -138,6 +138,8 @@ class _ServerThread(threading.Thread):
             app,
             log_level="warning",
             access_log=False,
+            # Nothing reads the client's address or scheme, so X-Forwarded-* need no rewriting per request.
+            proxy_headers=False,
             lifespan="off",
             loop="asyncio",
             http=bounded_protocol(),  # 431 while oversized headers arrive, not after reading them
