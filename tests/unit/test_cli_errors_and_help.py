@@ -176,3 +176,20 @@ def test_a_missing_extra_is_one_plain_line_naming_the_install() -> None:
     )
     assert result.returncode == 1
     assert result.stderr == "Error: the local stack needs the extra: pip install 'nexus-sdk[local]'\n"
+
+
+def test_the_process_command_leaves_its_objects_to_the_exit_and_a_caller_s_collector_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    assert invoke(["--version"]).exit_code == 0
+    assert gc.get_freeze_count() == 0  # called with arguments (CliRunner, code): the caller's process goes on
+    monkeypatch.setattr(sys, "argv", ["nexus-sdk", "--version"])
+    try:
+        with pytest.raises(SystemExit) as done:
+            main()  # arguments from sys.argv: the process's own command, about to end
+        assert done.value.code == 0
+        assert gc.get_freeze_count() > 0  # nothing left for the collector to scan at exit
+    finally:
+        gc.unfreeze()

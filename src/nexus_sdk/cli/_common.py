@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
@@ -144,6 +145,20 @@ class Main(click.Group):
     database error, a port in use). ``ClickException`` messages are made one line and redacted too, and
     with ``--json`` a failure is also printed as ``{"error", "message"}`` on stdout. Ctrl-C exits 130.
     """
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **options: Any) -> Any:
+        """Run the command line; as the process's own command (arguments from ``sys.argv``), end it quickly.
+
+        The process ends right after: everything the command made is left to the operating system, not
+        scanned once more by the garbage collector while the interpreter shuts down (``gc.freeze``),
+        which took ~50 ms of every run (a fifth of ``nexus-sdk --help``). Called with arguments (tests,
+        ``CliRunner``), the caller's process goes on: the collector is left alone.
+        """
+        try:
+            return super().main(args, *rest, **options)
+        finally:
+            if args is None:
+                gc.freeze()
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Remember the arguments, to know which secrets to keep out of error messages."""
