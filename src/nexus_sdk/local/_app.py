@@ -60,7 +60,7 @@ _RESPONSE_SETTINGS: Final = (
 )
 _COMMIT: Final = sql.SQL("COMMIT")
 _ROLLBACK: Final = sql.SQL("ROLLBACK")
-_NO_SETTINGS: Final[tuple[list[str], list[str]]] = ([], [])
+_NO_SETTINGS: Final = ("{}", "{}")
 # Errors after which a prepared statement of the connection may be gone or stale (the server lost it, or a
 # schema change altered its result type): the connection is discarded, and its prepared statements with it.
 _SUSPECT_CLASSES: Final = frozenset({"26", "0A"})
@@ -451,7 +451,7 @@ class RestApp:
                         await conn.close()  # the pool replaces it
                     raise
                 finally:
-                    if not conn.closed and conn.info.transaction_status in (
+                    if not conn.closed and conn.pgconn.transaction_status in (
                         TransactionStatus.INTRANS,
                         TransactionStatus.INERROR,
                     ):

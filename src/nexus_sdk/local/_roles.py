@@ -15,10 +15,11 @@ from typing import Any, Final
 
 import psycopg
 
-__all__ = ["RoleSettings", "load_role_settings"]
+__all__ = ["RoleSettings", "load_role_settings", "text_array"]
 
-RoleSettings = dict[str, tuple[list[str], list[str]]]
-"""Role name -> (setting names, values), in the shape the request's ``set_config`` takes."""
+RoleSettings = dict[str, tuple[str, str]]
+"""Role name -> (setting names, values), each a ``text[]`` literal: the request's ``set_config`` casts them
+(made once here, where a list would be adapted to an array again on every request)."""
 
 _QUERY: Final = """
 WITH role_setting AS (
@@ -43,9 +44,15 @@ async def load_role_settings(conn: psycopg.AsyncConnection[Any]) -> RoleSettings
     """Read the settings of every role the connection's user may become."""
     extra = _SET_PRIVILEGE if conn.info.server_version >= 150000 else ""
     cur = await conn.execute(_QUERY.format(extra=extra).encode())
-    settings: RoleSettings = {}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
     for role, key, value in await cur.fetchall():
-        names, values = settings.setdefault(role, ([], []))
+        names, values = pairs.setdefault(role, ([], []))
         names.append(key)
         values.append(value)
-    return settings
+    return {role: (text_array(names), text_array(values)) for role, (names, values) in pairs.items()}
+
+
+def text_array(items: list[str]) -> str:
+    """``items`` as a ``text[]`` literal: each element quoted, its ``"`` and ``\\`` escaped."""
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
