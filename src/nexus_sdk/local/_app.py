@@ -400,7 +400,10 @@ class RestApp:
         }
         values = params.values if isinstance(params, Params) else params
         try:
-            async with self._pool.connection() as conn:
+            # getconn/putconn rather than connection(): its `async with conn` would commit an autocommit
+            # connection's nothing at every request; the finally below already leaves the connection idle.
+            conn = await self._pool.getconn()
+            try:
                 steps = [
                     _BEGIN_RO_STEP if read_only else _BEGIN_RW_STEP,
                     _pipeline.Step(_SET_CONFIG, settings),
@@ -456,6 +459,8 @@ class RestApp:
                         TransactionStatus.INERROR,
                     ):
                         await conn.execute(_ROLLBACK)
+            finally:
+                await self._pool.putconn(conn)
         # PoolTimeout is a psycopg.OperationalError: it must be caught first, or it is answered as 503.
         except psycopg_pool.PoolTimeout as exc:
             raise ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from exc
