@@ -71,6 +71,8 @@ _BEGIN_RO_STEP: Final = _pipeline.Step(_BEGIN_RO, prepare=False)
 _BEGIN_RW_STEP: Final = _pipeline.Step(_BEGIN_RW, prepare=False)
 _COMMIT_STEP: Final = _pipeline.Step(b"COMMIT", prepare=False)
 _RESPONSE_SETTINGS_STEP: Final = _pipeline.Step(_RESPONSE_SETTINGS)
+_RETURN_PARKED_EVERY: Final = 1000
+"""A parked connection goes back to the pool once in this many requests (see ``RestApp._release``)."""
 
 
 def _as_bytes(statement: sql.Composed | bytes, conn: psycopg.AsyncConnection[Any]) -> bytes:
@@ -190,7 +192,9 @@ class RestApp:
             conninfo,
             min_size=pool_min,
             max_size=pool_max,
-            kwargs={"autocommit": True},
+            # psycopg prepares nothing here: the stack prepares its own statements (_pipeline), and psycopg,
+            # once it holds a prepared statement, answers a ROLLBACK with DEALLOCATE ALL, theirs included.
+            kwargs={"autocommit": True, "prepare_threshold": None},
             open=False,
             timeout=10.0,
         )
@@ -199,6 +203,9 @@ class RestApp:
         self._plans = _read.PlanCache()
         self._role_settings: RoleSettings = {}
         self._mounts: list[tuple[str, MountedApp]] = []
+        self._parked: list[psycopg.AsyncConnection[Any]] = []
+        self._parked_uses = 0
+        self._waiting = 0
 
     def mount(self, prefix: str, app: MountedApp) -> None:
         """Serve ``app`` for every path under ``prefix`` (e.g. ``/auth/v1``); call before :meth:`open`."""
@@ -224,6 +231,8 @@ class RestApp:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+        while self._parked:
+            await self._pool.putconn(self._parked.pop())
         await self._pool.close()
 
     async def _listen(self) -> None:
@@ -243,10 +252,45 @@ class RestApp:
 
     async def reload(self) -> None:
         """Reload the schema cache (after DDL), as PostgREST does on ``NOTIFY pgrst``."""
-        async with self._pool.connection() as conn:
+        conn = await self._acquire()
+        try:
             self.catalog = await load_catalog(conn, self.schema)
             self._role_settings = await load_role_settings(conn)
+        finally:
+            await self._pool.putconn(conn)  # never parked: requests park theirs
         self._plans.clear()
+
+    async def _acquire(self) -> psycopg.AsyncConnection[Any]:
+        """A connection: the one parked by the last request if there is one, else one from the pool."""
+        if self._parked:
+            return self._parked.pop()
+        self._waiting += 1
+        try:
+            return await self._pool.getconn()
+        finally:
+            self._waiting -= 1
+
+    async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Park an idle healthy connection for the next request when none is parked and no request waits
+        for the pool; else give it back.
+
+        Requests one after the other (a notebook, a script, a test suite) then reuse one connection without
+        the pool's bookkeeping; the pool still lends the others when requests overlap, and gets this one
+        back whenever a request waits for it. The parked one counts as lent, so it also goes back to the
+        pool now and then, where its lifetime is checked.
+        """
+        self._parked_uses += 1
+        if (
+            not self._parked
+            and not self._waiting
+            and self._parked_uses % _RETURN_PARKED_EVERY
+            and not conn.closed
+            and conn.pgconn.transaction_status == TransactionStatus.IDLE
+            and not self._pool.closed
+        ):
+            self._parked.append(conn)
+        else:
+            await self._pool.putconn(conn)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -400,9 +444,9 @@ class RestApp:
         }
         values = params.values if isinstance(params, Params) else params
         try:
-            # getconn/putconn rather than connection(): its `async with conn` would commit an autocommit
-            # connection's nothing at every request; the finally below already leaves the connection idle.
-            conn = await self._pool.getconn()
+            # Not the pool's connection(): its `async with conn` would commit an autocommit connection's
+            # nothing at every request; the finally below already leaves the connection idle.
+            conn = await self._acquire()
             try:
                 steps = [
                     _BEGIN_RO_STEP if read_only else _BEGIN_RW_STEP,
@@ -460,7 +504,7 @@ class RestApp:
                     ):
                         await conn.execute(_ROLLBACK)
             finally:
-                await self._pool.putconn(conn)
+                await self._release(conn)
         # PoolTimeout is a psycopg.OperationalError: it must be caught first, or it is answered as 503.
         except psycopg_pool.PoolTimeout as exc:
             raise ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from exc

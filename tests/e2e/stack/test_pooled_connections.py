@@ -51,3 +51,54 @@ def test_failures_at_every_step_of_the_transaction_leave_the_pool_healthy(
         assert r.status_code == 200, r.text
         r = anon.post("/rpc/add_them", json={"a": 1})
         assert (r.status_code, r.json()) == (200, 11)
+
+
+async def test_a_one_connection_pool_serves_requests_failures_reloads_and_overlapping_requests(
+    stack: Any,
+) -> None:
+    # The connection a request leaves for the next one still counts as the pool's: with a pool of one,
+    # a schema reload and requests that overlap must all get it, and closing the app gives it back.
+    import asyncio
+
+    from nexus_sdk.local._app import RestApp
+    from nexus_sdk.local._stack import _authenticator_conninfo
+
+    app = RestApp(
+        conninfo=_authenticator_conninfo(stack.database_url, None),
+        jwt_secret=stack.jwt_secret,
+        api_keys=[stack.anon_key],
+        pool_min=1,
+        pool_max=1,
+    )
+    app._pool.timeout = 5.0
+    await app.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://stack") as client:
+            headers = {"apikey": stack.anon_key}
+            for _ in range(3):
+                r = await client.get("/rest/v1/stack_items?select=id&limit=1", headers=headers)
+                assert r.status_code == 200, r.text
+            # Writes commit and failures roll back on the same connection, between reads of one prepared shape.
+            for n in range(8):
+                r = await client.post(
+                    "/rest/v1/stack_items", headers=headers, json={"name": f"pool {n}", "qty": n}
+                )
+                assert r.status_code == 201, r.text
+            bogus = stack.mint_token("00000000-0000-0000-0000-000000000009", role="no_such_role")
+            for _ in range(12):
+                r = await client.get(
+                    "/rest/v1/stack_items?select=id&limit=1",
+                    headers={**headers, "Authorization": f"Bearer {bogus}"},
+                )
+                assert r.status_code == 401, r.text
+                r = await client.get("/rest/v1/stack_items?select=id&limit=1", headers=headers)
+                assert r.status_code == 200, r.text
+            await asyncio.wait_for(app.reload(), 5.0)
+            together = await asyncio.gather(
+                *(client.get("/rest/v1/stack_items?select=id&limit=1", headers=headers) for _ in range(6))
+            )
+            assert [r.status_code for r in together] == [200] * 6
+    finally:
+        await asyncio.wait_for(app.close(), 10.0)
+    assert app._pool.closed
