@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +29,24 @@ def conformance_db(stack: local.LocalStack) -> Iterator[psycopg.Connection[Any]]
             stack.reload_schema()
         conn.execute(CONFORMANCE_SEED)
         yield conn
+
+
+@pytest.fixture
+def one_connection_app(stack: local.LocalStack) -> Callable[[float], Any]:
+    """``one_connection_app(timeout)``: a second ``RestApp`` over the stack's database whose pool holds one
+    connection and waits ``timeout`` seconds for it (not yet opened)."""
+    from nexus_sdk.local._app import RestApp
+    from nexus_sdk.local._stack import _authenticator_conninfo
+
+    def make(timeout: float) -> RestApp:
+        app = RestApp(
+            conninfo=_authenticator_conninfo(stack.database_url, None),
+            jwt_secret=stack.jwt_secret,
+            api_keys=[stack.anon_key],
+            pool_min=1,
+            pool_max=1,
+        )
+        app._pool.timeout = timeout
+        return app
+
+    return make

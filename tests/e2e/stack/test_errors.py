@@ -144,20 +144,10 @@ def test_error_bodies_never_echo_credentials(stack: Any) -> None:
             assert all(secret not in v for v in r.headers.values())
 
 
-async def test_pool_exhaustion_is_504_pgrst003(stack: Any) -> None:
+async def test_pool_exhaustion_is_504_pgrst003(stack: Any, one_connection_app: Any) -> None:
     # PostgREST answers 504 PGRST003 when no connection frees up in time: the request never reached the
     # database. A second app over the same database, with one connection that the test holds.
-    from nexus_sdk.local._app import RestApp
-    from nexus_sdk.local._stack import _authenticator_conninfo
-
-    app = RestApp(
-        conninfo=_authenticator_conninfo(stack.database_url, None),
-        jwt_secret=stack.jwt_secret,
-        api_keys=[stack.anon_key],
-        pool_min=1,
-        pool_max=1,
-    )
-    app._pool.timeout = 0.3  # the 10 s default would only slow the test down
+    app = one_connection_app(0.3)  # the 10 s default would only slow the test down
     await app.open()
     try:
         async with app._pool.connection():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -54,23 +55,11 @@ def test_failures_at_every_step_of_the_transaction_leave_the_pool_healthy(
 
 
 async def test_a_one_connection_pool_serves_requests_failures_reloads_and_overlapping_requests(
-    stack: Any,
+    stack: Any, one_connection_app: Any
 ) -> None:
     # The connection a request leaves for the next one still counts as the pool's: with a pool of one,
     # a schema reload and requests that overlap must all get it, and closing the app gives it back.
-    import asyncio
-
-    from nexus_sdk.local._app import RestApp
-    from nexus_sdk.local._stack import _authenticator_conninfo
-
-    app = RestApp(
-        conninfo=_authenticator_conninfo(stack.database_url, None),
-        jwt_secret=stack.jwt_secret,
-        api_keys=[stack.anon_key],
-        pool_min=1,
-        pool_max=1,
-    )
-    app._pool.timeout = 5.0
+    app = one_connection_app(5.0)
     await app.open()
     try:
         transport = httpx.ASGITransport(app=app)
