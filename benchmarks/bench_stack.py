@@ -18,8 +18,11 @@ Then **the stack's request cost** (issue 16), with the stack in a process of its
 (``stack_process.py``) so that the client's cost is not counted as the server's: a one-row ``GET`` by id
 over raw HTTP against the same transaction replayed with psycopg from this process (``BEGIN READ ONLY``,
 the ``set_config`` statement, the statement, ``COMMIT``, pipelined: one round trip), once with the same id
-every time and once with a different id each time. The two sides take turns in short rounds; the ratio
-is of the medians. Target: <= 1.3x.
+every time and once with a different id each time. The sides take turns in short rounds; the ratio is of
+the medians. Target: <= 1.3x. Beside it, two references: the same transaction sent the way the stack
+sends it (libpq's pipeline driven by hand, prepared statements: what the driver costs without psycopg's
+``pipeline()`` machinery, which the stack no longer uses), and a floor server (``stack_process.py``): a
+bare asyncio + httptools server in the stack's process that sends only the stack's own pipeline.
 
 Run: ``.venv/bin/python benchmarks/bench_stack.py [--seconds 2] [--rounds 41] [--per-round 25] [--only-cost]`` (needs the
 ``local`` extra).
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import socket
 import statistics
 import subprocess
@@ -44,6 +48,9 @@ from typing import Any
 
 import httpx
 import psycopg
+from psycopg import pq
+from psycopg._queries import PostgresQuery
+from psycopg.adapt import Transformer
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from nexus_sdk import NexusClient, local
@@ -259,6 +266,61 @@ def _raw_get(sock: socket.socket, head: bytes) -> Callable[[str], None]:
     return get
 
 
+def _libpq_replay(
+    conn: psycopg.Connection[Any],
+    begin: bytes,
+    set_config: bytes,
+    settings: Any,
+    statement: bytes,
+    values: Any,
+) -> Callable[[str, str], tuple[Any, ...]]:
+    """The replay's transaction sent as the stack sends it: straight through libpq's pipeline mode, one Sync,
+    one flush, the settings and the statement prepared, parameters dumped and the row loaded by psycopg's
+    adapters (what ``nexus_sdk.local._pipeline`` does on the stack's event loop, here with ``select``)."""
+    pgconn = conn.pgconn
+    tx = Transformer.from_context(conn)
+    first = PostgresQuery(tx)
+    first.convert(set_config, settings)
+    pgconn.prepare(b"bench_settings", first.query, first.types)
+    query = PostgresQuery(tx)
+    query.convert(statement, values)
+    pgconn.prepare(b"bench_statement", query.query, query.types)
+    fd = pgconn.socket
+
+    def replay(id_param: str, row_id: str) -> tuple[Any, ...]:
+        settings_q = PostgresQuery(tx)
+        settings_q.convert(set_config, settings)
+        statement_q = PostgresQuery(tx)
+        statement_q.convert(statement, {**values, id_param: row_id})
+        pgconn.enter_pipeline_mode()
+        pgconn.send_query_params(begin, None)
+        pgconn.send_query_prepared(b"bench_settings", settings_q.params, param_formats=settings_q.formats)
+        pgconn.send_query_prepared(b"bench_statement", statement_q.params, param_formats=statement_q.formats)
+        pgconn.send_query_params(b"COMMIT", None)
+        pgconn.pipeline_sync()
+        while pgconn.flush():
+            select.select([fd], [fd], [])
+        results: list[Any] = []
+        last = None
+        while True:
+            while pgconn.is_busy():
+                select.select([fd], [], [])
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:
+                results.append(last)
+                continue
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                break
+            last = result
+        pgconn.exit_pipeline_mode()
+        tx.set_pgresult(results[2])
+        row: tuple[Any, ...] = tx.load_row(0, tuple)
+        return row
+
+    return replay
+
+
 @dataclass
 class Cost:
     case: str
@@ -266,6 +328,8 @@ class Cost:
     """ms per request through the stack."""
     replay: float
     """ms per replay of the stack's transaction with psycopg's pipeline."""
+    libpq: float
+    """ms per replay of the same transaction sent as the stack sends it (libpq's pipeline by hand)."""
     floor: float
     """ms per request through the floor server (httptools + the stack's own pipeline, nothing else)."""
     stack_cpu: float
@@ -307,6 +371,7 @@ def request_cost(rounds: int, per_round: int) -> list[Cost]:
             results = []
             with (
                 psycopg.connect(authenticator_url(database_url), autocommit=True) as conn,
+                psycopg.connect(authenticator_url(database_url), autocommit=True) as libpq_conn,
                 socket.create_connection((host, floor_port)) as floor_sock,
             ):
                 floor_sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -324,17 +389,25 @@ def request_cost(rounds: int, per_round: int) -> list[Cost]:
                     if not row or row[1] != 1:
                         raise SystemExit("the replayed statement did not return the request's row")
 
+                send_as_the_stack = _libpq_replay(
+                    libpq_conn, begin.encode(), set_config.encode(), settings, statement.encode(), values
+                )
+
+                def libpq(row_id: str) -> None:
+                    if send_as_the_stack(id_param, row_id)[1] != 1:
+                        raise SystemExit("the replayed statement did not return the request's row")
+
                 for case, pick in (
                     ("same id", lambda i: ids[0]),
                     ("new id each time", lambda i: ids[i % len(ids)]),
                 ):
-                    times: dict[str, list[float]] = {"stack": [], "replay": [], "floor": []}
+                    times: dict[str, list[float]] = {"stack": [], "replay": [], "libpq": [], "floor": []}
                     cpu: dict[str, list[float]] = {"stack": [], "floor": []}
                     counter = 0
-                    sides = [("stack", get), ("replay", replay), ("floor", floor)]
+                    sides = [("stack", get), ("replay", replay), ("libpq", libpq), ("floor", floor)]
                     for round_no in range(rounds):
                         # Each side in turn goes first, in both orders.
-                        order = sides[round_no % 3 :] + sides[: round_no % 3]
+                        order = sides[round_no % 4 :] + sides[: round_no % 4]
                         if round_no % 2:
                             order.reverse()
                         for name, fn in order:
@@ -349,7 +422,10 @@ def request_cost(rounds: int, per_round: int) -> list[Cost]:
                     results.append(
                         Cost(
                             case,
-                            *(1000 * statistics.median(times[name]) for name in ("stack", "replay", "floor")),
+                            *(
+                                1000 * statistics.median(times[name])
+                                for name in ("stack", "replay", "libpq", "floor")
+                            ),
                             *(1000 * sum(cpu[name]) / len(cpu[name]) for name in ("stack", "floor")),
                         )
                     )
@@ -379,23 +455,31 @@ def print_request_cost(rounds: int, per_round: int) -> None:
         f"rounds of {per_round}, medians; the stack in its own process; machine load: {os.getloadavg()[0]:.2f})\n"
     )
     print(
-        f"{'case':<19}{'stack ms':>10}{'replay ms':>11}{'ratio':>8}{'target':>9}{'':6}"
-        f"{'floor ms':>10}{'floor ratio':>13}{'stack CPU ms':>14}{'floor CPU ms':>14}"
+        f"{'case':<19}{'stack ms':>10}{'replay ms':>11}{'ratio':>8}{'target':>9}{'':6}{'floor ms':>10}{'ratio':>8}"
     )
     for r in results:
         ratio = r.stack / r.replay
         verdict = "ok  " if ratio <= COST_TARGET else "over"
         print(
             f"{r.case:<19}{r.stack:>10.3f}{r.replay:>11.3f}{ratio:>7.2f}x{f'<= {COST_TARGET}x':>9}  {verdict}"
-            f"{r.floor:>10.3f}{r.floor / r.replay:>12.2f}x{r.stack_cpu:>14.3f}{r.floor_cpu:>14.3f}"
+            f"{r.floor:>10.3f}{r.floor / r.replay:>7.2f}x"
+        )
+    print("\nThe same, against the transaction sent as the stack sends it (libpq's pipeline by hand):\n")
+    print(f"{'case':<19}{'libpq ms':>10}{'stack':>8}{'floor':>8}{'stack CPU ms':>15}{'floor CPU ms':>14}")
+    for r in results:
+        print(
+            f"{r.case:<19}{r.libpq:>10.3f}{r.stack / r.libpq:>7.2f}x{r.floor / r.libpq:>7.2f}x"
+            f"{r.stack_cpu:>15.3f}{r.floor_cpu:>14.3f}"
         )
     print(
         "\nstack ms: wall time per request from a raw keep-alive socket; replay ms: the stack's transaction"
-        "\n(BEGIN READ ONLY, set_config, the statement, COMMIT; one pipeline) with psycopg from this process;"
-        "\nfloor ms: the same request to a bare asyncio + httptools server in the stack's process that only"
-        "\nsends the stack's own pipeline (no routing, keys, JWT, pool or framework): the least a Python server"
-        "\ncan cost here; CPU ms: CPU time the server process spent per request, mean over all rounds (the"
-        "\nleast noisy figure on a busy machine)."
+        "\n(BEGIN READ ONLY, set_config, the statement, COMMIT; one pipeline) with psycopg's pipeline() from"
+        "\nthis process; libpq ms: the same transaction sent the way the stack sends it (its statements queued"
+        "\non libpq, one Sync, one flush, prepared), the driver cost the stack itself pays; floor ms: the same"
+        "\nrequest to a bare asyncio + httptools server in the stack's process that only sends the stack's own"
+        "\npipeline (no routing, keys, JWT, pool or framework): the least a Python server costs here; CPU ms:"
+        "\nCPU time the server process spent per request, mean over all rounds (the least noisy figure on a"
+        "\nbusy machine)."
     )
 
 
