@@ -34,7 +34,7 @@ from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
 from nexus_sdk.local._negotiate import JSON, apply_response_settings, parse_response_settings
-from nexus_sdk.local._request import RequestContext
+from nexus_sdk.local._request import RequestContext, query_items
 from nexus_sdk.local._roles import RoleSettings, load_role_settings
 from nexus_sdk.local._sql import Params
 
@@ -361,8 +361,9 @@ class RestApp:
                 )
         resource = path[len(self._prefix) :].strip("/")
         method = request.method.upper()
-        check_query(request.query_params.multi_items(), request.headers.get("range"))
-        ctx = RequestContext(request, role, claims, method, max_body=self.max_body_bytes)
+        items = query_items(request)
+        check_query(items, request.headers.get("range"))
+        ctx = RequestContext(request, role, claims, method, max_body=self.max_body_bytes, items=items)
         ctx.claims_json = claims_json
         ctx.path = path
         ctx.prefs.check_strict()

@@ -255,6 +255,9 @@ def _url_encode(text: str) -> str:
 def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
     """``Content-Location`` of a read: the path and the parameters sorted by name, as PostgREST sends it."""
     pairs = sorted(((k, v) for k, v in items if k != "apikey"), key=lambda kv: kv[0])
+    if len({k for k, _ in pairs}) == len(pairs):  # each key once, the usual case: no values to gather
+        query = "&".join([f"{_url_encode(k)}={_url_encode(v)}" for k, v in pairs])
+        return f"/{name}?{query}" if query else f"/{name}"
     parts: list[str] = []
     done: set[str] = set()
     for key, _ in pairs:
@@ -269,7 +272,7 @@ def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
 async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCache) -> Response:
     """``GET``/``HEAD`` on a table or view."""
     headers = ctx.request.headers
-    items = ctx.request.query_params.multi_items()
+    items = ctx.query_items
     shaped, taken = _shape(items)
     # The statement depends only on these; the values taken out are bound parameters.
     key: tuple[Any, ...] = (

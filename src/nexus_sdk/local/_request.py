@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from nexus_sdk.local._catalog import Catalog
     from nexus_sdk.local._sql import Params
 
-__all__ = ["Engine", "RequestContext", "json_body", "request_body"]
+__all__ = ["Engine", "RequestContext", "json_body", "query_items", "request_body"]
 
 
 class Engine(Protocol):
@@ -54,6 +55,12 @@ class Engine(Protocol):
         ...
 
 
+def query_items(request: Request) -> tuple[tuple[str, str], ...]:
+    """The query string's (key, value) pairs in order: ``request.query_params.multi_items()``, parsed as
+    Starlette parses it, without building its multi-dict."""
+    return tuple(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+
+
 class RequestContext:
     """Per-request facts computed once."""
 
@@ -66,6 +73,7 @@ class RequestContext:
         "method",
         "path",
         "prefs",
+        "query_items",
         "request",
         "response_headers",
         "response_status",
@@ -81,8 +89,11 @@ class RequestContext:
         method: str,
         *,
         max_body: int = MAX_BODY_BYTES,
+        items: tuple[tuple[str, str], ...] | None = None,
     ) -> None:
         self.request = request
+        self.query_items = query_items(request) if items is None else items
+        """The query string's (key, value) pairs in order."""
         self.max_body = max_body
         """The most bytes a body may have (413 beyond)."""
         self._body: bytes | None = None

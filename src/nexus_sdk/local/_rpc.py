@@ -116,7 +116,7 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         # Functions answer JSON only: the next media type the client accepts, else 406.
         ctx.csv = False
         ctx.singular = response_media(ctx.request.headers.get("accept"), csv=False) == "object"
-    items = ctx.request.query_params.multi_items()
+    items = ctx.query_items
     body_text: str | None = None
     payload: Any = None
     if ctx.method in ("GET", "HEAD"):

@@ -21,7 +21,7 @@ __all__ = ["delete", "insert", "put", "update"]
 
 
 def _prelude(ctx: RequestContext) -> QueryParams:
-    return _without_ranges(parse_query(ctx.request.query_params.multi_items()))
+    return _without_ranges(parse_query(ctx.query_items))
 
 
 def _without_ranges(q: QueryParams) -> QueryParams:
@@ -89,7 +89,7 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     query = _prelude(ctx)
     if query.root.filters:
         raise unsupported("Filters on POST")
-    q = dict(ctx.request.query_params.multi_items())
+    q = dict(ctx.query_items)
     if _is_csv(ctx):
         # PostgREST reads a CSV body's columns from its header line, never from columns=.
         payload = csv_rows(await request_body(ctx))
@@ -184,7 +184,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     Only payload rows whose key matches the filters are written; unless exactly one is, nothing is
     (400 PGRST115).
     """
-    query = parse_query(ctx.request.query_params.multi_items())
+    query = parse_query(ctx.query_items)
     filters = _put_filters(table, query)
     query = _without_ranges(query)
     payload, text = await json_body(ctx)
@@ -242,7 +242,7 @@ async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     if not query.root.filters:
         # Supabase loads pg-safeupdate for the API, which refuses an UPDATE without WHERE.
         raise ApiError(400, "21000", "UPDATE requires a WHERE clause")
-    q = dict(ctx.request.query_params.multi_items())
+    q = dict(ctx.query_items)
     defaults: list[str] = []
     if "columns" in q:
         wanted = check_columns(table, parse_columns(q["columns"]))
