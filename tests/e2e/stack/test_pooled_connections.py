@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import socket
+import struct
+import threading
 from typing import Any
 
 import httpx
@@ -91,3 +95,51 @@ async def test_a_one_connection_pool_serves_requests_failures_reloads_and_overla
     finally:
         await asyncio.wait_for(app.close(), 10.0)
     assert app._pool.closed
+
+
+@pytest.mark.usefixtures("items")
+def test_clients_that_disconnect_before_their_answer_leave_the_stack_healthy(
+    stack: Any, anon: httpx.Client
+) -> None:
+    # A browser tab closed, a client timing out: the request reached the stack and nobody reads the answer.
+    # Each such request still runs its transaction on a pooled connection; none may be left holding one,
+    # inside a transaction, or with prepared statements the stack no longer knows about.
+    url = httpx.URL(stack.rest_url)
+    assert url.host
+    assert url.port
+    paths = ["/stack_items?id=eq.1", "/stack_items?select=*,stack_children(*)", "/stack_items?id=eq.nope"]
+    failures: list[str] = []
+    rng = random.Random(16)
+
+    def vanish(path: str, delay: float) -> None:
+        with socket.create_connection((url.host, url.port)) as sock:
+            request = f"GET {url.path}{path} HTTP/1.1\r\nHost: {url.host}\r\napikey: {stack.anon_key}\r\n\r\n"
+            sock.sendall(request.encode())
+            if delay:
+                threading.Event().wait(delay)
+            # An abortive close (RST), as a killed process leaves it.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def read_while_others_vanish() -> None:
+        for _ in range(20):
+            r = anon.get("/stack_items?id=eq.1")
+            if r.status_code != 200 or [row["name"] for row in r.json()] != ["apple"]:
+                failures.append(f"{r.status_code} {r.text}")
+
+    threads = [threading.Thread(target=read_while_others_vanish)]
+    threads += [
+        threading.Thread(target=vanish, args=(rng.choice(paths), rng.choice([0, 0, 0.0005, 0.002])))
+        for _ in range(120)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures[:3]
+    # Every connection the vanished requests used serves the next requests, of every shape, correctly.
+    for _ in range(40):
+        r = anon.get("/stack_items?id=eq.1")
+        assert (r.status_code, [row["name"] for row in r.json()]) == (200, ["apple"]), r.text
+        r = anon.get("/stack_items?select=id,stack_children(id)&id=eq.2")
+        assert r.status_code == 200, r.text
+        assert anon.get("/stack_items?id=eq.nope").status_code == 400
