@@ -10,11 +10,17 @@ Bad input is answered 4xx, never 5xx, and never read in full:
 - ``limit``/``offset``/``Range`` numbers past ``bigint`` and JSON-path indexes past ``integer`` are 400
   ``22003``, and a NUL character in the query string is 400 ``22021``: PostgreSQL's answers, which PostgREST
   passes on, given before anything reaches the database.
+
+Requests too malformed to parse are answered (400, 431) and logged at most once a minute per message, with a
+count of the others, so a client sending garbage cannot fill a log.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -120,6 +126,42 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class OncePerInterval(logging.Filter):
+    """Lets each of ``messages`` through once per ``interval`` seconds; the next one that passes says how many
+    were left out in between (e.g. "Invalid HTTP request received. (1,234 more in the last 60 s)"). Other
+    records pass untouched."""
+
+    def __init__(self, messages: frozenset[str], interval: float = 60.0) -> None:
+        super().__init__()
+        self.messages = messages
+        self.interval = interval
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = record.msg
+        if not isinstance(key, str) or key not in self.messages:
+            return True
+        now = time.monotonic()
+        last, left_out = self._seen.get(key, (-math.inf, 0))
+        if now - last < self.interval:
+            self._seen[key] = (last, left_out + 1)
+            return False
+        if left_out:
+            record.msg = f"{record.msg} ({left_out:,} more in the last {now - last:.0f} s)"
+        self._seen[key] = (now, 0)
+        return True
+
+
+_PROTOCOL_LOG: Final = logging.getLogger("nexus_sdk.local.http")
+"""What the HTTP protocol logs; its messages about malformed requests rate-limited by :class:`OncePerInterval`.
+Warnings and errors only, as uvicorn's own logger is set up for the stack (its per-connection trace lines are
+never built)."""
+_PROTOCOL_LOG.setLevel(logging.WARNING)
+_PROTOCOL_LOG.addFilter(
+    OncePerInterval(frozenset({"Invalid HTTP request received.", "Unsupported upgrade request."}))
+)
+
+
 def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES) -> Any:
     """uvicorn's httptools protocol, answering 431 as soon as the request line and headers pass the bound.
 
@@ -133,6 +175,10 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES) -> Any:
     class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _head_bytes = 0
         _head_refused = False
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.logger = _PROTOCOL_LOG  # uvicorn's "Invalid HTTP request received.", once a minute
 
         def on_message_begin(self) -> None:
             self._head_bytes = 0

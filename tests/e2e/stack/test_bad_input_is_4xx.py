@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -9,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from nexus_sdk.local import _limits
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -150,3 +153,24 @@ def test_a_streamed_body_past_the_limit_is_413(stack: Any, anon: httpx.Client) -
     r = anon.post("/stack_items", content=chunks(), headers=JSON)
     assert r.status_code == 413
     assert r.json()["message"] == "Request size limit exceeded"
+
+
+def test_garbage_requests_are_400_and_logged_at_most_once_a_minute(
+    stack: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client (or a port scanner) sending what is not HTTP: each gets its 400, the log gets one line.
+    # (A limiter of its own, so that what earlier tests logged within the minute does not count here.)
+    limiter = _limits.OncePerInterval(frozenset({"Invalid HTTP request received."}))
+    monkeypatch.setattr(logging.getLogger("nexus_sdk.local.http"), "filters", [limiter])
+    caplog.set_level(logging.WARNING)
+    url = httpx.URL(stack.url)
+    assert url.host
+    assert url.port
+    for _ in range(50):
+        with socket.create_connection((url.host, url.port), timeout=10) as sock:
+            sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 400 ")
+    malformed = [r for r in caplog.records if r.getMessage().startswith("Invalid HTTP request received.")]
+    assert [(r.name, r.getMessage()) for r in malformed] == [
+        ("nexus_sdk.local.http", "Invalid HTTP request received.")
+    ]
