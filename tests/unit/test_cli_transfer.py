@@ -111,3 +111,34 @@ def test_import_command_defaults_are_the_library_defaults() -> None:
     defaults = {param.name: param.default for param in import_command.params}
     assert defaults["batch_size"] == DEFAULT_BATCH_SIZE == 1000
     assert defaults["concurrency"] == DEFAULT_CONCURRENCY
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["import", "adaptations", "{file}", "--user-id", "not-a-uuid"], "'--user-id'"),
+        (["export", "adaptations", "--user-id", "not-a-uuid"], "'--user-id'"),
+        (["import", "adaptations", "{file}", "--timezone", "Mars/Olympus"], "'--timezone'"),
+        (["import", "adaptations", "{file}", "--encoding", "klingon"], "'--encoding'"),
+        (["import", "adaptations", "{file}", "--delimiter", ";;"], "'--delimiter'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors_before_any_row_is_read(
+    args: list[str], option: str, tmp_path: Path
+) -> None:
+    # docs/cli.md: a bad value is exit 2; a bad --user-id once rejected every row (exit 3, a rejects file).
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps({"original_idea": "x"}) + "\n")
+    env = {
+        "SUPABASE_URL": "http://127.0.0.1:9",
+        "SUPABASE_SERVICE_ROLE_KEY": "service-role-key-do-not-print",
+        "SUPABASE_ANON_KEY": "",
+        "NEXUS_ACCESS_TOKEN": "",
+    }
+
+    result = CliRunner().invoke(full_cli(), [a.format(file=source) for a in args], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}" in result.output
+    assert "service-role-key-do-not-print" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.jsonl"]  # no rejects, no checkpoint

@@ -208,3 +208,34 @@ def test_token_masking_in_rejects(tmp_path: Path) -> None:
     assert "SECRET" not in text
     assert "ciphertext" not in text  # PostgREST's details may quote the row: left out
     assert json.loads(text)["row"]["access_token"] == MASK
+
+
+def test_a_user_id_that_is_not_a_uuid_fails_before_a_row_is_read() -> None:
+    # Else every row would be rejected one by one, with a rejects file, for one bad argument.
+    import asyncio
+
+    from nexus_sdk import AsyncNexusClient
+    from nexus_sdk.io import aimport_rows
+
+    rows = iter([{"original_idea": "x"}])
+    with (
+        NexusClient(URL, "service-role-key-SECRET") as client,
+        pytest.raises(ValidationError, match="user_id must be a UUID") as info,
+    ):
+        import_rows(client, "content_adaptations", rows, user_id="not-a-uuid")
+    assert info.value.errors[0]["loc"] == ("user_id",)
+    assert not getattr(info.value, "__notes__", None)  # no "re-run to resume": nothing had started
+
+    async def run() -> None:
+        async with AsyncNexusClient(URL, "service-role-key-SECRET") as aclient:
+            await aimport_rows(aclient, "content_adaptations", rows, user_id="not-a-uuid")
+
+    with pytest.raises(ValidationError, match="user_id must be a UUID"):
+        asyncio.run(run())
+    assert next(rows) == {"original_idea": "x"}  # nothing was read
+
+
+def test_a_user_id_in_capitals_is_the_same_user() -> None:
+    with NexusClient(URL, "anon-key", access_token=token_for(USER)) as client:
+        report = import_rows(client, "content_adaptations", [], user_id=str(USER).upper())
+    assert report.read == 0

@@ -46,6 +46,30 @@ def _table(name: str, tables: tuple[str, ...]) -> str:
         raise click.BadParameter(exc.message, param_hint="TABLE") from exc
 
 
+def _user_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--user-id`` as canonical UUID text; anything else is a usage error (exit 2) before any request."""
+    if not value:
+        return None
+    from nexus_sdk._types import uuid_text
+
+    try:
+        return uuid_text("user_id", value)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
+
+
+_IMPORT_OPTIONS: Final = {"delimiter": "--delimiter", "encoding": "--encoding", "timezone": "--timezone"}
+"""The import options whose values the reader checks: a bad one is a usage error (exit 2), as in export."""
+
+
+def _bad_option(exc: ValidationError) -> str | None:
+    """The option a reader's ``ValidationError`` is about (``'--timezone'`` ...), if it is about one."""
+    locations = [tuple(error.get("loc", ())) for error in exc.errors]
+    if len(locations) == 1 and len(locations[0]) == 1 and locations[0][0] in _IMPORT_OPTIONS:
+        return _IMPORT_OPTIONS[str(locations[0][0])]
+    return None
+
+
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C, also when it arrived wrapped (pydantic's serializer wraps it in a ValueError)."""
     seen: set[int] = set()
@@ -119,7 +143,9 @@ def _destination(output: Path | None, *, private: bool, newline: str) -> Iterato
 @click.argument("table")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: from the extension.")
-@click.option("--user-id", help="Owner of rows without a user_id (with the service-role key).")
+@click.option(
+    "--user-id", callback=_user_id, help="Owner of rows without a user_id (with the service-role key)."
+)
 # The defaults of import_rows (a test holds them equal), written out so that --help imports no io code.
 @click.option("--batch-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
 @click.option(
@@ -221,6 +247,8 @@ def import_command(
             _fail(exc, as_json)
             click.echo("Interrupted: run the same command again to finish the import.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        if isinstance(exc, ValidationError) and (option := _bad_option(exc)):
+            raise click.BadParameter(exc.message, param_hint=f"'{option}'") from None
         if not isinstance(exc, NexusError | OSError | UnicodeDecodeError):
             raise
         # A file that cannot be read, or is not in its encoding, fails as cleanly as the server does.
@@ -258,7 +286,7 @@ def _lacks_user_id(reject: RejectedRow) -> bool:
     type=click.Choice(["jsonl", "csv"]),
     help="Default: from --output's extension, else jsonl.",
 )
-@click.option("--user-id", help="Only this user's rows (with the service-role key).")
+@click.option("--user-id", callback=_user_id, help="Only this user's rows (with the service-role key).")
 @click.option(
     "--include-tokens",
     is_flag=True,

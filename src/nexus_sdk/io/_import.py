@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from nexus_sdk._types import NOT_GIVEN, NotGiven
+from nexus_sdk._types import NOT_GIVEN, NotGiven, uuid_text
 from nexus_sdk.errors import AuthenticationError, ValidationError
 from nexus_sdk.io._checkpoint import Checkpoint, Progress
 from nexus_sdk.io._formats import FileReader, Format, guess_format
@@ -82,8 +82,12 @@ def _begin(
     checkpoint: str | os.PathLike[str] | None,
     progress: bool | Progress,
 ) -> tuple[Planner, Checkpoint, Progress]:
-    """What both import drivers start with: the planner, the checkpoint and the progress bar."""
-    planner = Planner(core, table, user_id=str(user_id) if user_id else None, batch_size=batch_size)
+    """What both import drivers start with: the planner, the checkpoint and the progress bar.
+
+    A ``user_id`` that is not a UUID is refused here, before a row is read: it would reject every row.
+    """
+    owner = uuid_text("user_id", user_id) if user_id else None
+    planner = Planner(core, table, user_id=owner, batch_size=batch_size)
     saved = Checkpoint(Path(checkpoint) if checkpoint is not None else None)
     if isinstance(progress, Progress):
         return planner, saved, progress
@@ -148,7 +152,8 @@ def import_rows(
         The report; ``report.rejects`` lists rows not imported, by line.
 
     Raises:
-        ValidationError: Unknown table or bad batch size (nothing was read).
+        ValidationError: Unknown table, bad batch size, or a ``user_id`` that is not a UUID (nothing
+            was read).
         ConfigurationError: ``user_id`` contradicts the client's user, or tokens need
             ``NEXUS_ENCRYPTION_KEYS``.
         APIStatusError: The server failed for the import as a whole (auth, 5xx after retries); batches
@@ -274,7 +279,8 @@ async def aimport_rows(
         The report; ``report.rejects`` lists rows not imported, by line.
 
     Raises:
-        ValidationError: Unknown table or bad batch size (nothing was read).
+        ValidationError: Unknown table, bad batch size, or a ``user_id`` that is not a UUID (nothing
+            was read).
         ConfigurationError: ``user_id`` contradicts the client's user, or tokens need
             ``NEXUS_ENCRYPTION_KEYS``.
         APIStatusError: The server failed for the import as a whole (auth, 5xx after retries); batches
