@@ -286,22 +286,66 @@ class NexusSupabaseUser:
 # --- backends ----------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _scratch_database(server_url: str, prefix: str) -> Iterator[str]:
-    """A new database on ``server_url``'s server, dropped (with its connections) afterwards."""
+def _server(backend: Backend) -> psycopg.Connection[Any]:
+    """An autocommit connection to ``NEXUS_TEST_DATABASE_URL``'s server; a failure is one typed line.
+
+    Raises:
+        ConfigurationError: The server cannot be reached or refuses the login; the message masks the URL's
+            password, and libpq's error is neither its cause nor its context (pytest would print the
+            connection string, password included, from psycopg's frames).
+    """
+    __tracebackhide__ = True  # pytest prints a failing frame's values: here, the URL
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    from nexus_sdk._redact import redact, redact_url
+    from nexus_sdk.errors import ConfigurationError
+
+    url = str(backend.server_url)
+    try:
+        password = conninfo_to_dict(url).get("password")
+    except psycopg.Error:
+        password = None
+        parsed = False
+    else:
+        parsed = True
+    if not parsed:
+        # libpq quotes the piece it cannot parse, which may be the password: name no part of the URL.
+        raise ConfigurationError(
+            "NEXUS_TEST_DATABASE_URL is not a valid libpq URL or key=value string (percent-encode special "
+            "characters in the password, e.g. '@' as %40 and '/' as %2F)"
+        )
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.Error as exc:
+        detail = str(exc.diag.message_primary or exc)
+    known = [str(password)] if password else []
+    where = redact(redact_url(url), known)
+    detail = " ".join(redact(detail, known).split())
+    raise ConfigurationError(f"cannot connect to NEXUS_TEST_DATABASE_URL ({where}): {detail}")
+
+
+@contextlib.contextmanager
+def _scratch_database(backend: Backend, prefix: str) -> Iterator[str]:
+    """A new database on ``backend.server_url``'s server, dropped (with its connections) afterwards.
+
+    Takes the backend, whose ``repr`` masks its secrets, not the URL: pytest prints a failing frame's
+    arguments.
+    """
+    __tracebackhide__ = True
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     name = f"{prefix}{secrets.token_hex(6)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
+    with _server(backend) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = {key: str(value) for key, value in conninfo_to_dict(server_url).items() if value is not None}
+    server = conninfo_to_dict(str(backend.server_url))
+    params = {key: str(value) for key, value in server.items() if value is not None}
     params["dbname"] = name
     try:
         yield make_conninfo("", **params)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
+        with _server(backend) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -343,9 +387,7 @@ def open_stack(
     with contextlib.ExitStack() as resources:
         database_url = None
         if backend.kind == "database":
-            database_url = resources.enter_context(
-                _scratch_database(str(backend.server_url), database_prefix)
-            )
+            database_url = resources.enter_context(_scratch_database(backend, database_prefix))
         running = resources.enter_context(local.start(port=0, database_url=database_url, seed_sql=seed_sql))
         stack = NexusTestStack(
             kind=backend.kind,

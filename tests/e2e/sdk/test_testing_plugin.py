@@ -315,6 +315,42 @@ def test_a_users_project_gets_the_fixtures_from_the_entry_point(
     assert "nexus-sdk fixtures" not in plain.stdout
 
 
+def test_an_unreachable_test_database_is_one_typed_error_without_its_password(tmp_path: Path) -> None:
+    """pytest prints a failing frame's arguments (and with -l its locals): psycopg's held the password."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    (tmp_path / "test_mine.py").write_text("def test_one(nexus_clean):\n    pass\n")
+    source = str(Path(testing.__file__).resolve().parents[2])  # this nexus_sdk, wherever the run started
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPABASE_", "NEXUS_TEST_SUPABASE", "PYTEST_"))
+    }
+    for url in (
+        f"postgresql://postgres:pw-do-not-print@127.0.0.1:{port}/postgres",
+        f"host=127.0.0.1 port={port} user=postgres password=pw-do-not-print",
+        "postgresql://postgres:pw%do-not-print@127.0.0.1/postgres",  # does not parse
+    ):
+        for extra in ([], ["-l"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, str(tmp_path)],
+                cwd=tmp_path,
+                env={**env, "NEXUS_TEST_DATABASE_URL": url, "PYTHONPATH": source},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            output = result.stdout + result.stderr
+            assert result.returncode == 1, output[-3000:]
+            assert "ConfigurationError" in output, output[-3000:]
+            assert "NEXUS_TEST_DATABASE_URL" in output
+            assert "do-not-print" not in output, (url, extra)
+
+
 def test_nexus_supabase_user_is_signed_in_through_auth_and_followed_by_the_sdk(
     nexus_clean: NexusTestStack, nexus_supabase_user: testing.NexusSupabaseUser
 ) -> None:
