@@ -85,6 +85,22 @@ async def test_a_statement_is_prepared_when_it_recurs_and_only_once_the_server_c
     assert len([s for s in (await _prepared(aconn)).values() if "recurring_in_this_test" in s]) == 1
 
 
+async def test_a_statement_longer_than_the_cap_is_never_prepared_nor_kept(
+    aconn: psycopg.AsyncConnection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pipeline, "PREPARE_MAX_BYTES", 200)
+    short = b"SELECT %(v)s::int AS short_enough"
+    long = b"SELECT %(v)s::int AS too_long_to_keep" + b" " * 200
+    for value in range(4):
+        results = await execute(aconn, [Step(short, {"v": value}), Step(long, {"v": value})])
+        assert (first_row(aconn, results[0]), first_row(aconn, results[1])) == ((value,), (value,))
+    held = list((await _prepared(aconn)).values())
+    assert [s for s in held if "short_enough" in s]
+    assert not [s for s in held if "too_long_to_keep" in s]
+    # What the stack remembers of statements it saw is their hashes, never their text.
+    assert all(isinstance(key, int) for key in _pipeline._seen)
+
+
 async def test_the_least_recently_used_statement_is_deallocated_beyond_the_cap(
     aconn: psycopg.AsyncConnection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

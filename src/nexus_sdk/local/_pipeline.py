@@ -11,7 +11,9 @@ only until the results are in.
 Statements that come back are prepared on the connection, under names kept here, per connection. A name
 counts only once the server confirmed its Parse, so a pipeline cut short by an error (which skips every
 later Parse) never leaves a name believed in that the server lacks. At most :data:`PREPARED_MAX` per
-connection; the least recently used is deallocated to make room.
+connection; the least recently used is deallocated to make room. A statement longer than
+:data:`PREPARE_MAX_BYTES` is never prepared, and recurrences are counted by hash: what the stack keeps in
+memory, and what each server connection holds, stays small whatever clients send.
 """
 
 from __future__ import annotations
@@ -27,19 +29,24 @@ from psycopg import errors, pq
 from psycopg._queries import PostgresQuery
 from psycopg.adapt import Transformer
 
-__all__ = ["PREPARED_MAX", "PREPARE_AFTER", "Step", "execute", "first_row"]
+__all__ = ["PREPARED_MAX", "PREPARE_AFTER", "PREPARE_MAX_BYTES", "Step", "execute", "first_row"]
 
 PREPARE_AFTER: Final = 2
 """A statement is prepared on a connection from its second use by the stack (psycopg waits for five)."""
 PREPARED_MAX: Final = 100
 """Prepared statements kept per connection (psycopg's default ``prepared_max``)."""
+PREPARE_MAX_BYTES: Final = 16 * 1024
+"""Longer statements are sent as they are: a request's shape that long (a filter tree of hundreds of
+conditions, a body's rows as ``VALUES``) rarely recurs, and each one kept would hold its text here and its
+plan in the server's connection."""
 
 _FATAL: Final = pq.ExecStatus.FATAL_ERROR
 _SYNC: Final = pq.ExecStatus.PIPELINE_SYNC
 _DONE: Final = pq.ExecStatus.COMMAND_OK
 _SEEN_MAX: Final = 4096
-_seen: dict[tuple[bytes, tuple[int, ...]], int] = {}
-"""How often each statement (text and parameter types) was sent, to prepare only those that recur."""
+_seen: dict[int, int] = {}
+"""How often each statement (the hash of its text and parameter types) was sent, to prepare only those that
+recur. (A collision only prepares a statement at its first use.)"""
 _prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[bytes, tuple[int, ...]], bytes]] = (
     weakref.WeakKeyDictionary()
 )
@@ -107,14 +114,16 @@ async def execute(conn: psycopg.AsyncConnection[Any], steps: Sequence[Step]) -> 
                 pgq.convert(step.query, step.params)
                 query, params, types, formats = pgq.query, pgq.params, pgq.types, pgq.formats
             statement = (query, types)
-            name = cache.get(statement) if step.prepare else None
+            prepare = step.prepare and len(query) <= PREPARE_MAX_BYTES
+            name = cache.get(statement) if prepare else None
             if name is not None:
                 cache.move_to_end(statement)
-            elif step.prepare:
-                seen = _seen.get(statement, 0) + 1
+            elif prepare:
+                digest = hash(statement)
+                seen = _seen.get(digest, 0) + 1
                 if len(_seen) >= _SEEN_MAX:
                     _seen.clear()
-                _seen[statement] = seen
+                _seen[digest] = seen
                 if seen >= PREPARE_AFTER:
                     if len(cache) >= PREPARED_MAX:
                         # Its own Sync: should the server have lost the name, only this fails.
