@@ -65,6 +65,20 @@ def test_the_same_file_without_encoding_is_one_error_naming_the_line(tmp_path: P
     )
 
 
+def test_a_utf16_file_is_told_to_read_as_utf16_and_then_reads(tmp_path: Path) -> None:
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs, CRLF. cp1252, the usual advice, would read
+    # it as a header of NULs and letters.
+    path = tmp_path / "ideas.csv"
+    path.write_bytes("original_idea\ttone\r\nGrüße aus Köln\tcasual\r\n".encode("utf-16"))
+
+    with pytest.raises(ValidationError) as caught:
+        rows_of(path)
+
+    assert "pass --encoding utf-16" in caught.value.message
+    assert "cp1252" not in caught.value.message
+    assert rows_of(path, encoding="utf-16") == [(2, {"original_idea": "Grüße aus Köln", "tone": "casual"})]
+
+
 def test_excel_csv_utf8_with_bom_and_semicolons(tmp_path: Path) -> None:
     path = tmp_path / "ideas.csv"
     path.write_bytes(EXCEL_UTF8_BOM)

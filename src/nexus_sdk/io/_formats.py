@@ -114,6 +114,11 @@ def _check_encoding(path: Path, codec: str) -> None:
                 break
     utf8 = codec.startswith("utf-8")
     hint = "; pass --encoding (e.g. cp1252 for a file saved by Excel on Windows)" if utf8 else ""
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if utf8 and head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        # Excel's "Unicode Text" (and some exports) are UTF-16: cp1252 would read them as garbage.
+        hint = '; it starts with a UTF-16 byte-order mark (Excel\'s "Unicode Text"): pass --encoding utf-16'
     message = f"{path.name} is not {'UTF-8' if utf8 else codec} text: {where}{hint}."
     raise ValidationError(message, errors=[{"loc": ("line", number), "msg": message, "type": "encoding"}])
 
