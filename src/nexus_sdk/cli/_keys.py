@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -110,7 +111,9 @@ def check_command(as_json: bool) -> None:
     is_flag=True,
     help="Also encrypt legacy plaintext tokens (otherwise they are reported as failed and left alone).",
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar. Default: when stderr is a terminal."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the final counts as JSON.")
 def rotate_command(
     url: str | None,
@@ -119,7 +122,7 @@ def rotate_command(
     access_token: str | None,
     batch_size: int,
     allow_plaintext: bool,
-    no_progress: bool,
+    progress: bool | None,
     as_json: bool,
 ) -> None:
     """Re-encrypt every stored OAuth token under the current key (the first in NEXUS_ENCRYPTION_KEYS).
@@ -145,16 +148,18 @@ def rotate_command(
     except ConfigurationError as exc:
         raise click.ClickException(exc.message) from exc
     client = make_client(url, key, anon_key, None, encryption_keys=ring)
-    bar = tqdm(unit=" tokens", desc="rotating", disable=no_progress or as_json, leave=False)
+    if progress is None:
+        progress = sys.stderr.isatty()  # no carriage-return bar lines in logs, as import and export
+    bar = tqdm(unit=" tokens", desc="rotating", disable=not progress or as_json, leave=False)
 
-    def progress(totals: RotationStats) -> None:
+    def report(totals: RotationStats) -> None:
         bar.update(totals.read - bar.n)
         bar.set_postfix(reencrypted=totals.reencrypted, failed=totals.failed)
 
     try:
         with client:
             stats = client.platform_connections.rotate_keys(
-                batch_size=batch_size, allow_plaintext=allow_plaintext, on_progress=progress
+                batch_size=batch_size, allow_plaintext=allow_plaintext, on_progress=report
             )
     except NexusError as exc:
         raise click.ClickException(exc.message) from exc
@@ -185,5 +190,11 @@ def rotate_command(
             click.echo(f"  failed: {failure}")
         if stats.failed > len(stats.failures):
             click.echo(f"  ... and {stats.failed - len(stats.failures)} more")
+        if any(failure.reason == "unknown_key" for failure in stats.failures):
+            click.echo(
+                "unknown_key: those tokens were encrypted with a key that is not in NEXUS_ENCRYPTION_KEYS; "
+                'keep the old keys after the new one (NEXUS_ENCRYPTION_KEYS="NEW,OLD") and run it again.',
+                err=True,
+            )
     if stats.failed:
         raise SystemExit(1)

@@ -131,9 +131,12 @@ def test_undecryptable_tokens_are_reported_left_alone_and_fail_the_command(
         "SUPABASE_SERVICE_ROLE_KEY": nexus_clean.service_role_key,
         ENV_VAR: f"{new.export()},{old.export()}",
     }
-    text = CliRunner().invoke(main, ["keys", "rotate", "--no-progress"], env=env)
+    text = CliRunner().invoke(main, ["keys", "rotate"], env=env)
     assert text.exit_code == 1
     assert f"failed: row {gone.id} access_token: unknown_key" in text.output
+    # What to do about it, and no progress bar in a log (stderr is not a terminal here).
+    assert "keep the old keys after the new one" in text.stderr
+    assert "rotating" not in text.stderr
     after = _stored(nexus_clean)
     unchanged = [row_id for row_id in before if after[row_id] == before[row_id]]
     assert len(unchanged) == 1
