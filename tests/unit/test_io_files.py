@@ -119,6 +119,23 @@ def test_resolve_table_aliases() -> None:
         resolve_table("users", ("content_adaptations",))
 
 
+def test_a_table_name_that_import_refuses_says_why_or_what_was_meant() -> None:
+    from nexus_sdk.io import IMPORT_TABLES
+
+    with pytest.raises(ValidationError, match=r"^users cannot be imported: its rows are made by sign-ups"):
+        resolve_table("users", IMPORT_TABLES)
+    with pytest.raises(ValidationError, match=r"^scheduled_posts cannot be imported: .*schedule\(\)"):
+        resolve_table("scheduled", IMPORT_TABLES)
+    with pytest.raises(
+        ValidationError, match=r"Unknown table 'content_adaptaions' \(did you mean 'content_adaptations'\?\)"
+    ):
+        resolve_table("content_adaptaions", IMPORT_TABLES)
+    with pytest.raises(ValidationError, match=r"Unknown table 'postz' \(did you mean 'posts'\?\)"):
+        resolve_table("postz")
+    with pytest.raises(ValidationError, match=r"Unknown table 'xyz'; expected one of"):
+        resolve_table("xyz")
+
+
 def test_report_accounting_and_json() -> None:
     report = ImportReport("voice_profiles", read=5, inserted=2, duplicates=1, seconds=2.0)
     report.rejects += [
@@ -239,3 +256,22 @@ def test_a_user_id_in_capitals_is_the_same_user() -> None:
     with NexusClient(URL, "anon-key", access_token=token_for(USER)) as client:
         report = import_rows(client, "content_adaptations", [], user_id=str(USER).upper())
     assert report.read == 0
+
+
+def test_rows_with_masked_tokens_are_rejected_naming_the_columns_and_the_way_out() -> None:
+    from nexus_sdk.crypto import EncryptionKey, KeyRing
+
+    ring = KeyRing([EncryptionKey.generate()])
+    rows = [
+        {"platform": "x", "platform_user_id": "1", "access_token": MASK},
+        {"platform": "linkedin", "platform_user_id": "2", "access_token": MASK, "refresh_token": MASK},
+    ]
+    with NexusClient(URL, "anon-key", access_token=token_for(USER), encryption_keys=ring) as client:
+        report = import_rows(client, "connections", rows)  # nothing to send: no request is made
+
+    assert [r.reason for r in report.rejects] == [
+        "access_token is masked (an export without --include-tokens); export again with --include-tokens "
+        "to move tokens",
+        "access_token and refresh_token are masked (an export without --include-tokens); export again with "
+        "--include-tokens to move tokens",
+    ]

@@ -229,7 +229,8 @@ class Planner:
             masked_tokens = [c for c in self.tokens if data.get(c) == MASK]
             if masked_tokens:
                 reason = (
-                    f"{', '.join(masked_tokens)} is masked (an export without --include-tokens); "
+                    f"{' and '.join(masked_tokens)} {'is' if len(masked_tokens) == 1 else 'are'} masked "
+                    "(an export without --include-tokens); "
                     "export again with --include-tokens to move tokens"
                 )
                 self._reject(line, reason, item)

@@ -7,6 +7,7 @@ declares a table's shape a second time.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -83,10 +84,24 @@ def resolve_table(name: str, tables: Sequence[str] = EXPORT_TABLES) -> str:
         ValidationError: Not one of ``tables``.
     """
     table = ALIASES.get(name, name)
-    if table not in tables:
-        message = f"Unknown table {name!r}; expected one of: {', '.join(tables)}."
+    if table in tables:
+        return table
+    if tables == IMPORT_TABLES and table in _NOT_IMPORTED:
+        message = (
+            f"{table} cannot be imported: {_NOT_IMPORTED[table]}; import takes one of: {', '.join(tables)}."
+        )
         raise ValidationError.at("table", message, "table")
-    return table
+    close = difflib.get_close_matches(name, [*tables, *(a for a, t in ALIASES.items() if t in tables)], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    message = f"Unknown table {name!r}{hint}; expected one of: {', '.join(tables)}."
+    raise ValidationError.at("table", message, "table")
+
+
+_NOT_IMPORTED: Final = {
+    "users": "its rows are made by sign-ups (Supabase Auth; `nexus-sdk local user create` on the local stack)",
+    "scheduled_posts": "posts are queued with scheduled_posts.schedule(), which checks them against the platform",
+}
+"""Why a table that export accepts is not one import accepts."""
 
 
 @cache
