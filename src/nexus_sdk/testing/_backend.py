@@ -32,6 +32,8 @@ class Backend:
     anon_key: str | None = None
     service_role_key: str | None = None
     jwt_secret: str | None = None
+    ignored: str | None = None
+    """What in the environment was not used, and why (shown in pytest's header)."""
 
     def __repr__(self) -> str:
         return f"Backend(kind={self.kind!r}, url={self.url!r}, keys='{MASK}')"
@@ -52,8 +54,10 @@ class Backend:
                 "pip install 'nexus-sdk[local]'"
             )
         if self.kind == "database":
-            return "the local stack on a fresh database of NEXUS_TEST_DATABASE_URL's server"
-        return "the local stack on the embedded PostgreSQL"
+            where = "the local stack on a fresh database of NEXUS_TEST_DATABASE_URL's server"
+        else:
+            where = "the local stack on the embedded PostgreSQL"
+        return f"{where} ({self.ignored})" if self.ignored else where
 
 
 _LOCAL_MODULES: Final = (
@@ -98,10 +102,16 @@ def choose_backend(environ: Mapping[str, str] | None = None) -> Backend:
             service_role_key=service,
             jwt_secret=env.get(_env.SUPABASE_JWT_SECRET) or None,
         )
+    ignored = None
+    if env.get(_env.NEXUS_TEST_SUPABASE, "").lower() in _TRUTHY:
+        # The opt-in without its project: say so, or a suite meant for Supabase passes locally unnoticed.
+        names = (_env.SUPABASE_URL, _env.SUPABASE_ANON_KEY, _env.SUPABASE_SERVICE_ROLE_KEY)
+        unset = [name for name, value in zip(names, (url, anon, service), strict=True) if not value]
+        ignored = f"{_env.NEXUS_TEST_SUPABASE} ignored: {', '.join(unset)} not set"
     server = env.get(_env.NEXUS_TEST_DATABASE_URL)
     if server:
-        return Backend("database", server_url=server)
-    return Backend("embedded")
+        return Backend("database", server_url=server, ignored=ignored)
+    return Backend("embedded", ignored=ignored)
 
 
 def skip_unless_ci(reason: str) -> NoReturn:

@@ -51,6 +51,10 @@ def test_a_supabase_project_needs_all_keys_and_the_opt_in() -> None:
     assert SERVICE not in chosen.describe()
     partial = {"SUPABASE_URL": PROJECT, "SUPABASE_ANON_KEY": ANON, "NEXUS_TEST_SUPABASE": "1"}
     assert choose_backend(partial).kind == "embedded"
+    # ... and pytest's header says the opt-in was not followed, and what is missing.
+    said = choose_backend(partial).describe()
+    assert said.endswith("(NEXUS_TEST_SUPABASE ignored: SUPABASE_SERVICE_ROLE_KEY not set)"), said
+    assert "ignored" not in choose_backend(env).describe()
 
 
 def test_the_plugin_is_registered_and_reports_its_backend_only_to_suites_that_use_it(
