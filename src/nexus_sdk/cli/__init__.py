@@ -21,7 +21,8 @@ def main() -> None:
     Connection settings come from options or the environment (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
     SUPABASE_ANON_KEY, NEXUS_ACCESS_TOKEN, NEXUS_ENCRYPTION_KEYS, DATABASE_URL). Exit codes: 0 done,
     1 error, 2 usage error, 3 import with rejected rows, 130 interrupted. Keys and tokens are never
-    printed.
+    printed, errors included, except by the commands made to print them: keys new, local start, local
+    status and local user create (export lines for eval), and export --include-tokens.
 
     \b
     Example:
