@@ -94,10 +94,18 @@ def _begin(
     return planner, saved, Progress(progress, f"import {table}", total=_total(rows))
 
 
-def _expired(exc: BaseException) -> bool:
+def _token_advice(exc: BaseException) -> str | None:
+    """What to do when the server refused the access token: a new one if it expired, else a valid one."""
     if not isinstance(exc, AuthenticationError):
-        return False
-    return exc.code in ("PGRST301", "PGRST303") or "expired" in exc.message.lower()
+        return None
+    if "expired" in exc.message.lower():
+        return "the access token expired: get a new one"
+    if exc.code in (
+        "PGRST301",
+        "PGRST303",
+    ):  # a bad signature (another project's or stack's token), a bad claim
+        return "the access token was refused (issued by another project or stack?): get a valid one"
+    return None
 
 
 def _note_interrupted(exc: BaseException, planner: Planner, saved: Checkpoint) -> None:
@@ -106,8 +114,9 @@ def _note_interrupted(exc: BaseException, planner: Planner, saved: Checkpoint) -
         return  # the file or an option is wrong: the message says what, and a re-run would fail alike
     resume = saved.path is not None and saved.path.exists()
     again = f"re-run to resume from {saved.path}" if resume else "re-run to finish"
-    if _expired(exc):
-        again = f"the access token expired: get a new one, then {again}"
+    advice = _token_advice(exc)
+    if advice:
+        again = f"{advice}, then {again}"
     exc.add_note(
         f"import stopped after {len(saved.done)} of {planner.batch_count} batches read so far; "
         f"{again} (no row is sent twice)"

@@ -107,6 +107,29 @@ def test_an_expired_token_says_to_get_a_new_one(
     assert "the access token expired: get a new one, then re-run" in result.stderr
 
 
+def test_a_token_signed_by_another_stack_is_not_called_expired(
+    nexus_user: NexusTestUser, user_cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    import time
+
+    import jwt
+
+    source = tmp_path / "ideas.jsonl"
+    source.write_text(json.dumps({"original_idea": "elsewhere"}) + "\n", "utf-8")
+    claims = {"sub": str(nexus_user.id), "role": "authenticated", "exp": int(time.time()) + 600}
+    foreign = jwt.encode(claims, "another-stack-s-secret-of-32-bytes-at-least", algorithm="HS256")
+    env = {**user_cli_env, "NEXUS_ACCESS_TOKEN": foreign}
+
+    result = CliRunner().invoke(main, ["import", "adaptations", str(source)], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "expired" not in result.stderr
+    assert (
+        "the access token was refused (issued by another project or stack?): get a valid one" in result.stderr
+    )
+    assert foreign not in result.output
+
+
 def test_the_export_summary_counts_one_row_in_the_singular(user_env: dict[str, str], tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["export", "connections", "-o", str(tmp_path / "one.jsonl")], env=user_env
