@@ -293,6 +293,14 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
         hint = _text(body.get("hint"))
     if not message:
         message = response.reason_phrase or "HTTP error"
+    if response.status_code == 404 and not isinstance(body, Mapping):
+        # Not the API's answer (PostgREST and Auth answer a 404 in JSON): typically a URL that is not the
+        # project's. The path names the table, never a value (the query string is left out).
+        url = response.request.url
+        message += (
+            f" ({response.request.method} {url.path} at {url.host}{f':{url.port}' if url.port else ''} is not "
+            "an API answer: is the URL the project's, e.g. SUPABASE_URL=https://<ref>.supabase.co?)"
+        )
     return api_error(
         message,
         status_code=response.status_code,

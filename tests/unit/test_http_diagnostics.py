@@ -14,8 +14,10 @@ from nexus_sdk import (
     APIConnectionError,
     APIResponseValidationError,
     AsyncNexusClient,
+    F,
     NexusClient,
     NexusError,
+    NotFoundError,
     _http,
 )
 from nexus_sdk._version import __version__
@@ -103,6 +105,27 @@ def test_connection_errors_name_the_host() -> None:
     ):
         nx.users.list()
     assert f"could not connect to 127.0.0.1:{port}" in caught.value.message
+
+
+def test_a_404_that_is_not_the_apis_says_which_request_and_to_check_the_url() -> None:
+    with respx.mock(base_url=REST) as mock, NexusClient(URL, KEY) as nx:
+        mock.get("/users").respond(404, content=HTML, headers={"Content-Type": "text/html"})
+        with pytest.raises(NotFoundError) as caught:
+            nx.users.list(where=F("email") == "secret-filter-value")
+    text = str(caught.value)
+    assert "GET /rest/v1/users at proj.supabase.co is not an API answer" in text
+    assert "SUPABASE_URL" in text
+    assert "secret-filter-value" not in text  # no query string
+    assert "session=" not in text  # no body
+
+
+def test_a_404_of_the_api_is_reported_as_the_api_says() -> None:
+    with respx.mock(base_url=REST) as mock, NexusClient(URL, KEY) as nx:
+        body = {"code": "PGRST205", "message": "Could not find the table 'public.users' in the schema cache"}
+        mock.get("/users").respond(404, json=body)
+        with pytest.raises(NexusError) as caught:
+            nx.users.list()
+    assert str(caught.value) == "404 PGRST205: Could not find the table 'public.users' in the schema cache"
 
 
 @pytest.mark.parametrize(
