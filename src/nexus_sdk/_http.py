@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import functools
 import json
 import logging
 import os
 import random
+import ssl
 import sys
 import threading
 import time
@@ -730,15 +732,38 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def deadline_transport() -> httpx.HTTPTransport:
+@functools.cache
+def _trust_nothing() -> ssl.SSLContext:
+    """A TLS context that requires a verified certificate and trusts no authority: every handshake fails."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname, no CA loaded
+
+
+def tls_verify(base_url: str) -> ssl.SSLContext | bool:
+    """What a default client verifies TLS with: httpx's default (certifi's authorities) for an https API.
+
+    For a plain-http API (the local stack), a context that trusts nothing. Such a client never opens TLS:
+    it sends only to the API's base URL and never follows a redirect. Building httpx's default context
+    parses certifi's bundle, ~18 ms per client, which a test suite or a notebook pays again and again.
+    Should a handshake happen anyway, it fails: closed, never open. (Proxies from the environment keep
+    httpx's own default.)
+    """
+    if urllib.parse.urlsplit(base_url).scheme.lower() == "https":
+        return True
+    return _trust_nothing()
+
+
+def deadline_transport(verify: ssl.SSLContext | bool = True) -> httpx.HTTPTransport:
     """httpx's default transport, with every socket wait bounded by the running attempt's deadline.
 
     The ``httpx.Client`` a :class:`~nexus_sdk.NexusClient` creates uses it, so ``timeout`` bounds a sync
     attempt exactly, trickled headers included, with no thread. httpx offers no public way to choose
     httpcore's network backend, so it is set on the transport's pool; should a later httpx or httpcore
     lay that out differently, the plain transport is returned, bounded per read as a caller's own client is.
+
+    Args:
+        verify: As httpx's ``verify``; see :func:`tls_verify`.
     """
-    transport = httpx.HTTPTransport()
+    transport = httpx.HTTPTransport(verify=verify)
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if isinstance(pool, httpcore.ConnectionPool) and isinstance(backend, httpcore.NetworkBackend):
@@ -746,20 +771,21 @@ def deadline_transport() -> httpx.HTTPTransport:
     return transport
 
 
-def default_async_client() -> httpx.AsyncClient:
-    """The ``httpx.AsyncClient`` an :class:`~nexus_sdk.AsyncNexusClient` makes when given none.
+def default_async_client(base_url: str) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` an :class:`~nexus_sdk.AsyncNexusClient` for ``base_url`` makes when given none.
 
-    Cancellation bounds an async attempt, so httpx's defaults serve as they are.
+    Cancellation bounds an async attempt, so httpx's defaults serve as they are, but for TLS over plain
+    http (:func:`tls_verify`).
     """
-    return httpx.AsyncClient()
+    return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(verify=tls_verify(base_url)))
 
 
-def default_client() -> httpx.Client:
-    """The ``httpx.Client`` a :class:`~nexus_sdk.NexusClient` makes when given none: on
+def default_client(base_url: str) -> httpx.Client:
+    """The ``httpx.Client`` a :class:`~nexus_sdk.NexusClient` for ``base_url`` makes when given none: on
     :func:`deadline_transport`, so a sync attempt is bounded exactly (its async twin is
     :func:`default_async_client`; the two differ for real, so neither is generated).
     """
-    return httpx.Client(transport=deadline_transport())
+    return httpx.Client(transport=deadline_transport(tls_verify(base_url)))
 
 
 def _whole(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:

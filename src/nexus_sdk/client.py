@@ -255,7 +255,7 @@ class AsyncNexusClient(_ClientCore):
         if http_client is None:
             from nexus_sdk._http import default_async_client
 
-            http_client = default_async_client()
+            http_client = default_async_client(self._settings.base_url)
         self._bind(http_client)
 
     def _bind(self, http: httpx.AsyncClient) -> None:
@@ -478,7 +478,7 @@ class NexusClient(_ClientCore):
         if http_client is None:
             from nexus_sdk._http import default_client
 
-            http_client = default_client()
+            http_client = default_client(self._settings.base_url)
         self._bind(http_client)
 
     def _bind(self, http: httpx.Client) -> None:
