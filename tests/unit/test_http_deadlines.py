@@ -7,7 +7,6 @@ httpx's own timeouts bound each network read, so a server that sends a byte ever
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from nexus_sdk import APITimeoutError, AsyncNexusClient, NexusClient
 
-from ._loopback import Handler, read_head, serve
+from ._loopback import Handler, read_head, self_signed, serve
 
 KEY = "sb_secret_SERVICEKEYSERVICEKEYSERVICEKEY"
 BODY = b"[" + b" " * 40 + b"]"  # 42 bytes at one per 0.4 s: about 17 s if nothing cuts it short
@@ -88,48 +87,10 @@ def test_the_deadline_also_bounds_a_reused_keep_alive_connection() -> None:
     assert elapsed < 2.0
 
 
-def _self_signed(tmp_path: Path) -> ssl.SSLContext:
-    """A server context for 127.0.0.1 whose certificate is the only one a client would trust."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    return context
-
-
 def test_trickled_headers_over_tls_are_cut_at_the_deadline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    context = _self_signed(tmp_path)
+    context = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # httpx trusts it, as users set it
     with (
         serve(trickle_head, tls=context) as api,

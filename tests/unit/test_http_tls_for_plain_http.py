@@ -3,21 +3,16 @@ stack) they build no CA bundle and would refuse any handshake: fail closed, neve
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import ssl
-import tempfile
-import threading
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from nexus_sdk import AsyncNexusClient, NexusClient
 from nexus_sdk._http import tls_verify
+
+from ._loopback import self_signed, serve
 
 KEY = "k" * 40
 
@@ -56,60 +51,17 @@ async def test_the_async_client_does_the_same() -> None:
         assert _context_of(nx._http).cert_store_stats()["x509_ca"] > 0
 
 
-def test_a_handshake_with_that_context_fails_whatever_certificate_the_server_shows() -> None:
-    # A TLS server whose certificate a context trusting it accepts: ours refuses it, as it would refuse any,
-    # since it trusts no authority at all.
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "c.pem").write_bytes(cert_pem)
-        (Path(tmp) / "k.pem").write_bytes(key_pem)
-        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        server_context.load_cert_chain(Path(tmp) / "c.pem", Path(tmp) / "k.pem")
-    # The same certificate trusted explicitly: the handshake works, so a failure below is the trust.
-    trusting = ssl.create_default_context(cadata=cert_pem.decode())
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def serve(count: int) -> None:
-        for _ in range(count):
-            conn, _ = listener.accept()
-            try:
-                with server_context.wrap_socket(conn, server_side=True):
-                    pass
-            except (ssl.SSLError, OSError):
-                pass
-
-    thread = threading.Thread(target=serve, args=(2,), daemon=True)
-    thread.start()
-    try:
+def test_a_handshake_with_that_context_fails_whatever_certificate_the_server_shows(tmp_path: Path) -> None:
+    # A TLS server whose certificate a client told to trust it accepts: ours refuses it, as it would refuse
+    # any, since it trusts no authority at all.
+    with serve(lambda conn, request: None, tls=self_signed(tmp_path)) as server:
+        trusting = ssl.create_default_context(cafile=tmp_path / "cert.pem")
+        with socket.create_connection((server.host, server.port)) as raw:
+            trusting.wrap_socket(raw, server_hostname=server.host).close()
+        ours = tls_verify(server.url)
+        assert isinstance(ours, ssl.SSLContext)
         with (
-            socket.create_connection(("127.0.0.1", port)) as raw,
-            trusting.wrap_socket(raw, server_hostname="localhost"),
-        ):
-            pass
-        with (
-            socket.create_connection(("127.0.0.1", port)) as raw,
+            socket.create_connection((server.host, server.port)) as raw,
             pytest.raises(ssl.SSLCertVerificationError),
         ):
-            tls_verify("http://localhost").wrap_socket(raw, server_hostname="localhost")  # type: ignore[union-attr]
-    finally:
-        thread.join(timeout=10)
-        listener.close()
+            ours.wrap_socket(raw, server_hostname=server.host)
