@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from nexus_sdk.local import _cors, _fuzzy, _jwt, _pipeline, _read, _rpc, _write
 from nexus_sdk.local._catalog import Catalog, load_catalog
-from nexus_sdk.local._errors import ApiError, pg_error_status, raised_error, unsupported
+from nexus_sdk.local._errors import ApiError, check_api_key, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
 from nexus_sdk.local._negotiate import JSON, apply_response_settings, parse_response_settings
 from nexus_sdk.local._request import RequestContext, query_items
@@ -127,11 +127,6 @@ class MountedApp(Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
-
-
-def _gateway_error(message: str, hint: str) -> ApiError:
-    # Supabase's gateway (Kong) answers before PostgREST with a body of only message (and hint).
-    return ApiError(401, "", message, hint=hint)
 
 
 def _log_unexpected(request: Request, exc: Exception) -> None:
@@ -323,15 +318,9 @@ class RestApp:
     # -- request handling ---------------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> tuple[str, dict[str, Any], str]:
-        apikey = request.headers.get("apikey") or request.query_params.get("apikey")
-        if not apikey:
-            raise _gateway_error(
-                "No API key found in request", "No `apikey` request header or url param was found."
-            )
-        if apikey not in self._api_keys:
-            raise _gateway_error(
-                "Invalid API key", "Double check your Supabase `anon` or `service_role` API key."
-            )
+        apikey = check_api_key(
+            request.headers.get("apikey") or request.query_params.get("apikey"), self._api_keys
+        )
         auth = request.headers.get("authorization", "")
         scheme, _, credentials = auth.partition(" ")
         token = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else apikey

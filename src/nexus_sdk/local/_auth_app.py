@@ -33,7 +33,7 @@ from nexus_sdk.local import _auth_service as service
 from nexus_sdk.local import _auth_store as store
 from nexus_sdk.local._auth_service import AuthRefusal, refused_feature
 from nexus_sdk.local._auth_store import AuthUser
-from nexus_sdk.local._errors import ApiError
+from nexus_sdk.local._errors import ApiError, check_api_key
 from nexus_sdk.local._limits import MAX_BODY_BYTES, read_body
 from nexus_sdk.local._users import DEFAULT_JWT_EXPIRY, session_body
 
@@ -163,13 +163,9 @@ class AuthApp:
             response = await self._handle(request)
         except AuthRefusal as refusal:
             response = _error(refusal, versioned)
-        except _GatewayError as err:
-            response = Response(
-                json.dumps({"message": err.message, "hint": err.hint}),
-                status_code=401,
-                media_type="application/json",
-            )
-        except ApiError as err:  # the stack's limits (413), answered as Supabase's gateway does
+        except (
+            ApiError
+        ) as err:  # the gateway's key check (401), the stack's limits (413): as the gateway answers
             response = Response(
                 json.dumps({"message": err.message, "hint": err.hint}),
                 status_code=err.status,
@@ -239,16 +235,8 @@ class AuthApp:
     # -- authentication -------------------------------------------------------------------------------------
 
     def _check_apikey(self, request: Request) -> None:
-        # Supabase's gateway answers before GoTrue, with its own body.
-        apikey = request.headers.get("apikey") or request.query_params.get("apikey")
-        if not apikey:
-            raise _GatewayError(
-                "No API key found in request", "No `apikey` request header or url param was found."
-            )
-        if apikey not in self._api_keys:
-            raise _GatewayError(
-                "Invalid API key", "Double check your Supabase `anon` or `service_role` API key."
-            )
+        # Supabase's gateway answers before GoTrue, with its own body (the ApiError branch of __call__).
+        check_api_key(request.headers.get("apikey") or request.query_params.get("apikey"), self._api_keys)
 
     def _claims(self, request: Request) -> dict[str, Any]:
         """The verified claims of the bearer token (the apikey when there is none), as GoTrue checks them."""
@@ -518,13 +506,6 @@ def auth_app(
         storage_sql=storage,
         max_body_bytes=max_body_bytes,
     )
-
-
-class _GatewayError(Exception):
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 def _versioned(request: Request) -> bool:

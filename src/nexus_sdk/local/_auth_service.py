@@ -293,14 +293,7 @@ async def update_self(
         if await store.check_password(password, user.encrypted_password):
             raise AuthRefusal(422, "same_password", "New password should be different from the old password.")
         password_hash = await store.hash_password(password)
-    if email is not None and email == (user.email or "").lower():
-        email = None
-    if email is not None:
-        other = await store.user_by_email(conn, email)
-        if other is not None and other.id != user.id:
-            raise AuthRefusal(
-                422, "email_exists", "A user with this email address has already been registered"
-            )
+    email = await _new_email(conn, user, email)
     try:
         async with conn.transaction():
             updated = await store.update_user(
@@ -370,6 +363,20 @@ async def admin_create(conn: psycopg.AsyncConnection[Any], body: dict[str, Any])
     return user
 
 
+async def _new_email(conn: psycopg.AsyncConnection[Any], user: AuthUser, email: str | None) -> str | None:
+    """The email to change ``user``'s to: None when none was given or it is the current one.
+
+    Raises:
+        AuthRefusal: 422 ``email_exists`` when another user has it.
+    """
+    if email is None or email == (user.email or "").lower():
+        return None
+    other = await store.user_by_email(conn, email)
+    if other is not None and other.id != user.id:
+        raise AuthRefusal(422, "email_exists", "A user with this email address has already been registered")
+    return email
+
+
 async def admin_update(conn: psycopg.AsyncConnection[Any], user: AuthUser, body: dict[str, Any]) -> AuthUser:
     """``PUT /admin/users/{id}``: like :func:`admin_create`'s fields; metadata is merged.
 
@@ -384,14 +391,7 @@ async def admin_update(conn: psycopg.AsyncConnection[Any], user: AuthUser, body:
     if password is not None:
         check_password_strength(password)
         password_hash = await store.hash_password(password)
-    if email is not None and email == (user.email or "").lower():
-        email = None
-    if email is not None:
-        other = await store.user_by_email(conn, email)
-        if other is not None and other.id != user.id:
-            raise AuthRefusal(
-                422, "email_exists", "A user with this email address has already been registered"
-            )
+    email = await _new_email(conn, user, email)
     confirm = body.get("email_confirm")
     ban: datetime | bool | None = _ban_until(body["ban_duration"]) if "ban_duration" in body else False
     try:

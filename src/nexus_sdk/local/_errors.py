@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any, Final
 
 __all__ = ["ApiError", "pg_error_status", "raised_error", "valid_header"]
@@ -40,6 +41,26 @@ class ApiError(Exception):
             {"code": self.code, "details": self.details, "hint": self.hint, "message": self.message},
             separators=(",", ":"),
         ).encode()
+
+
+def check_api_key(apikey: str | None, keys: Collection[str]) -> str:
+    """Supabase's gateway (Kong) check, made before PostgREST or GoTrue sees the request.
+
+    Returns:
+        The key, one of ``keys``.
+
+    Raises:
+        ApiError: 401 with an empty code: the gateway's body holds only ``message`` and ``hint``.
+    """
+    if not apikey:
+        raise ApiError(
+            401, "", "No API key found in request", hint="No `apikey` request header or url param was found."
+        )
+    if apikey not in keys:
+        raise ApiError(
+            401, "", "Invalid API key", hint="Double check your Supabase `anon` or `service_role` API key."
+        )
+    return apikey
 
 
 def parse_error(message: str, details: str | None = None) -> ApiError:

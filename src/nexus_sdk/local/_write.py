@@ -84,6 +84,35 @@ def _max_affected(ctx: RequestContext) -> int | None:
     return ctx.prefs.max_affected if ctx.prefs.strict else None
 
 
+def _object_rows(payload: Any) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of a write's body (one object, or an array of them) and whether it was an array.
+
+    Raises:
+        ApiError: 400 PGRST102 for anything else.
+    """
+    if isinstance(payload, dict):
+        return [payload], False
+    if isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
+        return payload, True
+    raise ApiError(
+        400, "PGRST102", "All object keys must match", details="Expected an object or array of objects"
+    )
+
+
+def _shared_keys(rows: list[dict[str, Any]]) -> list[str]:
+    """The keys every row has, in the first row's order.
+
+    Raises:
+        ApiError: 400 PGRST102 when a row's keys differ from the first's.
+    """
+    keys = list(rows[0]) if rows else []
+    first = set(keys)
+    for row in rows[1:]:
+        if row.keys() != first:
+            raise ApiError(400, "PGRST102", "All object keys must match")
+    return keys
+
+
 async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     """``POST``: one object or an array of them; an upsert with ``Prefer: resolution=``."""
     query = _prelude(ctx)
@@ -97,25 +126,11 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         q.pop("columns", None)
     else:
         payload, text = await json_body(ctx)
-    if isinstance(payload, dict):
-        rows, is_array = [payload], False
-    elif isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
-        rows, is_array = payload, True
-    else:
-        raise ApiError(
-            400,
-            "PGRST102",
-            "All object keys must match",
-            details="Expected an object or array of objects",
-        )
+    rows, is_array = _object_rows(payload)
     if "columns" in q:
         columns = check_columns(table, parse_columns(q["columns"]))
     else:
-        keys = list(rows[0]) if rows else []
-        for r in rows[1:]:
-            if set(r) != set(keys):
-                raise ApiError(400, "PGRST102", "All object keys must match")
-        columns = check_columns(table, keys)
+        columns = check_columns(table, _shared_keys(rows))
     on_conflict = (
         check_columns(table, parse_columns(q["on_conflict"], "on_conflict parameter"))
         if "on_conflict" in q
@@ -188,17 +203,8 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     filters = _put_filters(table, query)
     query = _without_ranges(query)
     payload, text = await json_body(ctx)
-    if isinstance(payload, dict):
-        rows, is_array = [payload], False
-    elif isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
-        rows, is_array = payload, True
-    else:
-        raise ApiError(400, "PGRST102", "All object keys must match")
-    keys = list(rows[0]) if rows else []
-    for r in rows[1:]:
-        if set(r) != set(keys):
-            raise ApiError(400, "PGRST102", "All object keys must match")
-    columns = check_columns(table, keys)
+    rows, is_array = _object_rows(payload)
+    columns = check_columns(table, _shared_keys(rows))
     mismatch = ApiError(400, "PGRST115", "Payload values do not match URL in primary key column(s)")
     if not set(table.primary_key) <= set(columns):
         raise mismatch

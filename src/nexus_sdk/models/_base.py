@@ -218,6 +218,7 @@ def _collect_rule_errors(doc: JsonbModel, loc: tuple[str | int, ...], errors: li
             values[name] = checked
     for name in documents:
         value = values.get(name)
+        # None first: pydantic's metaclass answers isinstance in Python, and most documents are absent.
         if value is not None and isinstance(value, JsonbModel):
             _collect_rule_errors(value, (*loc, name), errors)
 
