@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,12 @@ _MAX_PAGE_NUMBER: Final = 2**64 - 1
 """GoTrue reads ``page`` and ``per_page`` as unsigned 64-bit integers (400 beyond)."""
 _REUSE_INTERVAL: Final = 10.0
 """GoTrue's ``GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL`` default, in seconds."""
+TOKEN_BURST: Final = 30
+"""GoTrue's burst for ``/token`` per client address: this many attempts at once, then 429."""
+TOKEN_REFILL_PER_SECOND: Final = 150 / 300
+"""GoTrue's ``GOTRUE_RATE_LIMIT_TOKEN_REFRESH`` default, 150 per 5 minutes, as attempts regained per second."""
+_THROTTLE_MAX_CLIENTS: Final = 10_000
+"""Client addresses tracked before the ones back to a full allowance are forgotten."""
 
 # Refused features, by path (first match wins): what it is and GoTrue's error code for it when disabled.
 _REFUSED: Final = (
@@ -95,6 +102,49 @@ _REFUSED: Final = (
 )
 
 
+class Throttle:
+    """GoTrue's rate limit for ``/token``: a token bucket per client address (``burst`` attempts, regained at
+    ``per_second``), 429 ``over_request_rate_limit`` once it is empty.
+
+    GoTrue spends an attempt on every grant; here an attempt is taken before the grant is checked and given
+    back when it succeeds, so a client that signs in and refreshes often (a test suite, a notebook) is never
+    slowed down while a client guessing passwords or refresh tokens is, as on Supabase. Taking it first means
+    concurrent guesses cannot all pass before the first of them fails.
+    """
+
+    def __init__(self, burst: int = TOKEN_BURST, per_second: float = TOKEN_REFILL_PER_SECOND) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def __repr__(self) -> str:
+        return f"Throttle(burst={self.burst}, per_second={self.per_second})"
+
+    def _level(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) * self.per_second)
+
+    def take(self, key: str) -> bool:
+        """Spend one attempt of ``key``; False (nothing spent) when none is left."""
+        now = time.monotonic()
+        level = self._level(key, now)
+        if level < 1.0:
+            return False
+        if key not in self._buckets and len(self._buckets) >= _THROTTLE_MAX_CLIENTS:
+            self._forget_full(now)
+        self._buckets[key] = (level - 1.0, now)
+        return True
+
+    def give_back(self, key: str) -> None:
+        """Return the attempt of a grant that succeeded."""
+        now = time.monotonic()
+        self._buckets[key] = (min(float(self.burst), self._level(key, now) + 1.0), now)
+
+    def _forget_full(self, now: float) -> None:
+        for key in [k for k in self._buckets if self._level(k, now) >= self.burst]:
+            del self._buckets[key]
+
+
 class AuthApp:
     """The ASGI app for ``/auth/v1``; :meth:`open` before serving, :meth:`close` after."""
 
@@ -127,6 +177,8 @@ class AuthApp:
         """Seconds an access token lives."""
         self.refresh_token_reuse_interval = refresh_token_reuse_interval
         """Seconds a swapped refresh token may still be presented (two tabs refreshing at once)."""
+        self.token_throttle = Throttle()
+        """The ``/token`` rate limit per client address (password and refresh-token grants)."""
         self._pool = psycopg_pool.AsyncConnectionPool(
             database_url,
             min_size=pool_min,
@@ -378,25 +430,33 @@ class AuthApp:
 
     async def _token(self, request: Request) -> Response:
         grant_type = request.query_params.get("grant_type")
+        if grant_type not in ("password", "refresh_token"):
+            if grant_type in ("pkce", "id_token", "web3"):
+                raise refused_feature(f"The {grant_type} grant", "provider_disabled")
+            raise AuthRefusal(400, "invalid_credentials", "unsupported_grant_type")
+        client = _client_address(request)
+        if not self.token_throttle.take(client):
+            raise AuthRefusal(429, "over_request_rate_limit", "Request rate limit reached")
+        response = await self._grant(request, grant_type)
+        self.token_throttle.give_back(client)
+        return response
+
+    async def _grant(self, request: Request, grant_type: str) -> Response:
         body = await self._body(request)
         if grant_type == "password":
             async with self._pool.connection() as conn:
                 user, grant = await service.sign_in_with_password(conn, body)
             return self._session(request, user, grant)
-        if grant_type == "refresh_token":
-            async with self._pool.connection() as conn:
-                try:
-                    user, grant = await service.refresh(
-                        conn, body, reuse_interval=self.refresh_token_reuse_interval
-                    )
-                except AuthRefusal as refusal:
-                    if refusal.error_code == "refresh_token_already_used":
-                        await conn.commit()  # the revoked token family stays revoked
-                    raise
-            return self._session(request, user, grant)
-        if grant_type in ("pkce", "id_token", "web3"):
-            raise refused_feature(f"The {grant_type} grant", "provider_disabled")
-        raise AuthRefusal(400, "invalid_credentials", "unsupported_grant_type")
+        async with self._pool.connection() as conn:
+            try:
+                user, grant = await service.refresh(
+                    conn, body, reuse_interval=self.refresh_token_reuse_interval
+                )
+            except AuthRefusal as refusal:
+                if refusal.error_code == "refresh_token_already_used":
+                    await conn.commit()  # the revoked token family stays revoked
+                raise
+        return self._session(request, user, grant)
 
     async def _get_user(self, request: Request) -> Response:
         async with self._pool.connection() as conn:
@@ -583,6 +643,12 @@ def _positive(value: str | None, default: int, name: str) -> int:
     if re.fullmatch(r"[0-9]{1,20}", value) is None or not 1 <= int(value) <= _MAX_PAGE_NUMBER:
         raise AuthRefusal(400, "validation_failed", f"{name} must be a positive integer")
     return int(value)
+
+
+def _client_address(request: Request) -> str:
+    """The peer's address (the stack trusts no forwarding header: nothing sits in front of it)."""
+    client = request.scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _session_id(claims: dict[str, Any]) -> uuid.UUID | None:
