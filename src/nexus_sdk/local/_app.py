@@ -25,7 +25,7 @@ import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.pq import TransactionStatus
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -304,6 +304,10 @@ class RestApp:
             response = await self._handle(request)
         except ApiError as err:
             response = _error_response(err)
+        except ClientDisconnect:
+            # The client left before its body arrived: nobody to answer, nothing went wrong here (logging it
+            # would let a client that connects and leaves fill the log).
+            return
         except RecursionError:
             # Only input nested deeper than Python's stack allows gets here (a JSON body; the query string's
             # nesting is bounded before parsing).

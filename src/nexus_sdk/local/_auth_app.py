@@ -26,7 +26,7 @@ from typing import Any, Final
 import jwt
 import psycopg
 import psycopg_pool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -215,6 +215,8 @@ class AuthApp:
             response = await self._handle(request)
         except AuthRefusal as refusal:
             response = _error(refusal, versioned)
+        except ClientDisconnect:
+            return  # the client left before its body arrived: nobody to answer, nothing to log
         except (
             ApiError
         ) as err:  # the gateway's key check (401), the stack's limits (413): as the gateway answers
