@@ -46,13 +46,17 @@ $bootstrap$;
 
 -- Supabase's per-role settings for the API roles: a statement of an anonymous request may run 3 s, one of a
 -- signed-in user's 8 s, so that one user's slow query cannot hold a connection for long. PostgREST (and the
--- local stack) applies a role's settings at the start of each request it runs as that role. Set only where
--- the role has no statement_timeout of its own yet (a DBA's choice is kept), cluster-wide as on Supabase.
+-- local stack) applies a role's settings at the start of each request it runs as that role. The service
+-- role has none: its requests keep the 8 s that authenticator (the role PostgREST logs in as) gets at login,
+-- as on Supabase, so no request runs unbounded. Set only where the role has no statement_timeout of its own
+-- yet (a DBA's choice is kept), cluster-wide as on Supabase.
 DO $role_settings$
 DECLARE
     spec record;
 BEGIN
-    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s')) AS s(name, timeout) LOOP
+    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s'), ('authenticator', '8s'))
+        AS s(name, timeout)
+    LOOP
         IF NOT EXISTS (
             SELECT 1
             FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
@@ -210,7 +214,9 @@ DO $role_settings$
 DECLARE
     spec record;
 BEGIN
-    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s')) AS s(name, timeout) LOOP
+    FOR spec IN SELECT * FROM (VALUES ('anon', '3s'), ('authenticated', '8s'), ('authenticator', '8s'))
+        AS s(name, timeout)
+    LOOP
         IF NOT EXISTS (
             SELECT 1 FROM pg_catalog.pg_roles
             WHERE rolname = spec.name
