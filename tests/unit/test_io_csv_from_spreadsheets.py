@@ -52,31 +52,48 @@ def test_excel_german_csv_in_windows_1252_reads_with_its_encoding(tmp_path: Path
     ]  # the trailing rows of empty cells are not rows
 
 
-def test_the_same_file_without_encoding_is_one_error_naming_the_line(tmp_path: Path) -> None:
+def test_the_same_file_without_encoding_is_one_error_naming_the_line_and_the_encoding(tmp_path: Path) -> None:
     path = tmp_path / "ideen.csv"
     path.write_bytes(EXCEL_DE_CP1252)
 
     with pytest.raises(ValidationError) as caught:
         rows_of(path)
 
-    assert caught.value.message == (
-        "ideen.csv is not UTF-8 text: line 2, column 4: byte 0xe9; "
-        "pass --encoding (e.g. cp1252 for a file saved by Excel on Windows)."
-    )
+    message = caught.value.message
+    assert message.startswith("ideen.csv is not UTF-8 text: line 2, column 4: byte 0xe9 ('é' in cp1252). ")
+    assert "pass --encoding cp1252" in message  # the exact option, not a hint to look one up
+    assert "cp1251 Cyrillic" in message  # not guessed: other Windows code pages read other letters
 
 
-def test_a_utf16_file_is_told_to_read_as_utf16_and_then_reads(tmp_path: Path) -> None:
-    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs, CRLF. cp1252, the usual advice, would read
-    # it as a header of NULs and letters.
+def test_a_byte_that_cp1252_lacks_does_not_suggest_cp1252(tmp_path: Path) -> None:
     path = tmp_path / "ideas.csv"
-    path.write_bytes("original_idea\ttone\r\nGrüße aus Köln\tcasual\r\n".encode("utf-16"))
+    path.write_bytes(b"original_idea\n\x81\x90 bytes\n")
 
     with pytest.raises(ValidationError) as caught:
         rows_of(path)
 
+    assert "byte 0x81 (no character in cp1252)" in caught.value.message
+    assert "--encoding cp1252" not in caught.value.message
+
+
+def test_a_utf16_file_with_a_byte_order_mark_reads_without_an_option(tmp_path: Path) -> None:
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs, CRLF. The mark says what it is.
+    path = tmp_path / "ideas.csv"
+    path.write_bytes("original_idea\ttone\r\nGrüße aus Köln\tcasual\r\n".encode("utf-16"))
+
+    assert rows_of(path) == [(2, {"original_idea": "Grüße aus Köln", "tone": "casual"})]
+    assert rows_of(path, encoding="utf-16") == [(2, {"original_idea": "Grüße aus Köln", "tone": "casual"})]
+
+
+def test_a_utf16_file_read_as_utf8_on_purpose_is_told_to_read_as_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "ideas.csv"
+    path.write_bytes("original_idea\ttone\r\nGrüße\tcasual\r\n".encode("utf-16"))
+
+    with pytest.raises(ValidationError) as caught:
+        rows_of(path, encoding="utf-8")
+
     assert "pass --encoding utf-16" in caught.value.message
     assert "cp1252" not in caught.value.message
-    assert rows_of(path, encoding="utf-16") == [(2, {"original_idea": "Grüße aus Köln", "tone": "casual"})]
 
 
 def test_excel_csv_utf8_with_bom_and_semicolons(tmp_path: Path) -> None:

@@ -58,7 +58,13 @@ def _user_id(ctx: click.Context, param: click.Parameter, value: str | None) -> s
         raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
 
 
-_IMPORT_OPTIONS: Final = {"delimiter": "--delimiter", "encoding": "--encoding", "timezone": "--timezone"}
+_IMPORT_OPTIONS: Final = {
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
+    "timezone": "--timezone",
+    "date_order": "--date-order",
+    "sheet": "--sheet",
+}
 """The import options whose values the reader checks: a bad one is a usage error (exit 2), as in export."""
 
 
@@ -142,7 +148,12 @@ def _destination(output: Path | None, *, private: bool, newline: str) -> Iterato
 @click.command(name="import")
 @click.argument("table")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: from the extension.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "xlsx"]),
+    help="Default: an Excel workbook by its content, .csv/.tsv/.txt as CSV, else JSONL.",
+)
 @click.option(
     "--user-id", callback=_user_id, help="Owner of rows without a user_id (with the service-role key)."
 )
@@ -181,6 +192,13 @@ def _destination(output: Path | None, *, private: bool, newline: str) -> Iterato
     help="IANA time zone for timestamps without an offset (as spreadsheets write them), e.g. Europe/Paris.",
 )
 @click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"], case_sensitive=False),
+    help="How to read dates with slashes or dots: dmy (06/12/2026 is 6 December) or mdy (June 12). "
+    "Default: such dates are rejected, never guessed.",
+)
+@click.option("--sheet", metavar="NAME", help="The worksheet of an .xlsx workbook with more than one.")
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar (percentage of the file read, time left). Default: when stderr is a terminal.",
@@ -200,6 +218,8 @@ def import_command(
     delimiter: str | None,
     encoding: str | None,
     timezone: str | None,
+    date_order: str | None,
+    sheet: str | None,
     progress: bool | None,
     as_json: bool,
     url: str | None,
@@ -207,7 +227,7 @@ def import_command(
     anon_key: str | None,
     access_token: str | None,
 ) -> None:
-    """Import rows from a JSONL or CSV FILE into TABLE, validated, in batches, idempotently.
+    """Import rows from a JSONL, CSV or Excel (.xlsx) FILE into TABLE, validated, in batches, idempotently.
 
     TABLE is content_adaptations, voice_profiles, published_posts or platform_connections (aliases:
     adaptations, profiles, posts, connections). Every row is validated first; bad rows are reported by
@@ -219,6 +239,7 @@ def import_command(
       $ nexus-sdk import adaptations ideas.jsonl
       $ nexus-sdk import posts posts.csv --user-id 0b6f... --json   # service-role key
       $ nexus-sdk import adaptations ideas.csv --encoding cp1252 --timezone Europe/Paris   # from Excel
+      $ nexus-sdk import posts posts.xlsx --timezone Europe/Paris --date-order dmy
     """
     from nexus_sdk.io import IMPORT_TABLES, default_checkpoint_path, default_rejects_path, import_file
 
@@ -231,7 +252,7 @@ def import_command(
             client,
             table,
             file,
-            format="csv" if fmt == "csv" else ("jsonl" if fmt else None),
+            format="csv" if fmt == "csv" else ("xlsx" if fmt == "xlsx" else ("jsonl" if fmt else None)),
             user_id=user_id,
             batch_size=batch_size,
             concurrency=concurrency,
@@ -241,6 +262,10 @@ def import_command(
             delimiter=delimiter,
             encoding=encoding,
             timezone=timezone,
+            date_order="dmy"
+            if date_order and date_order.lower() == "dmy"
+            else ("mdy" if date_order else None),
+            sheet=sheet,
         )
     except BaseException as exc:
         if _interrupted(exc):

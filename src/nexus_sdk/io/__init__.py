@@ -31,7 +31,15 @@ a table's core and sender only through :mod:`nexus_sdk.repositories._handle`.
 from __future__ import annotations
 
 from nexus_sdk.io._export import DEFAULT_PAGE_SIZE, export_rows
-from nexus_sdk.io._formats import Format, RowReadError, guess_format, read_rows
+from nexus_sdk.io._formats import (
+    DateOrder,
+    Format,
+    ReadFormat,
+    RowReadError,
+    detect_format,
+    guess_format,
+    read_rows,
+)
 from nexus_sdk.io._ids import derive_id
 from nexus_sdk.io._import import (
     DEFAULT_BATCH_SIZE,
@@ -54,14 +62,17 @@ __all__ = [
     "IMPORT_TABLES",
     "MASK",
     "SERVER_COLUMNS",
+    "DateOrder",
     "Format",
     "ImportReport",
+    "ReadFormat",
     "RejectedRow",
     "RowReadError",
     "aimport_rows",
     "default_checkpoint_path",
     "default_rejects_path",
     "derive_id",
+    "detect_format",
     "export_rows",
     "guess_format",
     "import_file",

@@ -17,8 +17,8 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, Final, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,9 +36,24 @@ from nexus_sdk.io._tables import (
     timestamp_columns,
 )
 
-__all__ = ["FileReader", "Format", "RowReadError", "RowWriter", "guess_format", "read_rows"]
+__all__ = [
+    "DateOrder",
+    "FileReader",
+    "Format",
+    "ReadFormat",
+    "RowReadError",
+    "RowWriter",
+    "detect_format",
+    "guess_format",
+    "read_rows",
+]
 
 Format = Literal["jsonl", "csv"]
+"""The formats an export writes."""
+ReadFormat = Literal["jsonl", "csv", "xlsx"]
+"""The formats an import reads: an export's, and a spreadsheet's own ``.xlsx`` (``nexus-sdk[xlsx]``)."""
+DateOrder = Literal["dmy", "mdy"]
+"""How dates written with slashes or dots are read: day first (``06/12/2026`` is 6 December) or month first."""
 
 _CSV_FIELD_LIMIT: Final = 2**31 - 1
 """The largest cell a CSV file may hold (the csv module's limit is a C long; 32 bits on Windows)."""
@@ -50,21 +65,93 @@ def guess_format(path: str | os.PathLike[str]) -> Format:
     return "csv" if str(path).lower().endswith((".csv", ".tsv")) else "jsonl"
 
 
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAVE_AS: Final = 'save it as "Excel Workbook (.xlsx)" or as "CSV UTF-8 (Comma delimited) (.csv)"'
+
+
+def _not_readable(path: Path, what: str) -> ValidationError:
+    message = f"{path.name} is {what}, which import does not read: {_SAVE_AS}, then import that file."
+    return ValidationError(message, errors=[{"loc": ("file",), "msg": message, "type": "file_format"}])
+
+
+def _zip_kind(path: Path) -> str:
+    """What a ZIP-based file holds: ``xlsx``, or a description of another spreadsheet format."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return "a damaged or incomplete ZIP file (a spreadsheet still being written?)"
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        if "xl/workbook.bin" in names:
+            return "an Excel binary workbook (.xlsb)"
+        return "xlsx"
+    if "opendocument.spreadsheet" in mimetype:
+        return "an OpenDocument spreadsheet (.ods, LibreOffice Calc)"
+    if any(name.startswith("Index/") for name in names):
+        return "an Apple Numbers document"
+    return "a ZIP archive, not a table"
+
+
+def detect_format(path: str | os.PathLike[str]) -> ReadFormat:
+    """The format to read ``path`` in, from its first bytes and then its extension.
+
+    An ``.xlsx`` workbook is ``xlsx`` whatever its name; ``.csv``/``.tsv`` are CSV, and so is a ``.txt``
+    file (Excel's "Unicode Text" and "Text (Tab delimited)") unless it starts with ``{`` (JSONL); anything
+    else is JSONL.
+
+    Raises:
+        ValidationError: A spreadsheet format import does not read (``.xls``, ``.ods``, ``.xlsb``, Apple
+            Numbers): the message says how to save it instead.
+    """
+    file = Path(path)
+    with file.open("rb") as handle:
+        head = handle.read(512)
+    if head.startswith(_ZIP_MAGIC):
+        kind = _zip_kind(file)
+        if kind == "xlsx":
+            return "xlsx"
+        raise _not_readable(file, kind)
+    if head.startswith(_OLE_MAGIC):
+        raise _not_readable(file, "an Excel 97-2003 workbook (.xls)")
+    suffix = file.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".numbers"):
+        # Not a workbook inside, whatever the name says (a CSV renamed, an empty file): read it as text.
+        return "csv"
+    if suffix == ".txt":
+        text = head.decode("utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "latin-1")
+        return "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+    return guess_format(file)
+
+
 class RowReadError(ValueError):
     """A row that could not be read: the reason, and the row as read (tokens masked)."""
 
-    def __init__(self, message: str, row: Any) -> None:
+    def __init__(self, message: str, row: Any, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.row = row
         """The cells by column (CSV), or the line's text (JSONL), with tokens masked."""
+        self.errors: list[dict[str, Any]] = errors or []
+        """The errors by column (``loc``, ``msg``, ``type``), when the reason is about a column."""
 
 
 def _invalid(message: str, loc: str) -> ValidationError:
     return ValidationError(message, errors=[{"loc": (loc,), "msg": message, "type": "value_error"}])
 
 
-def _codec(encoding: str | None) -> str:
-    """The codec to read with: UTF-8 by default, where a byte-order mark is not part of the first row."""
+def _codec(encoding: str | None, path: Path | None = None) -> str:
+    """The codec to read with: UTF-8 by default, where a byte-order mark is not part of the first row.
+
+    Without ``encoding``, a file that starts with a UTF-16 byte-order mark (Excel's "Unicode Text") is
+    read as UTF-16: the mark says so, nothing is guessed.
+    """
+    if encoding is None and path is not None:
+        with path.open("rb") as handle:
+            if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                return "utf-16"
     name = encoding or "utf-8"
     try:
         info = codecs.lookup(name)
@@ -83,6 +170,25 @@ def _zone(timezone: str | None) -> tzinfo | None:
     except (ValueError, ZoneInfoNotFoundError):
         message = f"Unknown time zone {timezone!r} (an IANA name such as Europe/Paris, or UTC)."
         raise _invalid(message, "timezone") from None
+
+
+def _cp1252_hint(byte: int | None) -> str:
+    """What to pass for a file that is not UTF-8: cp1252 (Excel's "CSV" on Western Windows) if it can be."""
+    excel = 'Excel\'s "CSV (Comma delimited)" on Windows'
+    others = "cp1250 Central European, cp1251 Cyrillic, ..."
+    if byte is None:
+        return f"; pass --encoding with the encoding it was saved in (e.g. cp1252 for {excel})"
+    try:
+        shown = bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return (
+            f" (no character in cp1252); pass --encoding with the encoding it was saved in, "
+            f"e.g. a Windows code page: {others}"
+        )
+    return (
+        f" ({shown!r} in cp1252). A CSV saved as {excel} is cp1252: pass --encoding cp1252 (or save it as "
+        f'"CSV UTF-8"); a file from another language\'s Windows needs its code page ({others})'
+    )
 
 
 def _check_encoding(path: Path, codec: str) -> None:
@@ -106,14 +212,17 @@ def _check_encoding(path: Path, codec: str) -> None:
         decoder = codecs.getincrementaldecoder(codec)()
         number = 0
         where = "at its end: the last character is cut off"
+        byte: int | None = None
         for number, raw in enumerate(handle, start=1):  # the number is used after the loop
             try:
                 decoder.decode(raw)
             except UnicodeDecodeError as exc:
+                byte = raw[exc.start] if exc.start < len(raw) else None
                 where = f"line {number}, column {exc.start + 1}: byte 0x{raw[exc.start]:02x}"
                 break
     utf8 = codec.startswith("utf-8")
-    hint = "; pass --encoding (e.g. cp1252 for a file saved by Excel on Windows)" if utf8 else ""
+    # Not guessed: a Cyrillic or Polish file read as cp1252 would import as the wrong letters, silently.
+    hint = _cp1252_hint(byte) if utf8 else ""
     with path.open("rb") as handle:
         head = handle.read(2)
     if utf8 and head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -121,6 +230,193 @@ def _check_encoding(path: Path, codec: str) -> None:
         hint = '; it starts with a UTF-16 byte-order mark (Excel\'s "Unicode Text"): pass --encoding utf-16'
     message = f"{path.name} is not {'UTF-8' if utf8 else codec} text: {where}{hint}."
     raise ValidationError(message, errors=[{"loc": ("line", number), "msg": message, "type": "encoding"}])
+
+
+def _column_name(name: str, known: frozenset[str]) -> str:
+    """A header cell as a column name: spaces around it dropped, and its case if that makes it a column.
+
+    Spreadsheet users retype headers as ``Original_Idea `` or ``IS_DEFAULT``; our columns are all lower case,
+    so that reads as one column and no other.
+    """
+    name = name.strip()
+    if name not in known and name.lower() in known:
+        return name.lower()
+    return name
+
+
+def _not_json(column: str, exc: ValueError) -> str:
+    detail = f": {exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else ""
+    return (
+        f"column {column!r} is not valid JSON{detail} (numbers in JSON take a '.' for decimals and no "
+        "thousands separators: 1234.5, not 1,234.5)"
+    )
+
+
+_SCIENTIFIC: Final = re.compile(r"[+-]?\d+(?:[.,]\d+)?[Ee][+-]?\d+")
+"""A number as a spreadsheet shows a long one: ``1.7890123456789E+018``."""
+
+
+def _id_text_columns(table: str) -> frozenset[str]:
+    """The text columns holding another system's id (``platform_post_id``): digits a spreadsheet mangles."""
+    return frozenset(column for column in text_columns(table) if column.endswith("_id"))
+
+
+def _lost_digits(column: str, value: str) -> str:
+    return (
+        f"column {column!r}: {value!r} is an id a spreadsheet turned into a number and wrote in scientific "
+        "notation: its digits are lost; import the file as exported, or format the column as text "
+        "before opening the file in the spreadsheet"
+    )
+
+
+_DAY_MONTH: Final = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2}|\d{4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
+    r"\s*(?P<half>[AaPp]\.?[Mm]\.?)?)?"
+)
+_YEAR_FIRST: Final = re.compile(
+    r"(?P<year>\d{4})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<a>\d{1,2})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?)?"
+)
+_ISO_FORMAT: Final = "YYYY-MM-DD HH:MM"
+
+
+class Timestamps:
+    """Reads a row's timestamp cells as spreadsheets write them, never guessing.
+
+    - ISO 8601 (``2026-12-06 14:30``, ``2026-12-06T14:30:00+01:00``): as it is; one without an offset
+      takes ``timezone`` (without it, validation rejects the row and says to pass ``--timezone``).
+    - ``2026/12/06 14:30``: year first is always year, month, day.
+    - ``12/6/2026 14:30``, ``06.12.2026``: day first or month first depends on the spreadsheet's locale,
+      so it is read only with ``date_order`` (``dmy`` or ``mdy``); without it the row is rejected with a
+      reason naming the column and the option. A two-digit year is 20YY (``12/06/26``, as LibreOffice
+      writes a date cell): these tables hold no timestamps before 2000.
+    - A bare number (``46362``, a date cell formatted as a number: the spreadsheet's day count) is
+      rejected: validation would read it as seconds since 1970.
+    """
+
+    def __init__(self, table: str, zone: tzinfo | None, order: DateOrder | None) -> None:
+        self.columns = tuple(sorted(timestamp_columns(table)))
+        self.zone = zone
+        self.order = order
+
+    def read(
+        self, data: dict[str, Any], as_read: Callable[..., Any], *args: Any
+    ) -> dict[str, Any] | RowReadError:
+        """``data`` with its timestamp cells as ISO 8601, or the error for the first one that is not.
+
+        Args:
+            data: The row (changed in place).
+            as_read: ``as_read(*args)`` returns the row as read (tokens masked), for the error; called
+                only then (no closure made per row: this runs for every row of an import).
+            args: Its arguments.
+        """
+        read: dict[str, str] | None = None
+        for column in self.columns:
+            value = data.get(column)
+            if not isinstance(value, str):
+                continue
+            try:
+                text = self.text(value)
+            except ValueError as exc:
+                reason = f"column {column!r}: {exc}"
+                error = {"loc": (column,), "msg": str(exc), "type": "timestamp_format"}
+                return RowReadError(reason, as_read(*args), [error])
+            if text is not value:
+                read = read or {}
+                read[column] = text
+        if read:
+            data.update(read)
+        return data
+
+    def text(self, value: str) -> str:
+        """One cell as ISO 8601 text (an offset added from the time zone, when there is one).
+
+        Raises:
+            ValueError: The reason the cell is not read (slashes without a date order, a number, ...).
+        """
+        text = value.strip()
+        parsed: datetime | None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = self._spreadsheet(text)
+            if parsed is None:
+                return value  # validation says what is wrong with it
+        else:
+            if parsed.tzinfo is not None or self.zone is None:
+                return value  # as written; without an offset or a zone, validation names --timezone
+        if parsed.tzinfo is None and self.zone is not None:
+            parsed = parsed.replace(tzinfo=self.zone)
+        return parsed.isoformat()
+
+    def _spreadsheet(self, text: str) -> datetime | None:
+        if re.fullmatch(r"[+-]?\d+(?:[.,]\d+)?", text):
+            raise ValueError(
+                f"{text!r} is a number, not a date (a date cell formatted as a number?); "
+                f"format the column as a date, e.g. {_ISO_FORMAT}"
+            )
+        year_first = _YEAR_FIRST.fullmatch(text)
+        match = year_first or _DAY_MONTH.fullmatch(text)
+        if match is None:
+            return None
+        a, b, year = int(match["a"]), int(match["b"]), int(match["year"])
+        if len(match["year"]) == 2:
+            # LibreOffice writes a date cell as 12/06/26 by default. Every timestamp these tables hold
+            # is after 2000, so a stated order reads 26 as 2026 (the docs say so).
+            year += 2000
+        if year_first:
+            day, month = a, b
+        elif self.order is None:
+            if a > 12 >= b:
+                fits = "it can only be day first: pass --date-order dmy"
+            elif b > 12 >= a:
+                fits = "it can only be month first: pass --date-order mdy"
+            elif a > 12:
+                raise ValueError(f"{text!r} is not a date (neither day nor month first)")
+            else:
+                fits = (
+                    f"it may be {a} {_MONTHS[b - 1]} (--date-order dmy) or {b} {_MONTHS[a - 1]} "
+                    "(--date-order mdy): pass the one the spreadsheet's locale writes"
+                )
+            raise ValueError(
+                f"{text!r}: a date with slashes or dots is read only in a stated order; {fits} "
+                f"(date_order= in Python), or format the column as {_ISO_FORMAT}"
+            )
+        elif self.order == "dmy":
+            day, month = a, b
+        else:
+            month, day = a, b
+        hour = int(match["hour"] or 0)
+        half = (match.groupdict().get("half") or "").replace(".", "").lower()
+        if half and not 1 <= hour <= 12:
+            raise ValueError(f"{text!r} is not a time: the hour of an AM/PM time is 1 to 12")
+        if half:
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        fraction = (match["fraction"] or "").ljust(6, "0")
+        order = (
+            "year/month/day"
+            if year_first
+            else ("day/month/year" if self.order == "dmy" else "month/day/year")
+        )
+        try:
+            return datetime(
+                year,
+                month,
+                day,
+                hour,
+                int(match["minute"] or 0),
+                int(match["second"] or 0),
+                int(fraction),
+            )
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date read as {order}") from None
+
+
+_MONTHS: Final = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)  # fmt: skip
 
 
 class FileReader:
@@ -135,31 +431,47 @@ class FileReader:
         self,
         path: Path,
         table: str,
-        fmt: Format,
+        fmt: ReadFormat,
         *,
         delimiter: str | None = None,
         encoding: str | None = None,
         timezone: str | None = None,
+        date_order: DateOrder | None = None,
+        sheet: str | None = None,
     ) -> None:
         if delimiter is not None and len(delimiter) != 1:
             raise _invalid(f"The delimiter must be one character, got {delimiter!r}.", "delimiter")
+        if date_order not in (None, "dmy", "mdy"):
+            raise _invalid(f"The date order must be 'dmy' or 'mdy', got {date_order!r}.", "date_order")
+        if sheet is not None and fmt != "xlsx":
+            raise _invalid("A sheet is chosen only in an .xlsx workbook.", "sheet")
         self.path = path
         self.table = table
-        self.format: Format = fmt
-        self._codec = _codec(encoding)
+        self.format: ReadFormat = fmt
         self._zone = _zone(timezone)
+        self._dates = Timestamps(table, self._zone, date_order)
         self._handle: TextIO | None = None
+        self._sheet = sheet
+        self._sheet_rows = (0, 0)  # rows read, rows the sheet has (for the position)
         self.size = path.stat().st_size
         """The file's size in bytes."""
-        _check_encoding(path, self._codec)
         self.delimiter = delimiter or ","
         """The CSV cell separator (given, or detected from the header)."""
         self.header: list[str] = []
+        if fmt == "xlsx":
+            self._codec = ""
+            self._read_sheet_header()
+            return
+        self._codec = _codec(encoding, path)
+        _check_encoding(path, self._codec)
         if fmt == "csv":
             self._read_header(delimiter)
 
     def position(self) -> int:
         """Bytes read so far (ahead of the rows handed out by at most one buffer)."""
+        if self.format == "xlsx":
+            done, total = self._sheet_rows
+            return self.size * min(done, total) // total if total else 0
         handle = self._handle
         if handle is None:
             return 0
@@ -176,8 +488,18 @@ class FileReader:
                 counts = {d: first.count(d) for d in (",", ";", "\t")}
                 self.delimiter = max(counts, key=counts.__getitem__) if any(counts.values()) else ","
             header = next(csv.reader(itertools.chain([first], handle), delimiter=self.delimiter), [])
-        self.header = [name.strip() for name in header]
+        self._check_header(header)
+
+    def _read_sheet_header(self) -> None:
+        from nexus_sdk.io._xlsx import Sheet
+
+        sheet = Sheet(self.path, self._sheet)
+        sheet.close()
+        self._check_header(sheet.header)
+
+    def _check_header(self, header: list[str]) -> None:
         known = known_columns(self.table)
+        self.header = [_column_name(name, known) for name in header]
         unknown = [name for name in self.header if name and name not in known]
         if unknown:
             parts = []
@@ -191,6 +513,9 @@ class FileReader:
             raise ValidationError(message, errors=[{"loc": ("header",), "msg": message, "type": "header"}])
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
+        if self.format == "xlsx":
+            yield from self._iter_xlsx()
+            return
         with self._open() as handle:
             self._handle = handle
             if self.format == "csv":
@@ -198,7 +523,65 @@ class FileReader:
             else:
                 yield from self._jsonl(handle)
 
+    def _iter_xlsx(self) -> Iterator[tuple[int, Any]]:
+        from nexus_sdk.io._xlsx import Sheet, cell_value
+
+        documents = json_columns(self.table)
+        texts = text_columns(self.table)
+        stamps = timestamp_columns(self.table)
+        header = self.header
+        width = len(header)
+        sheet = Sheet(self.path, self._sheet)
+        try:
+            self._sheet_rows = (0, sheet.rows)
+            for number, cells in sheet:
+                self._sheet_rows = (number, sheet.rows)
+                values = [value for value, _ in cells]
+                if all(v is None or v == "" for v in values):
+                    continue  # an empty row, or a row of empty cells, is not a row
+                data: dict[str, Any] = {}
+                error: str | None = None
+                column = ""
+                for index, (value, is_error) in enumerate(cells):
+                    if value is None:
+                        continue
+                    column = header[index] if index < width else ""
+                    if not column:
+                        error = f"column {index + 1} has a value but no name in the header"
+                    elif is_error:
+                        error = f"column {column!r} holds the spreadsheet error {value}"
+                    elif value == "":
+                        if column in texts:
+                            data[column] = ""
+                        continue
+                    elif column in documents:
+                        if not isinstance(value, str):
+                            error = f"column {column!r} holds {value!r}, not JSON text"
+                        else:
+                            try:
+                                data[column] = json.loads(value)
+                            except ValueError as exc:
+                                error = _not_json(column, exc)
+                    else:
+                        try:
+                            data[column] = cell_value(
+                                value, text=column in texts, timestamp=column in stamps, zone=self._zone
+                            )
+                        except ValueError as exc:
+                            error = f"column {column!r}: {exc}"
+                    if error is not None:
+                        break
+                as_read = _sheet_cells(header, values)
+                if error is not None:
+                    errors = [{"loc": (column,), "msg": error, "type": "cell"}] if column else []
+                    yield number, RowReadError(error, as_read(), errors)
+                else:
+                    yield number, self._dates.read(data, as_read)
+        finally:
+            sheet.close()
+
     def _jsonl(self, handle: TextIO) -> Iterator[tuple[int, Any]]:
+        stamps = timestamp_columns(self.table)
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -218,27 +601,14 @@ class FileReader:
             if not isinstance(data, dict):
                 yield number, RowReadError("not a JSON object", mask_text(text))
                 continue
-            yield number, self._zoned(data)
-
-    def _zoned(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Naive timestamps (no offset, as spreadsheets write them) read in the given time zone."""
-        zone = self._zone
-        if zone is None:
-            return data
-        for column in timestamp_columns(self.table):
-            value = data.get(column)
-            if isinstance(value, str):
-                try:
-                    parsed = datetime.fromisoformat(value.strip())
-                except ValueError:
-                    continue  # validation says what is wrong with it
-                if parsed.tzinfo is None:
-                    data[column] = parsed.replace(tzinfo=zone).isoformat()
-        return data
+            # Most rows have no timestamp: the check costs less than the call (this runs for every row).
+            yield number, data if stamps.isdisjoint(data) else self._dates.read(data, mask, data)
 
     def _csv(self, handle: TextIO) -> Iterator[tuple[int, Any]]:
+        stamps = timestamp_columns(self.table)
         documents = json_columns(self.table)
         texts = text_columns(self.table)
+        ids = _id_text_columns(self.table)
         header = self.header
         width = len(header)
         delimiter = self.delimiter
@@ -274,6 +644,8 @@ class FileReader:
                     RowReadError("the file ends inside a quoted field: this record is cut off", cells),
                 )
                 continue
+            if len(values) > width and not any(values[width:]):
+                del values[width:]  # empty cells past the header's last column (a spreadsheet's used range)
             if len(values) != width:
                 cells = mask(dict(zip(header, values, strict=False)))
                 if len(values) > width:
@@ -297,14 +669,40 @@ class FileReader:
                 elif column in documents:
                     try:
                         data[column] = json.loads(value)
-                    except ValueError:
-                        error = f"column {column!r} is not valid JSON"
+                    except ValueError as exc:
+                        error = _not_json(column, exc)
+                elif column in ids and _SCIENTIFIC.fullmatch(value):
+                    error = _lost_digits(column, value)
                 else:
                     data[column] = value
             if error is not None:
                 yield start, RowReadError(error, mask(dict(zip(header, values, strict=True))))
+            elif stamps.isdisjoint(data):
+                yield start, data
             else:
-                yield start, self._zoned(data)
+                yield start, self._dates.read(data, _masked_cells, header, values)
+
+
+def _masked_cells(header: list[str], values: list[str]) -> dict[str, Any] | None:
+    return mask(dict(zip(header, values, strict=True)))
+
+
+def _sheet_cells(header: list[str], values: list[Any]) -> Callable[[], Any]:
+    """A function returning a sheet row as read (tokens masked, dates as text), for a rejected row."""
+
+    def as_read() -> Any:
+        cells = {
+            (header[i] if i < len(header) and header[i] else f"column {i + 1}"): (
+                v
+                if isinstance(v, str | int | float | bool)
+                else (v.isoformat() if isinstance(v, date | time) else str(v))
+            )
+            for i, v in enumerate(values)
+            if v is not None
+        }
+        return mask(cells)
+
+    return as_read
 
 
 def _quoted_empty_fields(record: str, count: int, delimiter: str = ",") -> list[bool]:
@@ -337,12 +735,14 @@ def read_rows(
     path: str | os.PathLike[str],
     table: str,
     *,
-    format: Format | None = None,
+    format: ReadFormat | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
     timezone: str | None = None,
+    date_order: DateOrder | None = None,
+    sheet: str | None = None,
 ) -> Iterator[tuple[int, Any]]:
-    """Read a JSONL or CSV file as ``(line, row)`` pairs, lazily.
+    """Read a JSONL, CSV or Excel (``.xlsx``) file as ``(line, row)`` pairs, lazily.
 
     A row that cannot be read yields ``(line, error)`` instead of a row: a :class:`RowReadError` (a
     ``ValueError``, not raised) whose ``row`` attribute holds the row as read, so the import reports it with the others. A
@@ -352,22 +752,39 @@ def read_rows(
     Args:
         path: The file.
         table: The table the rows are for (CSV needs it to know which columns hold JSON).
-        format: ``jsonl`` or ``csv``; guessed from the extension if omitted.
+        format: ``jsonl``, ``csv`` or ``xlsx``; if omitted, detected (:func:`detect_format`): an Excel
+            workbook by its content, then ``.csv``/``.tsv``/``.txt`` as CSV, anything else as JSONL.
         delimiter: The CSV cell separator; by default detected from the header (``,``, or ``;`` as
             spreadsheets save it in comma-decimal locales, or a tab).
         encoding: The file's text encoding; default UTF-8 (with or without a byte-order mark).
         timezone: An IANA time zone for timestamps written without an offset (as spreadsheets write
-            them); without it such a timestamp is a rejected row.
+            them, and as an ``.xlsx`` stores every date); without it such a timestamp is a rejected row.
+        date_order: ``dmy`` or ``mdy``: how to read dates written with slashes or dots
+            (``06/12/2026 14:30``); without it such a date is a rejected row, never a guess.
+        sheet: The worksheet of an ``.xlsx`` workbook; needed when it has more than one.
 
     Returns:
         An iterator of ``(line number, dict or ValueError)``.
 
     Raises:
-        ValidationError: The file is not in ``encoding`` (the message names the line), a CSV header
-            names an unknown column, or an option is invalid; raised before any row is read.
+        ValidationError: The file is not in ``encoding`` (the message names the line), a header names an
+            unknown column, the file is a spreadsheet format that is not read (``.xls``, ``.ods``,
+            Numbers: the message says how to save it), or an option is invalid; raised before any row is
+            read.
+        ConfigurationError: An ``.xlsx`` file without openpyxl (``pip install 'nexus-sdk[xlsx]'``).
     """
-    fmt = format or guess_format(path)
-    return iter(FileReader(Path(path), table, fmt, delimiter=delimiter, encoding=encoding, timezone=timezone))
+    fmt = format or detect_format(path)
+    reader = FileReader(
+        Path(path),
+        table,
+        fmt,
+        delimiter=delimiter,
+        encoding=encoding,
+        timezone=timezone,
+        date_order=date_order,
+        sheet=sheet,
+    )
+    return iter(reader)
 
 
 # --- writing ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from nexus_sdk._types import NOT_GIVEN, NotGiven, uuid_text
 from nexus_sdk.errors import AuthenticationError, ValidationError
 from nexus_sdk.io._checkpoint import Checkpoint, Progress
-from nexus_sdk.io._formats import FileReader, Format, guess_format
+from nexus_sdk.io._formats import DateOrder, FileReader, ReadFormat, detect_format
 from nexus_sdk.io._plan import Batch, Planner, fewer_collections
 from nexus_sdk.io._report import ImportReport, write_rejects
 from nexus_sdk.io._send import BatchResult, send
@@ -356,7 +356,7 @@ def import_file(
     table: str,
     path: str | os.PathLike[str],
     *,
-    format: Format | None = None,
+    format: ReadFormat | None = None,
     user_id: str | uuid.UUID | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -367,14 +367,16 @@ def import_file(
     delimiter: str | None = None,
     encoding: str | None = None,
     timezone: str | None = None,
+    date_order: DateOrder | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
-    """Import a JSONL or CSV file; what ``nexus-sdk import`` runs.
+    """Import a JSONL, CSV or Excel (``.xlsx``) file; what ``nexus-sdk import`` runs.
 
     Args:
         client: See :func:`import_rows`.
         table: See :func:`import_rows`.
         path: The file.
-        format: ``jsonl`` or ``csv``; guessed from the extension if omitted.
+        format: ``jsonl``, ``csv`` or ``xlsx``; detected if omitted (see :func:`read_rows`).
         user_id: See :func:`import_rows`.
         batch_size: See :func:`import_rows`.
         concurrency: See :func:`import_rows`.
@@ -386,14 +388,17 @@ def import_file(
         delimiter: See :func:`read_rows`.
         encoding: See :func:`read_rows`.
         timezone: See :func:`read_rows`.
+        date_order: See :func:`read_rows`.
+        sheet: See :func:`read_rows`.
 
     Returns:
         The report.
 
     Raises:
         OSError: The file cannot be read.
-        ValidationError: The file is not in ``encoding``, a CSV header names an unknown column, or see
-            :func:`import_rows`; raised before any row is sent.
+        ValidationError: The file is not in ``encoding``, a header names an unknown column, it is a
+            spreadsheet format that is not read, or see :func:`import_rows`; raised before any row is sent.
+        ConfigurationError: An ``.xlsx`` file without openpyxl (``pip install 'nexus-sdk[xlsx]'``).
     """
     table = resolve_table(table, IMPORT_TABLES)
     if isinstance(checkpoint, NotGiven):
@@ -403,10 +408,12 @@ def import_file(
     reader = FileReader(
         Path(path),
         table,
-        format or guess_format(path),
+        format or detect_format(path),
         delimiter=delimiter,
         encoding=encoding,
         timezone=timezone,
+        date_order=date_order,
+        sheet=sheet,
     )
     bar = Progress(progress, f"import {table}", total=reader.size, position=reader.position)
     return _import(

@@ -214,7 +214,8 @@ class Planner:
         """The checks that need no model; ``None`` when the row is rejected here."""
         if isinstance(item, Exception):
             # A row the reader could not read (RowReadError) carries the row as read, masked.
-            self.rejects.append(RejectedRow(line, str(item), row=getattr(item, "row", None)))
+            errors = list(getattr(item, "errors", None) or [])
+            self.rejects.append(RejectedRow(line, str(item), errors, getattr(item, "row", None)))
             return None
         if type(item) is not dict and not isinstance(item, Mapping):
             reason = f"expected an object, got {type(item).__name__}"

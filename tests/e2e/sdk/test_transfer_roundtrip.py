@@ -161,7 +161,7 @@ def fresh(
             conn.execute("DELETE FROM auth.users WHERE id = %s", (nexus_user.id,))
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "excel"])
 def test_cli_round_trip_into_a_fresh_database(
     fmt: str,
     tmp_path: Path,
@@ -179,8 +179,10 @@ def test_cli_round_trip_into_a_fresh_database(
     dest = env_for(target.url, target.anon_key, target.mint_token(nexus_user.id))
 
     for table in ORDER:
-        path = tmp_path / f"{table}.{fmt}"
+        path = tmp_path / f"{table}.{'csv' if fmt == 'excel' else fmt}"
         args = ["export", table, "-o", str(path), "--json", "--page-size", "5"]
+        if fmt == "excel":  # a byte-order mark, CRLF and ';' as a comma-decimal locale's spreadsheet wants
+            args += ["--excel", "--delimiter", ";"]
         exported = run([*args, "--include-tokens"] if table == "platform_connections" else args, source)
         assert json.loads(exported.stdout)["rows"] == len(before[table])
         imported = run(["import", table, str(path), "--json", "--batch-size", "3"], dest)
