@@ -142,12 +142,27 @@ def rotate_command(
     from nexus_sdk.errors import NexusError
 
     if access_token:
-        raise click.UsageError("keys rotate needs the service-role key (every user's rows), not a user token")
+        source = click.get_current_context().get_parameter_source("access_token")
+        if source is not click.core.ParameterSource.ENVIRONMENT:
+            raise click.UsageError(
+                "keys rotate needs the service-role key (every user's rows), not a user token: "
+                "drop --access-token"
+            )
+        # Left in the shell by `eval "$(nexus-sdk local user create ...)"`: it says whom import and export
+        # act as; rotation is every user's rows, so it runs as the service role whatever that variable says.
+        click.echo(f"# {_env.NEXUS_ACCESS_TOKEN} ignored: keys rotate acts as the service role", err=True)
     try:
         ring = KeyRing.from_env()
     except ConfigurationError as exc:
         raise click.ClickException(exc.message) from exc
     client = make_client(url, key, anon_key, None, encryption_keys=ring)
+    if client.auth_mode == "anon":
+        # Under RLS the anon key sees no one's connections: it would "rotate" nothing and report success.
+        client.close()
+        raise click.UsageError(
+            "keys rotate needs the service-role key (every user's rows), not the anon key: "
+            "pass --key or set SUPABASE_SERVICE_ROLE_KEY"
+        )
     if progress is None:
         progress = sys.stderr.isatty()  # no carriage-return bar lines in logs, as import and export
     bar = tqdm(unit=" tokens", desc="rotating", disable=not progress or as_json, leave=False)

@@ -14,11 +14,14 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nexus_sdk import _env
+
+if TYPE_CHECKING:
+    from nexus_sdk.local import StackState
 
 __all__ = ["local"]
 
@@ -32,8 +35,72 @@ _running_stack_dir = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="The stack's data directory [default: $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local].",
+    help="The stack's data directory [default: the one at $NEXUS_LOCAL_DIR or ~/.cache/nexus-sdk/local, "
+    "else the only stack `local start` serves elsewhere].",
 )
+
+
+def _registry() -> Path:
+    """Where `local start` notes the data dir of each stack it serves, whatever that dir is.
+
+    Always the user cache (never ``$NEXUS_LOCAL_DIR``), so a stack started with ``--data-dir`` or another
+    ``NEXUS_LOCAL_DIR`` is found by `status`, `stop` and `user create` run without them.
+    """
+    cache = os.environ.get(_env.XDG_CACHE_HOME) or str(Path.home() / ".cache")
+    return Path(cache) / "nexus-sdk" / "running"
+
+
+def _register(data_dir: Path) -> Path | None:
+    """Note ``data_dir`` as serving; the entry's path (to remove at the end), None if it cannot be written."""
+    import hashlib
+
+    resolved = data_dir.expanduser().resolve()
+    entry = _registry() / (hashlib.sha256(str(resolved).encode()).hexdigest()[:16] + ".path")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text(str(resolved) + "\n", encoding="utf-8")
+    except OSError:
+        return None  # only the lookup without --data-dir is lost; the stack itself is fine
+    return entry
+
+
+def _find_stack(data_dir: Path | None) -> StackState:
+    """The running stack: in ``data_dir`` if given; else in the default data dir; else the only other one.
+
+    Every command that needs a running stack finds it this way (docs/cli.md, "Which stack").
+    """
+    from nexus_sdk import local as local_stack
+    from nexus_sdk.errors import ConfigurationError
+
+    if data_dir is not None:
+        try:
+            return local_stack.read_state(data_dir)
+        except ConfigurationError as exc:
+            raise click.ClickException(exc.message) from exc
+    default = local_stack.default_data_dir()
+    try:
+        return local_stack.read_state(default)
+    except ConfigurationError as exc:
+        not_default = exc
+    others: dict[Path, StackState] = {}
+    with contextlib.suppress(OSError):
+        for entry in sorted(_registry().glob("*.path")):
+            try:
+                path = Path(entry.read_text(encoding="utf-8").strip())
+                others[path] = local_stack.read_state(path)
+            except (ConfigurationError, OSError, ValueError, TypeError):
+                entry.unlink(missing_ok=True)  # its stack has ended without removing it (killed)
+    others.pop(default.expanduser().resolve(), None)
+    if len(others) == 1:
+        ((path, state),) = others.items()
+        click.echo(f"# the local stack serving {state.url} from {path}", err=True)
+        return state
+    if others:
+        listed = "; ".join(f"{state.url} from {path}" for path, state in others.items())
+        raise click.ClickException(
+            f"{len(others)} local stacks are running ({listed}); pick one with --data-dir DIR"
+        )
+    raise click.ClickException(not_default.message)
 
 
 @click.group(name="local")
@@ -92,7 +159,10 @@ def start_command(
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _on_signal)
+    entry: Path | None = None
     try:
+        # Seconds go by before the settings (more on a first run, which creates the database): say so.
+        click.echo(f"# starting the local stack in {base} ...", err=True)
         try:
             running = local_stack.start(
                 port=port,
@@ -112,6 +182,7 @@ def start_command(
             # The missing extra, a stack already running from this data dir, a failed schema.
             raise click.ClickException(f"cannot start the local stack: {exc.message}") from exc
         with running as stack:
+            entry = _register(base)
             click.echo(_export_lines(stack.state().env()))
             click.echo(
                 f"# serving {stack.rest_url} and {stack.url}/auth/v1 (state in {base}); Ctrl-C to stop",
@@ -125,6 +196,8 @@ def start_command(
                 pass
             click.echo("# stopping", err=True)
     finally:
+        if entry is not None:
+            entry.unlink(missing_ok=True)
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -137,14 +210,7 @@ def status_command(data_dir: Path | None) -> None:
     Example:
       $ eval "$(nexus-sdk local status)"
     """
-    from nexus_sdk import local as local_stack
-    from nexus_sdk.errors import ConfigurationError
-
-    try:
-        state = local_stack.read_state(data_dir)
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(_export_lines(state.env()))
+    click.echo(_export_lines(_find_stack(data_dir).env()))
 
 
 @local.command("stop")
@@ -168,14 +234,9 @@ def stop_command(data_dir: Path | None, timeout: float) -> None:
     """
     import time
 
-    from nexus_sdk import local as local_stack
-    from nexus_sdk.errors import ConfigurationError
     from nexus_sdk.local._embedded import _pid_alive
 
-    try:
-        state = local_stack.read_state(data_dir)
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.message) from exc
+    state = _find_stack(data_dir)
     # `local start` stops cleanly on SIGTERM: the server, its state file, then the database; its process
     # ends last, so waiting for it means the data dir is free for the next `local start`.
     with contextlib.suppress(ProcessLookupError):
@@ -232,12 +293,8 @@ def user_create_command(
       $ eval "$(nexus-sdk local user create ada@example.com --metadata '{"full_name": "Ada"}')"
     """
     from nexus_sdk import local as local_stack
-    from nexus_sdk.errors import ConfigurationError
 
-    try:
-        state = local_stack.read_state(data_dir)
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.message) from exc
+    state = _find_stack(data_dir)
     meta: dict[str, Any] | None = None
     if metadata is not None:
         try:

@@ -213,3 +213,45 @@ def test_rotation_never_puts_ciphertext_in_a_url_whatever_the_token_size(nexus_c
     for value in stored_before:
         assert value is not None
         assert value.rpartition(":")[2][40:80] not in "".join(urls)
+
+
+def test_rotate_in_the_readme_shell_ignores_the_user_token_it_leaves(nexus_clean: NexusTestStack) -> None:
+    """After `eval "$(nexus-sdk local status)"` and `eval "$(nexus-sdk local user create ...)"`, as the README
+    has it: NEXUS_ACCESS_TOKEN is set, and `keys rotate` still rotates every user's tokens."""
+    old, new = EncryptionKey.generate("old-key"), EncryptionKey.generate("new-key")
+    user, token = nexus_clean.create_user()
+    other = nexus_clean.create_user()[0]
+    with _service(nexus_clean, KeyRing([old])) as before:
+        for owner in (user, other):
+            before.platform_connections.create(
+                user_id=owner, platform="x", platform_user_id=str(owner), access_token=f"access-{owner}"
+            )
+    env = {
+        "SUPABASE_URL": nexus_clean.url,
+        "SUPABASE_SERVICE_ROLE_KEY": nexus_clean.service_role_key,
+        "SUPABASE_ANON_KEY": nexus_clean.anon_key,
+        "NEXUS_ACCESS_TOKEN": token,
+        ENV_VAR: f"{new.export()},{old.export()}",
+    }
+
+    result = CliRunner().invoke(main, ["keys", "rotate", "--json"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reencrypted"] == 2  # both users' tokens, not only the token's user
+    assert "NEXUS_ACCESS_TOKEN ignored" in result.stderr
+    assert token not in result.output
+    assert all(value.startswith("nx1:new-key:") for value, _ in _stored(nexus_clean).values())
+
+
+def test_rotate_with_only_the_anon_key_is_refused_rather_than_rotating_nothing(
+    nexus_clean: NexusTestStack,
+) -> None:
+    env = {
+        "SUPABASE_URL": nexus_clean.url,
+        "SUPABASE_SERVICE_ROLE_KEY": "",
+        "SUPABASE_ANON_KEY": nexus_clean.anon_key,
+        ENV_VAR: EncryptionKey.generate().export(),
+    }
+    result = CliRunner().invoke(main, ["keys", "rotate"], env=env)
+    assert result.exit_code == 2
+    assert "SUPABASE_SERVICE_ROLE_KEY" in result.stderr

@@ -1,0 +1,70 @@
+"""`nexus-sdk local start --data-dir DIR` in one shell; in another, `status`, `user create` and `stop` without it.
+
+Run in subprocesses, as a user runs them, with a user cache of their own (XDG_CACHE_HOME) where the default
+data dir has no stack.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.db, pytest.mark.e2e]
+
+CLI = [sys.executable, "-c", "from nexus_sdk.cli import main; main(prog_name='nexus-sdk')"]
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def test_a_stack_started_elsewhere_is_found_by_the_other_commands(
+    tmp_path: Path, admin_url: str | None
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NEXUS_LOCAL_DIR"}
+    env.update(PYTHONWARNINGS="ignore", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    data_dir = tmp_path / "project" / ".nexus"
+    start = ["local", "start", "--port", "0", "--data-dir", str(data_dir)]
+    if admin_url is not None:
+        start += ["--database-url", admin_url]
+    proc = subprocess.Popen(
+        [*CLI, *start], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        # Said at once, before the seconds it takes to start.
+        assert proc.stderr.readline().startswith(f"# starting the local stack in {data_dir}")
+        deadline = time.monotonic() + 120
+        while not (data_dir / "stack.json").exists() or not list((tmp_path / "cache").rglob("*.path")):
+            assert proc.poll() is None, "local start exited"
+            assert time.monotonic() < deadline, "local start did not come up"
+            time.sleep(0.3)
+
+        status = _run("local", "status", env=env)
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.startswith("export SUPABASE_URL=http://127.0.0.1:")
+        assert str(data_dir) in status.stderr
+
+        created = _run("local", "user", "create", "ada@example.com", env=env)
+        assert created.returncode == 0, created.stderr
+        assert "export NEXUS_ACCESS_TOKEN=" in created.stdout
+
+        stopped = _run("local", "stop", env=env)
+        assert stopped.returncode == 0, stopped.stderr
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+    assert not list((tmp_path / "cache").rglob("*.path"))  # nothing noted once it has stopped
+    after = _run("local", "status", env=env)
+    assert after.returncode == 1
+    assert "No running local stack" in after.stderr
