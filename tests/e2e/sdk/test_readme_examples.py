@@ -1,5 +1,6 @@
-"""The README's Python examples run as written against the local stack: "Use it" with a signed-in user's
-token, as a reader would run it after `eval "$(nexus-sdk local status)"`."""
+"""The README's Python examples run as written against the local stack: "Use it" in a fresh namespace, as a
+reader would run it after the README's second-shell lines (`eval "$(nexus-sdk local status)"`, `eval "$(nexus-sdk
+local user create ...)"` and `NEXUS_ENCRYPTION_KEYS`)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def test_use_it_runs_as_written(
     monkeypatch.setenv("SUPABASE_URL", nexus_stack.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", nexus_stack.service_role_key)
     monkeypatch.setenv("SUPABASE_ANON_KEY", nexus_stack.anon_key)
-    namespace: dict[str, object] = {"access_token": nexus_user.access_token}
+    # What `eval "$(nexus-sdk local user create ...)"` adds; the example reads it itself (nothing is given to
+    # it: a reader's copy has no other name defined).
+    monkeypatch.setenv("NEXUS_ACCESS_TOKEN", nexus_user.access_token)
+    namespace: dict[str, object] = {}
     exec(compile(_section_example("Use it"), str(README), "exec"), namespace)  # noqa: S102
     nx = namespace["nx"]
     try:
