@@ -475,3 +475,36 @@ def test_empty_cells_past_the_headers_last_column_are_not_a_row_error(tmp_path: 
     assert first == (2, {"original_idea": "idea", "tone": "casual"})
     assert line == 3
     assert str(error) == "more fields than the header has columns"
+
+
+def test_excel_booleans_in_other_languages_read_as_booleans(tmp_path: Path) -> None:
+    # German Excel writes WAHR/FALSCH into its CSV files, French VRAI/FAUX: one word, one meaning.
+    path = tmp_path / "profiles.csv"
+    path.write_bytes("name;is_default\r\nA;WAHR\r\nB;faux\r\nC;TRUE\r\nD;vielleicht\r\n".encode("cp1252"))
+
+    rows = rows_of(path, "voice_profiles", encoding="cp1252")
+
+    assert [row["is_default"] for _, row in rows] == [
+        True,
+        False,
+        "TRUE",
+        "vielleicht",
+    ]  # the rest: validation
+
+
+def test_excel_for_mac_csv_is_told_mac_roman_and_reads_with_it(tmp_path: Path) -> None:
+    # "CSV (Macintosh)": Mac OS Roman, lines ending in CR alone; 0x8e is 'é' there and 'Ž' in cp1252.
+    path = tmp_path / "ideas.csv"
+    path.write_bytes(b'original_idea,tone\rCaf\x8e,casual\r"two\rlines",formal\r')
+
+    with pytest.raises(ValidationError) as caught:
+        rows_of(path)
+
+    message = caught.value.message
+    assert message.startswith("ideas.csv is not UTF-8 text: line 2, column 4: byte 0x8e ('é' in mac_roman).")
+    assert "pass --encoding mac_roman" in message
+    assert "cp1252" not in message
+    assert rows_of(path, encoding="mac_roman") == [
+        (2, {"original_idea": "Café", "tone": "casual"}),
+        (3, {"original_idea": "two\rlines", "tone": "formal"}),
+    ]

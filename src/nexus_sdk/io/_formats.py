@@ -27,6 +27,7 @@ from pydantic_core import from_json
 
 from nexus_sdk.errors import ValidationError
 from nexus_sdk.io._tables import (
+    boolean_columns,
     json_columns,
     known_columns,
     mask,
@@ -213,19 +214,34 @@ def _check_encoding(path: Path, codec: str) -> None:
         number = 0
         where = "at its end: the last character is cut off"
         byte: int | None = None
-        for number, raw in enumerate(handle, start=1):  # the number is used after the loop
-            try:
-                decoder.decode(raw)
-            except UnicodeDecodeError as exc:
-                byte = raw[exc.start] if exc.start < len(raw) else None
-                where = f"line {number}, column {exc.start + 1}: byte 0x{raw[exc.start]:02x}"
+        found = False
+        for chunk in handle:
+            # A line ends with LF, CRLF, or CR alone (Excel for Mac's "CSV (Macintosh)").
+            for raw in chunk.splitlines(keepends=True):
+                number += 1
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError as exc:
+                    byte = raw[exc.start] if exc.start < len(raw) else None
+                    where = f"line {number}, column {exc.start + 1}: byte 0x{raw[exc.start]:02x}"
+                    found = True
+                    break
+            if found:
                 break
     utf8 = codec.startswith("utf-8")
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
     # Not guessed: a Cyrillic or Polish file read as cp1252 would import as the wrong letters, silently.
     hint = _cp1252_hint(byte) if utf8 else ""
-    with path.open("rb") as handle:
-        head = handle.read(2)
-    if utf8 and head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if utf8 and byte is not None and b"\r" in head and b"\n" not in head:
+        # Lines ending in CR alone: Excel for Mac's "CSV (Macintosh)", in Mac OS Roman, where 0x8e is 'é'
+        # (and 'Ž' in cp1252).
+        shown = bytes([byte]).decode("mac_roman")
+        hint = (
+            f" ({shown!r} in mac_roman). Its lines end with CR alone, as Excel for Mac saves "
+            '"CSV (Macintosh)": pass --encoding mac_roman (or save it as "CSV UTF-8")'
+        )
+    if utf8 and head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         # Excel's "Unicode Text" (and some exports) are UTF-16: cp1252 would read them as garbage.
         hint = '; it starts with a UTF-16 byte-order mark (Excel\'s "Unicode Text"): pass --encoding utf-16'
     message = f"{path.name} is not {'UTF-8' if utf8 else codec} text: {where}{hint}."
@@ -250,6 +266,21 @@ def _not_json(column: str, exc: ValueError) -> str:
         f"column {column!r} is not valid JSON{detail} (numbers in JSON take a '.' for decimals and no "
         "thousands separators: 1234.5, not 1,234.5)"
     )
+
+
+_BOOLEANS: Final = {
+    # Excel writes a boolean cell in the language of its installation, in CSV files too.
+    **dict.fromkeys(("WAHR", "VRAI", "VERDADERO", "VERDADEIRO", "VERO", "WAAR", "SANT", "SAND", "SANN", "PRAWDA", "TOSI", "PRAVDA", "IGAZ", "DOĞRU", "ИСТИНА"), True),
+    **dict.fromkeys(("FALSCH", "FAUX", "FALSO", "ONWAAR", "FALSKT", "FALSK", "USANN", "FAŁSZ", "EPÄTOSI", "NEPRAVDA", "HAMIS", "YANLIŞ", "ЛОЖЬ"), False),
+}  # fmt: skip
+"""TRUE and FALSE as Excel writes them in other languages (German, French, Spanish, Portuguese, Italian,
+Dutch, Swedish, Danish, Norwegian, Polish, Finnish, Czech, Hungarian, Turkish, Russian). English ``TRUE``/
+``FALSE`` (and ``true``, ``1``, ``yes`` ...) are read by validation."""
+
+
+def _boolean(value: str) -> str | bool:
+    """A boolean cell: a localized TRUE/FALSE as a bool, anything else as it is (validation decides)."""
+    return _BOOLEANS.get(value.strip().upper(), value)
 
 
 _SCIENTIFIC: Final = re.compile(r"[+-]?\d+(?:[.,]\d+)?[Ee][+-]?\d+")
@@ -529,6 +560,7 @@ class FileReader:
         documents = json_columns(self.table)
         texts = text_columns(self.table)
         stamps = timestamp_columns(self.table)
+        booleans = boolean_columns(self.table)
         header = self.header
         width = len(header)
         sheet = Sheet(self.path, self._sheet)
@@ -562,6 +594,8 @@ class FileReader:
                                 data[column] = json.loads(value)
                             except ValueError as exc:
                                 error = _not_json(column, exc)
+                    elif column in booleans and isinstance(value, str):
+                        data[column] = _boolean(value)
                     else:
                         try:
                             data[column] = cell_value(
@@ -609,6 +643,7 @@ class FileReader:
         documents = json_columns(self.table)
         texts = text_columns(self.table)
         ids = _id_text_columns(self.table)
+        booleans = boolean_columns(self.table)
         header = self.header
         width = len(header)
         delimiter = self.delimiter
@@ -673,6 +708,8 @@ class FileReader:
                         error = _not_json(column, exc)
                 elif column in ids and _SCIENTIFIC.fullmatch(value):
                     error = _lost_digits(column, value)
+                elif column in booleans:
+                    data[column] = _boolean(value)
                 else:
                     data[column] = value
             if error is not None:

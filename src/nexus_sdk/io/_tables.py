@@ -26,6 +26,7 @@ __all__ = [
     "IMPORT_TABLES",
     "MASK",
     "SERVER_COLUMNS",
+    "boolean_columns",
     "conflict_target",
     "json_columns",
     "known_columns",
@@ -175,6 +176,13 @@ def text_columns(table: str) -> frozenset[str]:
         return frozenset()
     fields = spec(table).row.model_fields
     return frozenset(name for name, info in fields.items() if str in _plain(info.annotation))
+
+
+@cache
+def boolean_columns(table: str) -> frozenset[str]:
+    """The columns of ``table`` that hold a boolean."""
+    fields = spec(table).row.model_fields
+    return frozenset(name for name, info in fields.items() if bool in _plain(info.annotation))
 
 
 @cache
