@@ -23,6 +23,7 @@ __all__ = [
     "connection_options",
     "current_argv",
     "make_client",
+    "next_step",
     "one_line",
     "redact",
 ]
@@ -64,6 +65,11 @@ def connection_options(command: F) -> F:
     return command
 
 
+_LOCAL_HINT: Final = ' (for the local stack: eval "$(nexus-sdk local status)")'
+"""What a newcomer who started ``nexus-sdk local start`` but not set its variables in this shell needs."""
+_LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 - hosts compared
+
+
 def make_client(
     url: str | None,
     key: str | None,
@@ -76,12 +82,15 @@ def make_client(
     from nexus_sdk.client import NexusClient
 
     if not url:
-        raise click.UsageError("no API URL: pass --url or set SUPABASE_URL")
+        raise click.UsageError(f"no API URL: pass --url or set SUPABASE_URL{_LOCAL_HINT}")
     from nexus_sdk.settings import KEY_VARS
 
     if not key and not anon_key and not any((os.environ.get(name) or "").strip() for name in KEY_VARS):
         # The library reads the other key variables (SUPABASE_KEY, the newer sb_ keys) in its own order.
-        raise click.UsageError(f"no API key: pass --key or set one of {', '.join(KEY_VARS)}")
+        raise click.UsageError(f"no API key: pass --key or set one of {', '.join(KEY_VARS)}{_LOCAL_HINT}")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta["nexus.url"] = url  # for the hint when nothing answers there (Main.invoke)
     try:
         if access_token:
             # A user's token travels with the anon key, never with the service role's (see as_user()).
@@ -176,7 +185,7 @@ class Main(click.Group):
                 raise
             raise click.UsageError(one_line(redact(text, argv)), ctx=exc.ctx) from None
         except click.ClickException as exc:
-            message = one_line(redact(exc.format_message(), argv))
+            message = one_line(redact(exc.format_message(), argv)) + next_step(exc.__cause__)
             _json_error(argv, type(exc.__cause__ or exc).__name__, message)
             if message == exc.format_message():
                 raise
@@ -189,13 +198,28 @@ class Main(click.Group):
         except NexusError as exc:
             # Our own errors say what is wrong and what to do (e.g. which extra to install); the class
             # name in front of that adds nothing for a reader (it is in the --json line).
-            message = one_line(redact(str(exc), argv))
+            message = one_line(redact(str(exc), argv)) + next_step(exc)
             _json_error(argv, type(exc).__name__, message)
             raise click.ClickException(message) from None
         except Exception as exc:
             message = one_line(redact(f"{type(exc).__name__}: {exc}", argv))
             _json_error(argv, type(exc).__name__, message)
             raise click.ClickException(message) from None
+
+
+def next_step(exc: BaseException | None) -> str:
+    """What to add to the message of ``exc``: for a refused connection to this machine, the local stack."""
+    from urllib.parse import urlsplit
+
+    from nexus_sdk.errors import APIConnectionError, APITimeoutError
+
+    ctx = click.get_current_context(silent=True)
+    url = ctx.find_root().meta.get("nexus.url") if ctx is not None else None
+    if not isinstance(exc, APIConnectionError) or isinstance(exc, APITimeoutError) or not url:
+        return ""
+    if (urlsplit(str(url)).hostname or "") not in _LOOPBACK:
+        return ""
+    return " Is the local stack running? `nexus-sdk local status` says; `nexus-sdk local start` starts it."
 
 
 def _json_error(argv: list[str], error: str, message: str) -> None:

@@ -1,0 +1,57 @@
+"""A newcomer's first errors say what to do next: set the local stack's variables, or start the stack.
+
+The README has `nexus-sdk local start` in one shell and `eval "$(nexus-sdk local status)"` in another; a
+command run before the second, or after the stack stopped, says which of the two is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner, Result
+
+from nexus_sdk.cli import main
+from nexus_sdk.crypto import EncryptionKey
+from nexus_sdk.settings import KEY_VARS
+
+NOTHING_SET = dict.fromkeys((*KEY_VARS, "SUPABASE_URL", "NEXUS_ACCESS_TOKEN"), "")
+
+
+def _invoke(args: list[str], **env: str) -> Result:
+    ring = EncryptionKey.generate().export()
+    return CliRunner().invoke(main, args, env={**NOTHING_SET, "NEXUS_ENCRYPTION_KEYS": ring, **env})
+
+
+@pytest.mark.parametrize("args", [["export", "adaptations"], ["keys", "rotate"]])
+def test_no_url_or_no_key_points_at_local_status(args: list[str]) -> None:
+    no_url = _invoke(args)
+    assert no_url.exit_code == 2
+    assert 'eval "$(nexus-sdk local status)"' in no_url.stderr
+
+    no_key = _invoke(args, SUPABASE_URL="http://127.0.0.1:9")
+    assert no_key.exit_code == 2
+    assert 'eval "$(nexus-sdk local status)"' in no_key.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["export", "adaptations"], ["export", "adaptations", "--json"], ["keys", "rotate"]]
+)
+def test_nothing_listening_on_this_machine_asks_whether_the_local_stack_runs(args: list[str]) -> None:
+    result = _invoke(args, SUPABASE_URL="http://127.0.0.1:9", SUPABASE_SERVICE_ROLE_KEY="not-a-jwt-key")
+
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "could not connect to 127.0.0.1:9" in line
+    assert "Is the local stack running? `nexus-sdk local status` says" in line
+    assert "not-a-jwt-key" not in result.output
+
+
+def test_another_host_gets_no_local_stack_hint() -> None:
+    result = _invoke(
+        ["export", "adaptations"],
+        SUPABASE_URL="http://nexus-sdk-test.invalid",
+        SUPABASE_SERVICE_ROLE_KEY="not-a-jwt-key",
+    )
+
+    assert result.exit_code == 1
+    assert "could not connect to nexus-sdk-test.invalid" in result.stderr
+    assert "local stack" not in result.stderr
