@@ -5,6 +5,9 @@ Bad input is answered 4xx, never 5xx, and never read in full:
 - the request line and headers together at most :data:`MAX_HEAD_BYTES` (else 431, answered while the
   headers arrive; see :func:`bounded_protocol`), a body at most ``max_body_bytes`` (else 413, at once when
   ``Content-Length`` says so, else as soon as the streamed body passes it);
+- the request line and headers within :data:`HEAD_TIMEOUT` seconds, and no pause in a body longer than
+  :data:`BODY_IDLE_TIMEOUT` (else 408 and the connection closed), as nginx in front of Supabase times them
+  out: a client that opens requests and never finishes them (slowloris) holds nothing for long;
 - query-string values nested at most :data:`MAX_QUERY_DEPTH` levels (``or=(and(...))``, a JSON argument of
   an RPC ``GET``; else 400 PGRST100); a JSON body too deeply nested to parse is 400 PGRST102;
 - ``limit``/``offset``/``Range`` numbers past ``bigint`` and JSON-path indexes past ``integer`` are 400
@@ -17,6 +20,7 @@ count of the others, so a client sending garbage cannot fill a log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 __all__ = [
+    "BODY_IDLE_TIMEOUT",
+    "HEAD_TIMEOUT",
     "MAX_BODY_BYTES",
     "MAX_HEAD_BYTES",
     "MAX_QUERY_DEPTH",
@@ -45,6 +51,11 @@ MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 """The default cap on a request body (``start(max_body_bytes=...)`` changes it)."""
 MAX_QUERY_DEPTH: Final = 64
 """How deeply ``(``, ``[`` and ``{`` may nest in one query-string value."""
+HEAD_TIMEOUT: Final = 60.0
+"""Seconds a client has for a request line and headers, from connecting or from the first byte of its next
+request on a kept-alive connection (nginx's ``client_header_timeout``)."""
+BODY_IDLE_TIMEOUT: Final = 60.0
+"""Seconds a request body may pause between two of its parts (nginx's ``client_body_timeout``)."""
 
 _BIGINT_DIGITS: Final = 19  # 9223372036854775807
 _INT_DIGITS: Final = 10  # 2147483647
@@ -107,18 +118,37 @@ def check_query(items: Sequence[tuple[str, str]], range_header: str | None) -> N
         raise _out_of_range("bigint")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it is known to be larger than ``limit`` bytes.
+def _body_timed_out(idle_timeout: float) -> ApiError:
+    return ApiError(
+        408,
+        "",
+        "Request body timed out",
+        hint=f"The body paused for more than {idle_timeout:g} seconds.",
+        headers={"Connection": "close"},  # the rest of a stalled body is never read
+    )
+
+
+async def read_body(request: Request, limit: int, *, idle_timeout: float = BODY_IDLE_TIMEOUT) -> bytes:
+    """The request body, refused with 413 as soon as it is known to be larger than ``limit`` bytes, and with
+    408 when it pauses for more than ``idle_timeout`` seconds.
 
     Raises:
-        ApiError: 413.
+        ApiError: 413, 408.
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise body_too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    parts = request.stream()
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await anext(parts)
+        except StopAsyncIteration:
+            break
+        except TimeoutError as exc:
+            raise _body_timed_out(idle_timeout) from exc
         size += len(chunk)
         if size > limit:
             raise body_too_large(limit)
@@ -162,8 +192,10 @@ _PROTOCOL_LOG.addFilter(
 )
 
 
-def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES) -> Any:
-    """uvicorn's httptools protocol, answering 431 as soon as the request line and headers pass the bound.
+def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES, head_timeout: float = HEAD_TIMEOUT) -> Any:
+    """uvicorn's httptools protocol, answering 431 as soon as the request line and headers pass the bound, and
+    408 (closing the connection) when they are not complete ``head_timeout`` seconds after the connection
+    opened or the request began.
 
     The headers are parsed as they arrive, so an endless header is refused without being read in full.
     """
@@ -176,13 +208,51 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES) -> Any:
         _head_bytes = 0
         _head_refused = False
 
+        _head_timer: asyncio.TimerHandle | None = None
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.logger = _PROTOCOL_LOG  # uvicorn's "Invalid HTTP request received.", once a minute
 
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm_head_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm_head_timer()
+            super().connection_lost(exc)
+
+        def _arm_head_timer(self) -> None:
+            if self._head_timer is None:
+                self._head_timer = asyncio.get_running_loop().call_later(head_timeout, self._head_timed_out)
+
+        def _disarm_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.cycle.keep_alive = False  # a pipelined request stalled behind one still answering
+                return
+            body = b'{"message":"Request header timed out"}'
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+            )
+            self.transport.close()
+
         def on_message_begin(self) -> None:
             self._head_bytes = 0
+            self._arm_head_timer()  # the next request of a kept-alive connection
             super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._disarm_head_timer()
+            super().on_headers_complete()
 
         def _count(self, size: int) -> None:
             self._head_bytes += size
