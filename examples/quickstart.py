@@ -1,8 +1,8 @@
 """Quickstart: Nexus end to end on a local stack, no Supabase project and no Docker needed.
 
-Run it with ``make demo`` (or ``python examples/quickstart.py`` in a venv with ``nexus-sdk[local]``). It starts
-the local stack (an embedded PostgreSQL with the Nexus schema, behind a PostgREST-compatible API), then, through
-the SDK and under row-level security:
+Run it with ``make demo`` (or ``python examples/quickstart.py`` in a venv with ``nexus-sdk[notebook]``, or
+``nexus-sdk[local]`` and ``supabase``). It starts the local stack (an embedded PostgreSQL with the Nexus
+schema, behind a PostgREST-compatible API), then, through the SDK and under row-level security:
 
 1. a user signs up through the stack's Supabase Auth (``/auth/v1``) with supabase-py, exactly as an app
    does against Supabase, and connects LinkedIn and X (the OAuth tokens are stored encrypted);
@@ -46,7 +46,10 @@ def main() -> int:
     try:
         from supabase import ClientOptions, create_client
     except ImportError:
-        print("The quickstart signs up with supabase-py: pip install supabase", file=sys.stderr)
+        print(
+            "The quickstart signs up with supabase-py: pip install supabase (or 'nexus-sdk[notebook]')",
+            file=sys.stderr,
+        )
         return 1
 
     from nexus_sdk import F, NexusClient, local
