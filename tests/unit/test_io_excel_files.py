@@ -508,3 +508,15 @@ def test_excel_for_mac_csv_is_told_mac_roman_and_reads_with_it(tmp_path: Path) -
         (2, {"original_idea": "Café", "tone": "casual"}),
         (3, {"original_idea": "two\rlines", "tone": "formal"}),
     ]
+
+
+def test_a_workbook_read_with_format_csv_says_it_is_a_workbook(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "ideas.xlsx", ("Sheet1", [["original_idea"], ["idea"]]))
+
+    with pytest.raises(ValidationError) as caught:
+        rows_of(path, format="csv")
+
+    assert (
+        caught.value.message
+        == "ideas.xlsx is an Excel workbook, not csv: pass --format xlsx or leave --format out."
+    )

@@ -493,6 +493,17 @@ class FileReader:
             self._codec = ""
             self._read_sheet_header()
             return
+        with path.open("rb") as handle:
+            head = handle.read(len(_OLE_MAGIC))
+        if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+            # --format csv on a workbook would fail as "not UTF-8 text", which says nothing useful.
+            kind = detect_format(path)  # raises for a format that is not read at all
+            message = (
+                f"{path.name} is an Excel workbook, not {fmt}: pass --format {kind} or leave --format out."
+            )
+            raise ValidationError(
+                message, errors=[{"loc": ("format",), "msg": message, "type": "file_format"}]
+            )
         self._codec = _codec(encoding, path)
         _check_encoding(path, self._codec)
         if fmt == "csv":
