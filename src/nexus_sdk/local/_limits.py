@@ -238,12 +238,7 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES, head_timeout: float =
             if self.cycle is not None and not self.cycle.response_complete:
                 self.cycle.keep_alive = False  # a pipelined request stalled behind one still answering
                 return
-            body = b'{"message":"Request header timed out"}'
-            self.transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-                b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
-            )
-            self.transport.close()
+            self._answer_and_close(b"408 Request Timeout", b"Request header timed out")
 
         def on_message_begin(self) -> None:
             self._head_bytes = 0
@@ -272,9 +267,13 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES, head_timeout: float =
             if not self._head_refused:
                 super().send_400_response(msg)
                 return
-            body = b'{"message":"Request header fields too large"}'
+            self._answer_and_close(b"431 Request Header Fields Too Large", b"Request header fields too large")
+
+        def _answer_and_close(self, status: bytes, message: bytes) -> None:
+            """Answer ``{"message": ...}`` with ``status`` before any request reached the app, and hang up."""
+            body = b'{"message":"' + message + b'"}'
             self.transport.write(
-                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
                 b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
             )
             self.transport.close()
