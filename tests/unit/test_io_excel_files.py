@@ -520,3 +520,24 @@ def test_a_workbook_read_with_format_csv_says_it_is_a_workbook(tmp_path: Path) -
         caught.value.message
         == "ideas.xlsx is an Excel workbook, not csv: pass --format xlsx or leave --format out."
     )
+
+
+@pytest.mark.parametrize("sized", [True, False])
+def test_the_progress_of_a_workbook_reaches_its_size(tmp_path: Path, sized: bool) -> None:
+    # Excel and Calc write how many rows a sheet has; a program's write-only workbook does not.
+    from nexus_sdk.io._formats import FileReader
+
+    path = tmp_path / "ideas.xlsx"
+    book = openpyxl.Workbook(write_only=not sized)
+    sheet = book.active if sized else book.create_sheet("Sheet1")
+    sheet.append(["original_idea"])
+    for i in range(3000):
+        sheet.append([f"idea {i}"])
+    book.save(path)
+    reader = FileReader(path, "content_adaptations", "xlsx")
+
+    seen = [reader.position() for _ in reader]
+
+    assert len(seen) == 3000
+    assert 0 < seen[len(seen) // 2] < reader.size
+    assert reader.position() == reader.size

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any, Final, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import from_json
@@ -36,6 +36,9 @@ from nexus_sdk.io._tables import (
     text_columns,
     timestamp_columns,
 )
+
+if TYPE_CHECKING:
+    from nexus_sdk.io._xlsx import Sheet
 
 __all__ = [
     "DateOrder",
@@ -484,6 +487,7 @@ class FileReader:
         self._handle: TextIO | None = None
         self._sheet = sheet
         self._sheet_rows = (0, 0)  # rows read, rows the sheet has (for the position)
+        self._open_sheet: Sheet | None = None  # the sheet being read
         self.size = path.stat().st_size
         """The file's size in bytes."""
         self.delimiter = delimiter or ","
@@ -513,7 +517,12 @@ class FileReader:
         """Bytes read so far (ahead of the rows handed out by at most one buffer)."""
         if self.format == "xlsx":
             done, total = self._sheet_rows
-            return self.size * min(done, total) // total if total else 0
+            if total:
+                return self.size * min(done, total) // total
+            # A workbook that does not say how many rows it has (written by a program): how far into
+            # the file openpyxl has read.
+            sheet = self._open_sheet
+            return self.size if sheet is None else min(sheet.tell(), self.size)
         handle = self._handle
         if handle is None:
             return 0
@@ -574,7 +583,7 @@ class FileReader:
         booleans = boolean_columns(self.table)
         header = self.header
         width = len(header)
-        sheet = Sheet(self.path, self._sheet)
+        sheet = self._open_sheet = Sheet(self.path, self._sheet)
         try:
             self._sheet_rows = (0, sheet.rows)
             for number, cells in sheet:
@@ -623,6 +632,7 @@ class FileReader:
                 else:
                     yield number, self._dates.read(data, as_read)
         finally:
+            self._open_sheet = None
             sheet.close()
 
     def _jsonl(self, handle: TextIO) -> Iterator[tuple[int, Any]]:

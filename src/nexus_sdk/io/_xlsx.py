@@ -80,6 +80,10 @@ class Sheet:
         for number, cells in enumerate(self._sheet.iter_rows(min_row=2), start=2):
             yield number, [(c.value, getattr(c, "data_type", None) == "e") for c in cells]
 
+    def tell(self) -> int:
+        """How far into the file the workbook has read (its sheet is read as it goes)."""
+        return 0 if self._file.closed else self._file.tell()
+
     def close(self) -> None:
         """Close the workbook (a read-only workbook keeps its file open until then)."""
         try:
