@@ -131,7 +131,7 @@ class Throttle:
         if level < 1.0:
             return False
         if key not in self._buckets and len(self._buckets) >= _THROTTLE_MAX_CLIENTS:
-            self._forget_full(now)
+            self._make_room(now)
         self._buckets[key] = (level - 1.0, now)
         return True
 
@@ -140,8 +140,12 @@ class Throttle:
         now = time.monotonic()
         self._buckets[key] = (min(float(self.burst), self._level(key, now) + 1.0), now)
 
-    def _forget_full(self, now: float) -> None:
+    def _make_room(self, now: float) -> None:
+        """Forget the addresses back to a full allowance, then, if that is not enough (guesses from as many
+        addresses), the longest tracked, down to 90% of the cap: one scan per thousand new addresses."""
         for key in [k for k in self._buckets if self._level(k, now) >= self.burst]:
+            del self._buckets[key]
+        for key in list(self._buckets)[: max(0, len(self._buckets) - _THROTTLE_MAX_CLIENTS * 9 // 10)]:
             del self._buckets[key]
 
 
