@@ -26,6 +26,7 @@ __all__ = [
     "next_step",
     "one_line",
     "redact",
+    "with_next_step",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -185,7 +186,7 @@ class Main(click.Group):
                 raise
             raise click.UsageError(one_line(redact(text, argv)), ctx=exc.ctx) from None
         except click.ClickException as exc:
-            message = one_line(redact(exc.format_message(), argv)) + next_step(exc.__cause__)
+            message = with_next_step(one_line(redact(exc.format_message(), argv)), exc.__cause__)
             _json_error(argv, type(exc.__cause__ or exc).__name__, message)
             if message == exc.format_message():
                 raise
@@ -198,7 +199,7 @@ class Main(click.Group):
         except NexusError as exc:
             # Our own errors say what is wrong and what to do (e.g. which extra to install); the class
             # name in front of that adds nothing for a reader (it is in the --json line).
-            message = one_line(redact(str(exc), argv)) + next_step(exc)
+            message = with_next_step(one_line(redact(str(exc), argv)), exc)
             _json_error(argv, type(exc).__name__, message)
             raise click.ClickException(message) from None
         except Exception as exc:
@@ -207,19 +208,33 @@ class Main(click.Group):
             raise click.ClickException(message) from None
 
 
+def with_next_step(message: str, exc: BaseException | None) -> str:
+    """``message``, and after it what to do next where :func:`next_step` knows."""
+    hint = next_step(exc)
+    if not hint:
+        return message
+    return f"{message} {hint}" if message.endswith((".", "!", "?")) else f"{message}. {hint}"
+
+
 def next_step(exc: BaseException | None) -> str:
-    """What to add to the message of ``exc``: for a refused connection to this machine, the local stack."""
+    """What to do after ``exc`` against the local stack (a URL on this machine); empty when nothing is known.
+
+    A refused connection: is the stack running? An expired access token (``local user create``'s last
+    an hour): how to get a new one.
+    """
     from urllib.parse import urlsplit
 
-    from nexus_sdk.errors import APIConnectionError, APITimeoutError
+    from nexus_sdk.errors import APIConnectionError, APITimeoutError, AuthenticationError
 
     ctx = click.get_current_context(silent=True)
     url = ctx.find_root().meta.get("nexus.url") if ctx is not None else None
-    if not isinstance(exc, APIConnectionError) or isinstance(exc, APITimeoutError) or not url:
+    if not url or (urlsplit(str(url)).hostname or "") not in _LOOPBACK:
         return ""
-    if (urlsplit(str(url)).hostname or "") not in _LOOPBACK:
-        return ""
-    return " Is the local stack running? `nexus-sdk local status` says; `nexus-sdk local start` starts it."
+    if isinstance(exc, APIConnectionError) and not isinstance(exc, APITimeoutError):
+        return "Is the local stack running? `nexus-sdk local status` says; `nexus-sdk local start` starts it."
+    if isinstance(exc, AuthenticationError) and exc.code == "PGRST303":
+        return 'A new token for the same user: eval "$(nexus-sdk local user token EMAIL)".'
+    return ""
 
 
 def _json_error(argv: list[str], error: str, message: str) -> None:

@@ -112,6 +112,7 @@ def local() -> None:
       $ nexus-sdk local start                    # in one terminal
       $ eval "$(nexus-sdk local status)"         # in another
       $ eval "$(nexus-sdk local user create ada@example.com)"
+      $ eval "$(nexus-sdk local user token ada@example.com)"   # an hour later: a new token
       $ nexus-sdk local stop                     # or Ctrl-C in the first
     """
 
@@ -253,6 +254,16 @@ def stop_command(data_dir: Path | None, timeout: float) -> None:
         time.sleep(0.2)
 
 
+# The lifetime of the access token `user create` and `user token` print.
+_expires_in = click.option(
+    "--expires-in",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Token lifetime in seconds.",
+)
+
+
 @local.group("user")
 def user() -> None:
     """Manage auth users on the running local stack.
@@ -271,13 +282,7 @@ def user() -> None:
     help="A password (at least 6 characters) to sign in with through /auth/v1 later; none by default.",
 )
 @click.option("--metadata", default=None, help='User metadata as JSON, e.g. \'{"full_name": "Ada"}\'.')
-@click.option(
-    "--expires-in",
-    type=click.IntRange(min=1),
-    default=3600,
-    show_default=True,
-    help="Token lifetime in seconds.",
-)
+@_expires_in
 @_running_stack_dir
 def user_create_command(
     email: str, password: str | None, metadata: str | None, expires_in: int, data_dir: Path | None
@@ -321,12 +326,60 @@ def user_create_command(
     except psycopg.Error as exc:
         # Never the connection string: it can hold the database password.
         raise click.ClickException(f"cannot create the user: {type(exc).__name__}: {exc}") from None
+    _print_session(user.id, session)
+
+
+def _print_session(user_id: object, session: dict[str, Any]) -> None:
     click.echo(
         _export_lines(
             {
-                "NEXUS_USER_ID": str(user.id),
+                "NEXUS_USER_ID": str(user_id),
                 "NEXUS_ACCESS_TOKEN": str(session["access_token"]),
                 "NEXUS_REFRESH_TOKEN": str(session["refresh_token"]),
             }
         )
     )
+
+
+@user.command("token")
+@click.argument("email")
+@_expires_in
+@_running_stack_dir
+def user_token_command(email: str, expires_in: int, data_dir: Path | None) -> None:
+    """Open a new session for an existing user and print its tokens (when the last ones have expired).
+
+    No password needed: as `user create`, it works on the stack's database directly. Exit 1 if there is
+    no such user or the user is banned.
+
+    \b
+    Example:
+      $ eval "$(nexus-sdk local user token ada@example.com)"
+    """
+    state = _find_stack(data_dir)
+    import psycopg
+
+    from nexus_sdk.local import _auth_service, _auth_store, _users
+
+    async def work() -> tuple[object, dict[str, Any]] | str:
+        async with await psycopg.AsyncConnection.connect(state.database_url) as conn:
+            await _auth_service.act_as_auth_server(conn)
+            found = await _auth_store.user_by_email(conn, email.strip())
+            if found is None:
+                return f"no user {email!r} on this stack: `nexus-sdk local user create {email}` makes one"
+            if found.banned:
+                return f"{email!r} is banned"
+            grant = await _auth_service.open_session(conn, found, method="password")
+            await conn.commit()
+        session = _users.session_body(
+            state.jwt_secret, found, grant, issuer=f"{state.url}/auth/v1", expires_in=expires_in
+        )
+        return found.id, session
+
+    try:
+        outcome = _users._run(work)
+    except psycopg.Error as exc:
+        # Never the connection string: it can hold the database password.
+        raise click.ClickException(f"cannot open a session: {type(exc).__name__}: {exc}") from None
+    if isinstance(outcome, str):
+        raise click.ClickException(outcome)
+    _print_session(*outcome)

@@ -23,9 +23,9 @@ from nexus_sdk.cli._common import (
     connection_options,
     current_argv,
     make_client,
-    next_step,
     one_line,
     redact,
+    with_next_step,
 )
 from nexus_sdk.errors import NexusError, ValidationError
 
@@ -105,7 +105,7 @@ def _fail(exc: BaseException, as_json: bool, *, json_to_stderr: bool = False) ->
         message = str(exc)
     if _interrupted(exc):
         message = "interrupted"
-    message = one_line(redact(message, argv)) + next_step(exc)
+    message = with_next_step(one_line(redact(message, argv)), exc)
     if as_json:
         line = json.dumps({"error": type(exc).__name__, "message": message, "notes": notes})
         click.echo(line, err=json_to_stderr)

@@ -1,4 +1,5 @@
-"""`nexus-sdk local start --data-dir DIR` in one shell; in another, `status`, `user create` and `stop` without it.
+"""`nexus-sdk local start --data-dir DIR` in one shell; in another, `status`, `user create`, `user token` and
+`stop` without it.
 
 Run in subprocesses, as a user runs them, with a user cache of their own (XDG_CACHE_HOME) where the default
 data dir has no stack.
@@ -7,16 +8,25 @@ data dir has no stack.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
 CLI = [sys.executable, "-c", "from nexus_sdk.cli import main; main(prog_name='nexus-sdk')"]
+
+
+def _exports(stdout: str) -> dict[str, str]:
+    return {
+        name: shlex.split(value)[0]
+        for name, _, value in (line.removeprefix("export ").partition("=") for line in stdout.splitlines())
+    }
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -53,6 +63,26 @@ def test_a_stack_started_elsewhere_is_found_by_the_other_commands(
         created = _run("local", "user", "create", "ada@example.com", env=env)
         assert created.returncode == 0, created.stderr
         assert "export NEXUS_ACCESS_TOKEN=" in created.stdout
+
+        # An hour later, a new session for the same user, without a password.
+        renewed = _run("local", "user", "token", "Ada@Example.com", env=env)
+        assert renewed.returncode == 0, renewed.stderr
+        first, again = _exports(created.stdout), _exports(renewed.stdout)
+        assert again["NEXUS_USER_ID"] == first["NEXUS_USER_ID"]
+        assert again["NEXUS_ACCESS_TOKEN"] != first["NEXUS_ACCESS_TOKEN"]
+        settings = _exports(status.stdout)
+        me = httpx.get(
+            f"{settings['SUPABASE_URL']}/auth/v1/user",
+            headers={
+                "apikey": settings["SUPABASE_ANON_KEY"],
+                "Authorization": f"Bearer {again['NEXUS_ACCESS_TOKEN']}",
+            },
+        )
+        assert me.status_code == 200
+        assert me.json()["email"] == "ada@example.com"
+        unknown = _run("local", "user", "token", "nobody@example.com", env=env)
+        assert unknown.returncode == 1
+        assert "`nexus-sdk local user create nobody@example.com` makes one" in unknown.stderr
 
         stopped = _run("local", "stop", env=env)
         assert stopped.returncode == 0, stopped.stderr
