@@ -541,3 +541,17 @@ def test_the_progress_of_a_workbook_reaches_its_size(tmp_path: Path, sized: bool
     assert len(seen) == 3000
     assert 0 < seen[len(seen) // 2] < reader.size
     assert reader.position() == reader.size
+
+
+@pytest.mark.parametrize("given", [None, ";"])
+def test_a_sep_line_for_excel_names_the_separator_and_is_not_the_header(
+    tmp_path: Path, given: str | None
+) -> None:
+    # Files written for Excel may start with "sep=;" (Excel reads the separator from it).
+    path = tmp_path / "ideas.csv"
+    path.write_bytes(b'sep=;\r\noriginal_idea;tone\r\none, with a comma;casual\r\n"two\r\nlines";formal\r\n')
+
+    assert rows_of(path, delimiter=given) == [
+        (3, {"original_idea": "one, with a comma", "tone": "casual"}),
+        (4, {"original_idea": "two\r\nlines", "tone": "formal"}),
+    ]

@@ -286,6 +286,8 @@ def _boolean(value: str) -> str | bool:
     return _BOOLEANS.get(value.strip().upper(), value)
 
 
+_SEP_LINE: Final = re.compile(r"sep=(.)\r?\n?")
+"""Excel's first line naming the cell separator (``sep=;``), in files written for Excel."""
 _SCIENTIFIC: Final = re.compile(r"[+-]?\d+(?:[.,]\d+)?[Ee][+-]?\d+")
 """A number as a spreadsheet shows a long one: ``1.7890123456789E+018``."""
 
@@ -488,6 +490,7 @@ class FileReader:
         self._sheet = sheet
         self._sheet_rows = (0, 0)  # rows read, rows the sheet has (for the position)
         self._open_sheet: Sheet | None = None  # the sheet being read
+        self._sep_line = False  # the file starts with Excel's "sep=X" line
         self.size = path.stat().st_size
         """The file's size in bytes."""
         self.delimiter = delimiter or ","
@@ -534,6 +537,13 @@ class FileReader:
     def _read_header(self, delimiter: str | None) -> None:
         with self._open() as handle:
             first = handle.readline()
+            hint = _SEP_LINE.fullmatch(first)
+            if hint:
+                # "sep=;": a line files made for Excel start with, naming the separator; not the header.
+                self._sep_line = True
+                delimiter = delimiter or hint[1]
+                self.delimiter = delimiter
+                first = handle.readline()
             if delimiter is None:
                 # Spreadsheets in comma-decimal locales (de, fr, ...) separate cells with ';' (or a tab).
                 counts = {d: first.count(d) for d in (",", ";", "\t")}
@@ -682,6 +692,8 @@ class FileReader:
             ended = True
 
         reader = csv.reader(lines(), delimiter=delimiter)
+        if self._sep_line:
+            next(reader, None)
         if next(reader, None) is None:
             return
         consumed.clear()
