@@ -6,6 +6,11 @@ command run before the second, or after the stack stopped, says which of the two
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner, Result
 
@@ -55,3 +60,29 @@ def test_another_host_gets_no_local_stack_hint() -> None:
     assert result.exit_code == 1
     assert "could not connect to nexus-sdk-test.invalid" in result.stderr
     assert "local stack" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["local", "start", "--port", "0"],
+        ["local", "status"],
+        ["local", "stop"],
+        ["local", "user", "create", "ada@example.com"],
+        ["local", "user", "token", "ada@example.com"],
+    ],
+)
+def test_local_commands_without_the_local_extra_say_which_to_install(args: list[str], tmp_path: Path) -> None:
+    """A plain `pip install nexus-sdk` has no psycopg (hidden here): the line names the extra, no class name."""
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from nexus_sdk.cli import main\n"
+        f"main({args!r}, prog_name='nexus-sdk')\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "NEXUS_LOCAL_DIR": str(tmp_path / "local")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == "Error: the local stack needs the extra: pip install 'nexus-sdk[local]'\n"
