@@ -118,6 +118,10 @@ MAX_RETRY_AFTER: Final = 60.0
 
 # 501 Not Implemented and 505 will not change on a second try.
 _RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+_NOT_RETRIED_CODES: Final = frozenset({"57014"})
+"""Error codes that a second try would only repeat: ``57014``, a statement the database cancelled at its
+``statement_timeout`` (PostgREST answers it with a 500). Sending the same query again would hold a
+connection for the whole timeout once more, and again, on a database that is already slow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +323,15 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _error_code(response: httpx.Response) -> str | None:
+    """The ``code`` of a JSON error body (PostgREST's ``{"code": ...}``), or None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return _text(body.get("code")) if isinstance(body, Mapping) else None
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
     """Seconds asked for by ``Retry-After`` (delta-seconds or an HTTP date), if any."""
     raw = headers.get("retry-after")
@@ -351,7 +364,8 @@ def retry_delay(
 ) -> float | None:
     """Decide whether to retry, and after how long.
 
-    Retried: connection errors, 408, 429 and 5xx other than 501/505. A request that may have reached
+    Retried: connection errors, 408, 429 and 5xx other than 501/505, unless the error's ``code`` is one a
+    second try would only repeat (a statement cancelled at its timeout). A request that may have reached
     the server is retried only when ``request.retry_safe``; one that never left (connect failure) or
     that the server refused to process (429) is always safe.
 
@@ -365,6 +379,8 @@ def retry_delay(
         if outcome.status_code not in _RETRYABLE_STATUSES:
             return None
         if outcome.status_code != 429 and not request.retry_safe:
+            return None
+        if _error_code(outcome) in _NOT_RETRIED_CODES:
             return None
         retry_after = _retry_after(outcome.headers)
     elif not (request.retry_safe or isinstance(outcome, httpx.ConnectError | httpx.ConnectTimeout)):

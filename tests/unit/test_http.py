@@ -154,6 +154,23 @@ def test_retries_stop_at_max_retries(nx: NexusClient) -> None:
     assert route.call_count == 3  # the first attempt and max_retries=2 retries
 
 
+def test_a_statement_cancelled_at_its_timeout_is_not_sent_again(nx: NexusClient) -> None:
+    # PostgREST answers a statement stopped by statement_timeout with a 500 and code 57014: a second try
+    # would run the same slow query for the whole timeout again.
+    timed_out = {"code": "57014", "message": "canceling statement due to statement timeout"}
+    with respx.mock(base_url=REST) as mock:
+        route = mock.get("/users").respond(500, json=timed_out)
+        with pytest.raises(InternalServerError) as info:
+            nx.users.get(ROW_ID)
+    assert route.call_count == 1
+    assert info.value.code == "57014"
+    with respx.mock(base_url=REST) as mock:  # any other 500 still is retried
+        route = mock.get("/users").respond(500, json={"code": "XX000", "message": "internal"})
+        with pytest.raises(InternalServerError):
+            nx.users.get(ROW_ID)
+    assert route.call_count == 3
+
+
 def test_501_is_not_retried(nx: NexusClient) -> None:
     with respx.mock(base_url=REST) as mock:
         route = mock.get("/users").respond(501, json={"message": "not implemented"})
