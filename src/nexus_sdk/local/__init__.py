@@ -10,9 +10,23 @@ listed in ``docs/local-stack.md``; anything else is refused with PostgREST's err
 
 from __future__ import annotations
 
-from nexus_sdk.local._auth_service import AuthRefusal
-from nexus_sdk.local._stack import DEFAULT_PORT, LocalStack, StackState, default_data_dir, read_state, start
-from nexus_sdk.local._users import create_auth_user, create_user, mint_access_token
+try:
+    from nexus_sdk.local._auth_service import AuthRefusal
+    from nexus_sdk.local._stack import (
+        DEFAULT_PORT,
+        LocalStack,
+        StackState,
+        default_data_dir,
+        read_state,
+        start,
+    )
+    from nexus_sdk.local._users import create_auth_user, create_user, mint_access_token
+except ModuleNotFoundError as _exc:  # a plain `pip install nexus-sdk`: psycopg, uvicorn ... are missing
+    if (_exc.name or "nexus_sdk").partition(".")[0] == "nexus_sdk":
+        raise
+    from nexus_sdk.errors import ConfigurationError
+
+    raise ConfigurationError("the local stack needs the extra: pip install 'nexus-sdk[local]'") from _exc
 
 __all__ = [
     "DEFAULT_PORT",
