@@ -150,10 +150,12 @@ def _log_unexpected(request: Request, exc: Exception) -> None:
 
 def _error_response(err: ApiError) -> Response:
     if err.code == "":
+        # The gateway's own answer (no PostgREST behind it): no Proxy-Status.
         body = json.dumps({"message": err.message, "hint": err.hint}, separators=(",", ":")).encode()
-    else:
-        body = err.body()
-    return Response(body, status_code=err.status, headers=err.headers, media_type=JSON)
+        return Response(body, status_code=err.status, headers=err.headers, media_type=JSON)
+    # PostgREST 13+ names the error's code in Proxy-Status on every error it answers.
+    headers = {"Proxy-Status": f"PostgREST; error={err.code}", **err.headers}
+    return Response(err.body(), status_code=err.status, headers=headers, media_type=JSON)
 
 
 class RestApp:
@@ -352,7 +354,9 @@ class RestApp:
                     f"Invalid schema: {profile}",
                     hint=f"Only the following schemas are exposed: {self.schema}",
                 )
-        resource = path[len(self._prefix) :].strip("/")
+        # PostgREST's path segments (WAI's pathInfo): "/" is none, a trailing "/" adds an empty one.
+        rest = path[len(self._prefix) :]
+        resource = "" if rest in ("", "/") else rest[1:]
         method = request.method.upper()
         items = query_items(request)
         check_query(items, request.headers.get("range"))
@@ -366,11 +370,14 @@ class RestApp:
     async def _dispatch(self, ctx: RequestContext, resource: str) -> Response:
         method = ctx.method
         if resource == "":
+            if method == "OPTIONS":
+                return Response(status_code=200, headers={"Allow": "OPTIONS,GET,HEAD"})
             raise unsupported("The OpenAPI root endpoint")
-        if resource.startswith("rpc/"):
-            return await _rpc.call_function(self, ctx, urllib.parse.unquote(resource[4:]))
-        if "/" in resource:
-            raise ApiError(404, "PGRST125", f"Invalid path specified in request URL: /{resource}")
+        segments = resource.split("/")
+        if len(segments) == 2 and segments[0] == "rpc":
+            return await _rpc.call_function(self, ctx, urllib.parse.unquote(segments[1]))
+        if len(segments) != 1:
+            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
         name = urllib.parse.unquote(resource)
         table = self.catalog.tables.get(name)
         if table is None:
@@ -390,9 +397,13 @@ class RestApp:
         if method == "DELETE":
             return await _write.delete(self, ctx, table)
         if method == "OPTIONS":
-            # PostgREST lists PUT for a relation with a primary key.
-            put = ",PUT" if table.primary_key else ""
-            return Response(status_code=200, headers={"Allow": f"OPTIONS,GET,HEAD,POST{put},PATCH,DELETE"})
+            # PostgREST's Allow: what the relation takes (PUT: also a primary key).
+            allowed = ["OPTIONS,GET,HEAD"]
+            allowed += ["POST"] if table.insertable else []
+            allowed += ["PUT"] if table.insertable and table.updatable and table.primary_key else []
+            allowed += ["PATCH"] if table.updatable else []
+            allowed += ["DELETE"] if table.deletable else []
+            return Response(status_code=200, headers={"Allow": ",".join(allowed)})
         if method == "PUT":
             return await _write.put(self, ctx, table)
         raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")
@@ -481,7 +492,7 @@ class RestApp:
                         raise ApiError(
                             406,
                             "PGRST116",
-                            "JSON object requested, multiple (or no) rows returned",
+                            "Cannot coerce the result to a single JSON object",
                             details=f"The result contains {row[1]} rows",
                         )
                     if not read_only:

@@ -39,6 +39,10 @@ class Table:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     """The primary key and the unique constraints (for a view: those of its base tables it exposes)."""
     is_view: bool = False
+    updatable: bool = True
+    deletable: bool = True
+    """``insertable``, ``updatable``, ``deletable``: as PostgREST reads them (a table always; a view or foreign
+    table as ``pg_relation_is_updatable`` says), for the ``Allow`` header of ``OPTIONS``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +223,10 @@ SELECT c.relname,
                    FROM pg_index x
                    CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, i)
                    JOIN pg_attribute pa ON pa.attrelid = x.indrelid AND pa.attnum = k.attnum
-                  WHERE x.indrelid = c.oid AND x.indisprimary), '{}')
+                  WHERE x.indrelid = c.oid AND x.indisprimary), '{}'),
+       CASE WHEN c.relkind IN ('r', 'p') THEN 28
+            WHEN c.relkind IN ('v', 'f') THEN pg_relation_is_updatable(c.oid::regclass, true)
+            ELSE 0 END
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -334,21 +341,24 @@ async def load_catalog(conn: AsyncConnection[Any], schema: str = "public") -> Ca
     """
     catalog = Catalog(schema)
     rows = await (await conn.execute(_TABLES_SQL, [schema])).fetchall()
-    building: dict[str, tuple[str, list[Column], tuple[str, ...]]] = {}
-    for relname, relkind, attname, typ, nullable, has_default, pk in rows:
-        entry = building.setdefault(relname, (relkind, [], tuple(pk)))
+    building: dict[str, tuple[str, list[Column], tuple[str, ...], int]] = {}
+    for relname, relkind, attname, typ, nullable, has_default, pk, modes in rows:
+        entry = building.setdefault(relname, (relkind, [], tuple(pk), modes))
         entry[1].append(Column(attname, typ, nullable, has_default))
     keys = await _load_keys(conn, schema)
-    for relname, (relkind, columns, pk) in building.items():
+    for relname, (relkind, columns, pk, modes) in building.items():
         primary, uniques = keys.keys.get(relname, ((), ()))
         catalog.tables[relname] = Table(
             schema,
             relname,
             {c.name: c for c in columns},
             tuple(pk) or primary,
-            relkind in ("r", "p", "v", "f"),
+            # pg_relation_is_updatable's bits: 8 INSERT, 4 UPDATE, 16 DELETE.
+            bool(modes & 8),
             unique_keys=uniques or ((tuple(pk),) if pk else ()),
             is_view=relkind in ("v", "m"),
+            updatable=bool(modes & 4),
+            deletable=bool(modes & 16),
         )
     catalog.foreign_keys = keys.foreign_keys
     for row in await (await conn.execute(_FUNCTIONS_SQL, [schema])).fetchall():

@@ -14,6 +14,7 @@ from typing import Final, Literal
 from starlette.responses import Response
 
 from nexus_sdk.local._errors import ApiError, valid_header
+from nexus_sdk.local._media import accept_list
 
 __all__ = [
     "CSV",
@@ -21,8 +22,9 @@ __all__ = [
     "OBJECT",
     "Prefs",
     "apply_response_settings",
-    "check_json_content_type",
+    "body_media",
     "content_range",
+    "negotiate",
     "parse_prefs",
     "parse_response_settings",
     "response_media",
@@ -32,8 +34,17 @@ __all__ = [
 CSV: Final = "text/csv; charset=utf-8"
 JSON: Final = "application/json; charset=utf-8"
 OBJECT: Final = "application/vnd.pgrst.object+json; charset=utf-8"
-_SINGULAR_TYPES: Final = frozenset({"application/vnd.pgrst.object+json", "application/vnd.pgrst.object"})
-_PLURAL_TYPES: Final = frozenset({"application/json", "*/*", "application/*"})
+OBJECT_STRIPPED: Final = "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"
+ARRAY_STRIPPED: Final = "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8"
+
+
+def body_media(*, singular: bool, csv: bool, strip: bool) -> str:
+    """The ``Content-Type`` of a response body in the negotiated media type."""
+    if singular:
+        return OBJECT_STRIPPED if strip else OBJECT
+    if csv:
+        return CSV
+    return ARRAY_STRIPPED if strip else JSON
 
 
 _ACCEPTED_PREFS: Final = frozenset(
@@ -184,27 +195,39 @@ def parse_prefs(headers: Sequence[str]) -> Prefs:
     return prefs
 
 
-def response_media(accept: str | None, *, csv: bool = True) -> Literal["json", "object", "csv"]:
-    """The media type ``Accept`` asks for, the first the stack answers with in the client's order:
-    ``json`` (an array), ``object`` (``application/vnd.pgrst.object+json``) or ``csv`` (``text/csv``,
-    unless ``csv`` is False).
+def negotiate(accept: str | None, *, csv: bool = True) -> tuple[Literal["json", "object", "csv"], bool]:
+    """The media type to answer with, as PostgREST 14 picks it, and whether nulls are stripped.
+
+    The ``Accept`` entries are tried best first (quality, then specificity; see ``_media``): ``json``
+    (``application/json``, ``*/*``, ``application/vnd.pgrst.array+json``), ``object``
+    (``application/vnd.pgrst.object+json``), ``csv`` (``text/csv``, unless ``csv`` is False); with
+    ``nulls=stripped`` on the vendor types, the second value is True.
 
     Raises:
         ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
     """
-    if not accept:
-        return "json"
-    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    for media, part in zip(offered, accept.split(","), strict=True):
-        if media in _SINGULAR_TYPES:
-            if "nulls=stripped" in part.replace(" ", "").lower():
-                raise ApiError(406, "PGRST107", f"None of these media types are available: {part.strip()}")
-            return "object"
-        if media in _PLURAL_TYPES or media == "":
-            return "json"
-        if media == "text/csv" and csv:
-            return "csv"
-    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+    offered = accept_list(accept)
+    for media in offered:
+        if media.kind in ("json", "any"):
+            return "json", False
+        if media.kind == "array-strip":
+            return "json", True
+        if media.kind == "object":
+            return "object", media.strip
+        if media.kind == "csv" and csv:
+            return "csv", False
+    names = ", ".join(m.mime for m in offered)
+    raise ApiError(406, "PGRST107", f"None of these media types are available: {names}")
+
+
+def response_media(accept: str | None, *, csv: bool = True) -> Literal["json", "object", "csv"]:
+    """The media type ``Accept`` asks for (see :func:`negotiate`): ``json`` (an array), ``object``
+    (``application/vnd.pgrst.object+json``) or ``csv`` (``text/csv``, unless ``csv`` is False).
+
+    Raises:
+        ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
+    """
+    return negotiate(accept, csv=csv)[0]
 
 
 def wants_singular(accept: str | None) -> bool:
@@ -214,17 +237,6 @@ def wants_singular(accept: str | None) -> bool:
         ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
     """
     return response_media(accept) == "object"
-
-
-def check_json_content_type(content_type: str | None) -> None:
-    """Refuse a request body that is not declared as JSON (a missing ``Content-Type`` means JSON).
-
-    Raises:
-        ApiError: 415 PGRST107.
-    """
-    ctype = (content_type or "application/json").split(";")[0].strip().lower()
-    if ctype not in ("application/json", "", "*/*"):
-        raise ApiError(415, "PGRST107", f"The Content-Type sent in the request is invalid: {ctype}")
 
 
 def content_range(lower: int, rows: int, total: int | None) -> str:

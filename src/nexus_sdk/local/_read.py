@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError
-from nexus_sdk.local._negotiate import CSV, JSON, OBJECT, content_range
+from nexus_sdk.local._negotiate import body_media, content_range
 from nexus_sdk.local._parse import (
     QueryParams,
     parse_query,
@@ -156,9 +156,8 @@ def read_plan(
     offset = q.root.offset
     limit = q.root.limit
     upper = None if limit is None else offset + limit - 1
-    header_range = (
-        parse_range_header(ctx.request.headers.get("range")) if ctx.method in ("GET", "HEAD") else None
-    )
+    # PostgREST reads the Range header on GET only (RFC 9110 has other methods ignore it; HEAD too).
+    header_range = parse_range_header(ctx.request.headers.get("range")) if ctx.method == "GET" else None
     if header_range is not None:
         # The Range header and limit/offset both narrow the result: the intersection applies.
         h_lower, h_upper = header_range
@@ -178,6 +177,7 @@ def read_plan(
         plan.count_limit = max_rows + 1
     plan.singular = ctx.singular
     plan.csv = ctx.csv
+    plan.strip = ctx.strip
     plan.body = ctx.method != "HEAD"
     return plan
 
@@ -234,22 +234,24 @@ def read_response(
     applied = ctx.prefs.applied()
     if applied:
         headers["Preference-Applied"] = applied
-    media = OBJECT if plan.singular else CSV if plan.csv else JSON
+    media = body_media(singular=plan.singular, csv=plan.csv, strip=plan.strip)
     content = b"" if ctx.method == "HEAD" else (body or "").encode()
     return Response(content, status_code=status, headers=headers, media_type=media)
 
 
 _URL_SAFE: Final = re.compile(r"[A-Za-z0-9\-_.~]*")
 _URL_ESCAPES: Final = tuple(
-    chr(b) if (chr(b).isascii() and chr(b).isalnum()) or chr(b) in "-_.~" else f"%{b:x}" for b in range(256)
+    chr(b) if (chr(b).isascii() and chr(b).isalnum()) or chr(b) in "-_.~" else f"%{b:02X}" for b in range(256)
 )
 
 
 def _url_encode(text: str) -> str:
-    # Network.HTTP.Base.urlEncode, which PostgREST's canonical query string uses: lower-case hex.
+    # Network.HTTP.Base.urlEncode, which PostgREST's canonical query string uses: two upper-case hex digits
+    # per byte. PostgREST hands it the query's bytes as characters, so a byte past ASCII is encoded as the
+    # UTF-8 of that code point (é, C3 A9, becomes %C3%83%C2%A9), as PostgREST sends it.
     if _URL_SAFE.fullmatch(text):
         return text  # most keys and values (eq.<uuid>, column names) need no escape
-    return "".join([_URL_ESCAPES[byte] for byte in text.encode("utf-8")])
+    return "".join([_URL_ESCAPES[byte] for byte in text.encode("utf-8").decode("latin-1").encode("utf-8")])
 
 
 def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from nexus_sdk.local._errors import ApiError
 from nexus_sdk.local._limits import MAX_BODY_BYTES, read_body
-from nexus_sdk.local._negotiate import check_json_content_type, parse_prefs, response_media
+from nexus_sdk.local._negotiate import negotiate, parse_prefs
 
 if TYPE_CHECKING:
     from psycopg import sql
@@ -79,6 +79,7 @@ class RequestContext:
         "response_status",
         "role",
         "singular",
+        "strip",
     )
 
     def __init__(
@@ -105,7 +106,8 @@ class RequestContext:
         self.path: str = request.scope["path"]
         """The request's path (as ``request.url.path``)."""
         self.prefs = parse_prefs(request.headers.getlist("prefer"))
-        media = response_media(request.headers.get("accept"))
+        media, self.strip = negotiate(request.headers.get("accept"))
+        """``strip``: ``nulls=stripped`` was asked for (JSON bodies drop null object fields)."""
         self.singular = media == "object"
         self.csv = media == "csv"
         """``Accept: text/csv``: the rows as CSV."""
@@ -127,12 +129,12 @@ async def request_body(ctx: RequestContext) -> bytes:
 
 
 async def json_body(ctx: RequestContext) -> tuple[Any, str]:
-    """The request body, parsed, and its text.
+    """The request body, parsed as JSON (the caller has read its ``Content-Type``), and its text.
 
     Raises:
-        ApiError: 415 PGRST107 for a body not declared as JSON, 400 PGRST102 for an empty or invalid one.
+        ApiError: 400 PGRST102 for an empty or invalid body (PostgREST drops the parser's message: null
+            details).
     """
-    check_json_content_type(ctx.request.headers.get("content-type"))
     raw = await request_body(ctx)
     try:
         # UnicodeDecodeError is a ValueError: a body that is not UTF-8 is invalid JSON, not a crash.
@@ -141,6 +143,6 @@ async def json_body(ctx: RequestContext) -> tuple[Any, str]:
             raise ApiError(400, "PGRST102", "Empty or invalid json")
         return json.loads(text), text
     except ValueError as exc:
-        raise ApiError(400, "PGRST102", "Empty or invalid json", details=str(exc)) from exc
+        raise ApiError(400, "PGRST102", "Empty or invalid json") from exc
     except RecursionError as exc:
         raise ApiError(400, "PGRST102", "Empty or invalid json", details="nested too deeply") from exc

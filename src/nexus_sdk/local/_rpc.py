@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from psycopg import sql
 from starlette.responses import Response
 
 from nexus_sdk.local import _fuzzy
 from nexus_sdk.local._catalog import Function
+from nexus_sdk.local._csv import csv_rows
 from nexus_sdk.local._errors import ApiError, unsupported
-from nexus_sdk.local._negotiate import JSON, response_media
+from nexus_sdk.local._media import MediaType, decode
+from nexus_sdk.local._negotiate import body_media, negotiate
 from nexus_sdk.local._parse import SelectItem, parse_query
 from nexus_sdk.local._read import read_plan, read_response
 from nexus_sdk.local._request import Engine, RequestContext, json_body, request_body
@@ -84,10 +87,15 @@ def pick_function(engine: Engine, name: str, args: dict[str, Any], *, json_post:
     if not candidates:
         raise _no_function(engine, name, args, json_post=json_post)
     if len(candidates) > 1:
+        # PostgREST names each candidate with its parameters: schema.f(a => integer, b => text).
+        listed = ", ".join(
+            f"{fn.schema}.{fn.name}({', '.join(f'{a.name} => {a.type}' for a in fn.args)})"
+            for fn in candidates
+        )
         raise ApiError(
             300,
             "PGRST203",
-            f"Could not choose the best candidate function between: {engine.schema}.{name}",
+            f"Could not choose the best candidate function between: {listed}",
             hint="Try renaming the parameters or the function itself in the database so function "
             "overloading can be resolved",
         )
@@ -107,7 +115,49 @@ def _one_value(ctx: RequestContext, body: str | None) -> Response:
     if applied:
         headers["Preference-Applied"] = applied
     content = b"" if ctx.method == "HEAD" else (body or "null").encode()
-    return Response(content, status_code=200, headers=headers, media_type=JSON)
+    media = body_media(singular=ctx.singular, csv=False, strip=ctx.strip)
+    return Response(content, status_code=200, headers=headers, media_type=media)
+
+
+_RAW_TYPES: Final = {"text/plain": "text", "text/xml": "xml", "application/octet-stream": "bytea"}
+"""Bodies PostgREST passes whole to a function's one unnamed parameter of the type shown."""
+
+
+def _json_args(payload: Any) -> dict[str, Any]:
+    """A JSON body's arguments, as PostgREST 14 reads them: an object's keys, the first object of an array
+    (all with the same keys), none for any other value.
+
+    Raises:
+        ApiError: 400 PGRST102 for an array of anything but objects with the same keys.
+    """
+    if isinstance(payload, dict):
+        return payload
+    if isinstance(payload, list) and payload:
+        first = payload[0]
+        if not all(isinstance(r, dict) and r.keys() == first.keys() for r in payload):
+            raise ApiError(400, "PGRST102", "All object keys must match")
+        return dict(first)
+    return {}
+
+
+def _raw_body_function(engine: Engine, name: str, mime: str) -> Function:
+    """The function taking one unnamed parameter of the raw body's type.
+
+    Raises:
+        ApiError: 404 PGRST202 (PostgREST's message for such a search: no parameter list, no hint).
+    """
+    wanted = _RAW_TYPES[mime]
+    for fn in engine.catalog.functions.get(name, []):
+        if len(fn.args) == 1 and fn.args[0].name == "" and fn.args[0].type == wanted:
+            return fn
+    schema = engine.schema
+    raise ApiError(
+        404,
+        "PGRST202",
+        f"Could not find the function {schema}.{name} in the schema cache",
+        details=f"Searched for the function {schema}.{name} with a single unnamed {wanted} parameter, "
+        "but no matches were found in the schema cache.",
+    )
 
 
 async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Response:
@@ -115,29 +165,50 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
     if ctx.csv:
         # Functions answer JSON only: the next media type the client accepts, else 406.
         ctx.csv = False
-        ctx.singular = response_media(ctx.request.headers.get("accept"), csv=False) == "object"
+        answer, ctx.strip = negotiate(ctx.request.headers.get("accept"), csv=False)
+        ctx.singular = answer == "object"
     items = ctx.query_items
     body_text: str | None = None
     payload: Any = None
-    if ctx.method in ("GET", "HEAD"):
+    media: MediaType | None = None
+    from_text = ctx.method in ("GET", "HEAD", "OPTIONS")
+    if from_text:
         # A parameter whose value is not an operator expression is an argument, as in PostgREST: also one
         # the function does not take (404 PGRST202); ?id=5&id=gt.2 passes id and filters on it.
         query = parse_query(items, rpc_read=True)
         args: dict[str, Any] = dict(query.rpc_args)
     elif ctx.method == "POST":
         query = parse_query(items)
+        ctype = ctx.request.headers.get("content-type")
+        media = decode(ctype) if ctype is not None else None
         raw = await request_body(ctx)
-        if raw.strip():
-            payload, body_text = await json_body(ctx)
-            args = payload if isinstance(payload, dict) else {}
+        if media is None or media.kind == "json":
+            if raw.strip():
+                payload, body_text = await json_body(ctx)
+            args = _json_args(payload)
+        elif media.kind == "csv":
+            # As PostgREST: the records become a JSON array, whose first object gives the arguments.
+            rows = csv_rows(raw)
+            args = dict(rows[0]) if rows else {}
+        elif media.form:
+            # Arguments as text, read by each parameter's type, as a GET's are.
+            args = dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+            from_text = True
+        elif media.mime in _RAW_TYPES:
+            # PostgREST passes such a body to a function with one unnamed parameter of that type.
+            fn = _raw_body_function(engine, name, media.mime)
+            raise unsupported(f"Calling a function with a raw {media.mime} body ({fn.name})")
         else:
-            args = {}
+            raise ApiError(400, "PGRST102", f"Content-Type not acceptable: {media.mime}")
     else:
-        raise ApiError(405, "PGRST101", "Only GET, HEAD and POST are allowed for functions")
-    if body_text is not None and not isinstance(payload, dict):
-        raise unsupported("Calling a function with a non-object body")
-    json_post = ctx.method == "POST"
+        raise ApiError(405, "PGRST101", f"Cannot use the {ctx.method} method on RPC")
+    json_post = ctx.method == "POST" and not from_text and (media is None or media.kind == "json")
     fn = pick_function(engine, name, args, json_post=json_post)
+    if ctx.method == "OPTIONS":
+        # PostgREST's Allow for a function: a volatile one is called with POST only.
+        return Response(
+            status_code=200, headers={"Allow": "OPTIONS,POST" if fn.volatile else "OPTIONS,GET,HEAD,POST"}
+        )
     if json_post and _single_unnamed_json(fn):
         # The whole body is the one argument; an empty body is {}.
         args = {"": body_text if body_text is not None else "{}"}
@@ -150,7 +221,7 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
             "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
         )
     params = Params()
-    call = rpc_source(fn, args, params, from_text=ctx.method in ("GET", "HEAD"))
+    call = rpc_source(fn, args, params, from_text=from_text)
     plan = read_plan(engine, ctx, items, query=query)
     # A function's rows have no planner estimate worth the name: every count kind counts them exactly.
     plan.count, plan.count_limit = ctx.prefs.count, None
@@ -202,9 +273,13 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         )
         return read_response(ctx, plan, row)
     # A function that is not set-returning yields exactly one row in FROM.
+    value = sql.SQL(
+        "json_strip_nulls(to_json(pgrst_call.pgrst_scalar))"
+        if ctx.strip
+        else "to_json(pgrst_call.pgrst_scalar)"
+    )
     statement = sql.SQL(
-        "SELECT NULL::bigint, pg_catalog.count(*) OVER (), coalesce(to_json(pgrst_call.pgrst_scalar)::text, 'null') "
-        "FROM {} AS pgrst_call(pgrst_scalar)"
-    ).format(call)
+        "SELECT NULL::bigint, pg_catalog.count(*) OVER (), coalesce({}::text, 'null') FROM {} AS pgrst_call(pgrst_scalar)"
+    ).format(value, call)
     row = await engine.run(ctx, statement, params, read_only=read_only, expect_one=False)
     return _one_value(ctx, row[2])

@@ -564,6 +564,8 @@ class ReadPlan:
     count: bool = False
     singular: bool = False
     csv: bool = False
+    strip: bool = False
+    """``nulls=stripped``: null object fields are left out of the JSON body."""
     body: bool = True
     embedded: dict[tuple[str, ...], NodeOptions] = field(default_factory=dict)
     count_limit: int | None = None
@@ -579,18 +581,25 @@ _CSV_BODY: Final = sql.SQL(
 
 
 def body_expr(
-    singular: bool, wanted: bool, rows: sql.Composable | None = None, *, csv: bool = False
+    singular: bool,
+    wanted: bool,
+    rows: sql.Composable | None = None,
+    *,
+    csv: bool = False,
+    strip: bool = False,
 ) -> sql.Composable:
     """The aggregate that renders the result rows (``pgrst_t`` unless ``rows``) as PostgREST's JSON body
-    (or, with ``csv``, the rows of ``pgrst_t`` as PostgREST's CSV)."""
+    (or, with ``csv``, the rows of ``pgrst_t`` as PostgREST's CSV); ``strip`` (``nulls=stripped``) drops
+    null object fields, nested ones included, as PostgREST does with ``json_strip_nulls``."""
     if not wanted:
         return sql.SQL("NULL::text")
     if csv:
         return _CSV_BODY
     alias = _ident("pgrst_t") if rows is None else rows
-    if singular:
-        return sql.SQL("coalesce((json_agg({})->0)::text, 'null')").format(alias)
-    return sql.SQL("coalesce(json_agg({}), '[]')::text").format(alias)
+    agg = sql.SQL("json_agg({})->0" if singular else "json_agg({})").format(alias)
+    if strip:
+        agg = sql.SQL("json_strip_nulls({})").format(agg)
+    return sql.SQL("coalesce(({})::text, {})").format(agg, sql.SQL("'null'" if singular else "'[]'"))
 
 
 def _page(plan: ReadPlan) -> sql.Composable:
@@ -643,7 +652,7 @@ def build_read(src: Source, plan: ReadPlan, params: Params, catalog: Catalog | N
     ).format(
         prefix=prefix,
         total=total,
-        body=body_expr(plan.singular, plan.body, csv=plan.csv),
+        body=body_expr(plan.singular, plan.body, csv=plan.csv, strip=plan.strip),
         cols=sql.SQL(", ").join(shape.columns) if shape.columns else sql.SQL(""),
         src=from_clause,
         joins=joins,
@@ -683,7 +692,7 @@ def build_scalar_set_read(call: sql.Composable, plan: ReadPlan) -> sql.Composed:
     ).format(
         prefix=prefix,
         total=total,
-        body=body_expr(plan.singular, plan.body, sql.SQL("pgrst_t.pgrst_scalar")),
+        body=body_expr(plan.singular, plan.body, sql.SQL("pgrst_t.pgrst_scalar"), strip=plan.strip),
         src=from_clause,
         page=_page(plan),
     )
@@ -752,6 +761,7 @@ class Mutation:
         embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
         track_inserts: Literal["xmax", "guc"] | None = None,
         csv: bool = False,
+        strip: bool = False,
         order: Sequence[OrderTerm] = (),
     ) -> None:
         self.table = table
@@ -759,6 +769,7 @@ class Mutation:
         self.location = location and bool(table.primary_key)
         self.singular = singular
         self.csv = csv
+        self.strip = strip
         self.params = params
         self.track_inserts = track_inserts
         src = Source(
@@ -782,6 +793,14 @@ class Mutation:
 
     def returning(self) -> sql.Composable:
         """The RETURNING clause of the data-modifying statement."""
+        parts = self.returned()
+        if not parts:
+            # RETURNING 1 needs no SELECT privilege or policy on the new rows, which return=minimal must not.
+            return sql.SQL(" RETURNING 1")
+        return sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(parts))
+
+    def returned(self) -> list[sql.Composable]:
+        """The columns the statement returns (none for ``return=minimal``)."""
         ident = table_ident(self.table)
         wanted: list[str]
         if self.representation and self.shape.used is None:
@@ -791,14 +810,11 @@ class Mutation:
             if self.location:
                 used.update(self.table.primary_key)
             wanted = [c for c in self.table.columns if c in used]
-        parts = [sql.SQL("{}.{}").format(ident, _ident(c)) for c in wanted]
+        parts: list[sql.Composable] = [sql.SQL("{}.{}").format(ident, _ident(c)) for c in wanted]
         if self.track_inserts == "xmax":
             # An inserted row has no xmax; a row an upsert updated has its updater's.
             parts.append(sql.SQL("({}.xmax = 0) AS pgrst_inserted").format(ident))
-        if not parts:
-            # RETURNING 1 needs no SELECT privilege or policy on the new rows, which return=minimal must not.
-            return sql.SQL(" RETURNING 1")
-        return sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(parts))
+        return parts
 
     def statement(self, cte: sql.Composable) -> sql.Composed:
         """``cte`` wrapped: ``(NULL, affected rows, body, primary key of the first row, inserted rows)``."""
@@ -822,7 +838,7 @@ class Mutation:
             "FROM (SELECT {cols} FROM pgrst_source{joins}{order}) pgrst_t"
         ).format(
             cte=cte,
-            body=body_expr(self.singular, self.representation, csv=self.csv),
+            body=body_expr(self.singular, self.representation, csv=self.csv, strip=self.strip),
             loc=loc,
             inserted=inserted,
             cols=sql.SQL(", ").join(cols) if cols else sql.SQL(""),
@@ -888,6 +904,7 @@ def build_insert(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    strip: bool = False,
     order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One statement inserting (or upserting) the payload rows.
@@ -982,6 +999,7 @@ def build_insert(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        strip=strip,
         order=order,
         track_inserts=track,
     )
@@ -1003,6 +1021,7 @@ def build_update(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    strip: bool = False,
     order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One UPDATE of the filtered rows with the payload's columns (``defaults`` are set to their DEFAULT)."""
@@ -1022,6 +1041,7 @@ def build_update(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        strip=strip,
         order=order,
     )
     cte = sql.SQL(
@@ -1036,6 +1056,18 @@ def build_update(
     return mutation.statement(cte)
 
 
+def build_noop_update(table: Table, **options: Any) -> sql.Composed:
+    """A ``PATCH`` whose payload names no column: no row is updated (PostgREST selects the returned
+    columns ``WHERE false`` instead of an UPDATE, which could not be written without a column).
+
+    ``options`` are :class:`Mutation`'s (``representation``, ``select``, ``singular``, ``params`` ...).
+    """
+    mutation = Mutation(table, location=False, **options)
+    parts = mutation.returned() or [sql.SQL("1")]
+    cte = sql.SQL("SELECT {} FROM {} WHERE false").format(sql.SQL(", ").join(parts), table_ident(table))
+    return mutation.statement(cte)
+
+
 def build_delete(
     table: Table,
     filters: Sequence[Condition | Logic],
@@ -1047,6 +1079,7 @@ def build_delete(
     catalog: Catalog | None = None,
     embedded: Mapping[tuple[str, ...], NodeOptions] | None = None,
     csv: bool = False,
+    strip: bool = False,
     order: Sequence[OrderTerm] = (),
 ) -> sql.Composed:
     """One DELETE of the filtered rows."""
@@ -1061,6 +1094,7 @@ def build_delete(
         catalog=catalog,
         embedded=embedded,
         csv=csv,
+        strip=strip,
         order=order,
     )
     cte = sql.SQL("DELETE FROM {}{}{}").format(table_ident(table), where, mutation.returning())

@@ -6,16 +6,26 @@ import dataclasses
 import json
 import urllib.parse
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._csv import csv_rows
 from nexus_sdk.local._errors import ApiError, unsupported
-from nexus_sdk.local._negotiate import CSV, JSON, OBJECT, content_range
+from nexus_sdk.local._media import decode
+from nexus_sdk.local._negotiate import body_media, content_range
 from nexus_sdk.local._parse import Condition, QueryParams, parse_columns, parse_query
 from nexus_sdk.local._request import Engine, RequestContext, json_body, request_body
-from nexus_sdk.local._sql import InsertPlan, Params, build_delete, build_insert, build_update, check_columns
+from nexus_sdk.local._sql import (
+    InsertPlan,
+    Params,
+    build_delete,
+    build_insert,
+    build_noop_update,
+    build_update,
+    check_columns,
+)
 
 __all__ = ["delete", "insert", "put", "update"]
 
@@ -68,15 +78,9 @@ def _response(
         # An upsert that inserted nothing (every row existed) answers 200.
         status = 200
     if prefs.returning == "representation":
-        media = OBJECT if ctx.singular else CSV if ctx.csv else JSON
+        media = body_media(singular=ctx.singular, csv=ctx.csv, strip=ctx.strip)
         return Response((body or "").encode(), status_code=status, headers=headers, media_type=media)
     return Response(status_code=status if created else 204, headers=headers)
-
-
-def _is_csv(ctx: RequestContext) -> bool:
-    """Whether the body is declared as ``text/csv``."""
-    ctype = ctx.request.headers.get("content-type") or ""
-    return ctype.split(";")[0].strip().lower() == "text/csv"
 
 
 def _max_affected(ctx: RequestContext) -> int | None:
@@ -84,33 +88,49 @@ def _max_affected(ctx: RequestContext) -> int | None:
     return ctx.prefs.max_affected if ctx.prefs.strict else None
 
 
-def _object_rows(payload: Any) -> tuple[list[dict[str, Any]], bool]:
-    """The rows of a write's body (one object, or an array of them) and whether it was an array.
+async def _payload(ctx: RequestContext) -> tuple[Any, str, bool]:
+    """A write's body as PostgREST 14 reads it, by its ``Content-Type``: the value, its JSON text, and
+    whether it was CSV.
+
+    JSON (also no ``Content-Type``), ``text/csv`` (a header line, then records) and
+    ``application/x-www-form-urlencoded`` (one object of strings) are read; any other type is refused.
 
     Raises:
-        ApiError: 400 PGRST102 for anything else.
+        ApiError: 400 PGRST102 for a body that cannot be read, or a Content-Type PostgREST does not read.
+    """
+    ctype = ctx.request.headers.get("content-type")
+    media = decode(ctype) if ctype is not None else None
+    raw = await request_body(ctx)
+    if media is None or media.kind == "json":
+        payload, text = await json_body(ctx)
+        return payload, text, False
+    if media.kind == "csv":
+        rows = csv_rows(raw)
+        return rows, json.dumps(rows), True
+    if media.form:
+        form = dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+        return form, json.dumps(form), False
+    raise ApiError(400, "PGRST102", f"Content-Type not acceptable: {media.mime}")
+
+
+def _object_rows(payload: Any, *, uniform: bool) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of a write's body and whether it was an array, as PostgREST 14 reads them: one object, or
+    an array of objects (with the same keys, when ``uniform``); any other JSON value is an empty array.
+
+    Raises:
+        ApiError: 400 PGRST102 ``All object keys must match`` for an array of anything but such objects.
     """
     if isinstance(payload, dict):
         return [payload], False
-    if isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
-        return payload, True
-    raise ApiError(
-        400, "PGRST102", "All object keys must match", details="Expected an object or array of objects"
-    )
-
-
-def _shared_keys(rows: list[dict[str, Any]]) -> list[str]:
-    """The keys every row has, in the first row's order.
-
-    Raises:
-        ApiError: 400 PGRST102 when a row's keys differ from the first's.
-    """
-    keys = list(rows[0]) if rows else []
-    first = set(keys)
-    for row in rows[1:]:
-        if row.keys() != first:
+    if not isinstance(payload, list):
+        return [], True
+    if not all(isinstance(r, dict) for r in payload):
+        raise ApiError(400, "PGRST102", "All object keys must match")
+    if uniform and payload:
+        keys = payload[0].keys()
+        if any(row.keys() != keys for row in payload[1:]):
             raise ApiError(400, "PGRST102", "All object keys must match")
-    return keys
+    return payload, True
 
 
 async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
@@ -119,18 +139,15 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     if query.root.filters:
         raise unsupported("Filters on POST")
     q = dict(ctx.query_items)
-    if _is_csv(ctx):
-        # PostgREST reads a CSV body's columns from its header line, never from columns=.
-        payload = csv_rows(await request_body(ctx))
-        text = json.dumps(payload)
+    payload, text, from_csv = await _payload(ctx)
+    if from_csv or not isinstance(payload, dict | list):
+        # PostgREST reads columns= only with a JSON body: a CSV body's columns are its header line's.
         q.pop("columns", None)
-    else:
-        payload, text = await json_body(ctx)
-    rows, is_array = _object_rows(payload)
+    rows, is_array = _object_rows(payload, uniform="columns" not in q)
     if "columns" in q:
         columns = check_columns(table, parse_columns(q["columns"]))
     else:
-        columns = check_columns(table, _shared_keys(rows))
+        columns = check_columns(table, list(rows[0]) if rows else [])
     on_conflict = (
         check_columns(table, parse_columns(q["on_conflict"], "on_conflict parameter"))
         if "on_conflict" in q
@@ -160,6 +177,7 @@ async def insert(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        strip=ctx.strip,
         order=query.root.order,
     )
     row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
@@ -202,9 +220,9 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     query = parse_query(ctx.query_items)
     filters = _put_filters(table, query)
     query = _without_ranges(query)
-    payload, text = await json_body(ctx)
-    rows, is_array = _object_rows(payload)
-    columns = check_columns(table, _shared_keys(rows))
+    payload, text, _ = await _payload(ctx)
+    rows, is_array = _object_rows(payload, uniform=True)
+    columns = check_columns(table, list(rows[0]) if rows else [])
     mismatch = ApiError(400, "PGRST115", "Payload values do not match URL in primary key column(s)")
     if not set(table.primary_key) <= set(columns):
         raise mismatch
@@ -221,7 +239,7 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
     representation = ctx.prefs.returning == "representation"
     statement = build_insert(
         table, plan, representation=representation, location=False, select=query.select, singular=ctx.singular,
-        params=params, catalog=engine.catalog, embedded=query.embedded, csv=ctx.csv,
+        params=params, catalog=engine.catalog, embedded=query.embedded, csv=ctx.csv, strip=ctx.strip,
         order=query.root.order,
     )  # fmt: skip
     row = await engine.run(
@@ -235,41 +253,55 @@ async def put(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         return Response(status_code=204, headers=headers)
     inserted = row[4] if len(row) > 4 else None
     status = 201 if inserted is not None and inserted > 0 else 200
-    media = OBJECT if ctx.singular else CSV if ctx.csv else JSON
+    media = body_media(singular=ctx.singular, csv=ctx.csv, strip=ctx.strip)
     return Response((row[2] or "").encode(), status_code=status, headers=headers, media_type=media)
 
 
 async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
-    """``PATCH`` with filters: one object of new values (only ``columns=`` when given)."""
+    """``PATCH`` with filters: the new values of an object (only ``columns=`` when given).
+
+    As PostgREST 14: an array's first object gives the values (its objects must have the same keys); a
+    payload without keys (``{}``, ``[]``, ``[{}]``, a scalar) updates nothing and answers as an update of no
+    row, without the filters being needed.
+    """
     query = _prelude(ctx)
-    payload, text = await json_body(ctx)
-    if not isinstance(payload, dict):
-        raise ApiError(400, "PGRST102", "Empty or invalid json", details="PATCH expects a single JSON object")
-    if not query.root.filters:
-        # Supabase loads pg-safeupdate for the API, which refuses an UPDATE without WHERE.
-        raise ApiError(400, "21000", "UPDATE requires a WHERE clause")
+    payload, text, from_csv = await _payload(ctx)
     q = dict(ctx.query_items)
+    if from_csv or not isinstance(payload, dict | list):
+        q.pop("columns", None)
+    rows, _ = _object_rows(payload, uniform="columns" not in q)
+    values: dict[str, Any] = rows[0] if rows else {}
     defaults: list[str] = []
     if "columns" in q:
         wanted = check_columns(table, parse_columns(q["columns"]))
-        columns = [c for c in wanted if c in payload]
-        missing = [c for c in wanted if c not in payload]
+        columns = [c for c in wanted if c in values]
+        missing = [c for c in wanted if c not in values]
         if ctx.prefs.missing_default:
             defaults = missing
         else:
             # Keys the payload lacks are set to NULL, as PostgREST does for columns= without missing=default.
             columns = wanted
     else:
-        columns = check_columns(table, payload)
-    if not columns and not defaults:
-        raise unsupported("PATCH with an empty object")
+        columns = check_columns(table, list(values))
+    representation = ctx.prefs.returning == "representation"
     params = Params()
+    if not columns and not defaults:
+        statement = build_noop_update(
+            table, representation=representation, select=query.select, singular=ctx.singular, params=params,
+            catalog=engine.catalog, embedded=query.embedded, csv=ctx.csv, strip=ctx.strip,
+            order=query.root.order,
+        )  # fmt: skip
+        row = await engine.run(ctx, statement, params, read_only=False, expect_one=ctx.singular)
+        return _response(ctx, table, row, created=False)
+    if not query.root.filters:
+        # Supabase loads pg-safeupdate for the API, which refuses an UPDATE without WHERE.
+        raise ApiError(400, "21000", "UPDATE requires a WHERE clause")
     statement = build_update(
         table,
         columns,
-        text,
+        text if isinstance(payload, dict) else json.dumps(values),
         query.root.filters,
-        representation=ctx.prefs.returning == "representation",
+        representation=representation,
         select=query.select,
         singular=ctx.singular,
         params=params,
@@ -277,6 +309,7 @@ async def update(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        strip=ctx.strip,
         order=query.root.order,
     )
     row = await engine.run(
@@ -301,6 +334,7 @@ async def delete(engine: Engine, ctx: RequestContext, table: Table) -> Response:
         catalog=engine.catalog,
         embedded=query.embedded,
         csv=ctx.csv,
+        strip=ctx.strip,
         order=query.root.order,
     )
     row = await engine.run(

@@ -181,7 +181,7 @@ def test_singular_object(anon: httpx.Client) -> None:
             "code": "PGRST116",
             "details": f"The result contains {n} rows",
             "hint": None,
-            "message": "JSON object requested, multiple (or no) rows returned",
+            "message": "Cannot coerce the result to a single JSON object",
         }
 
 
