@@ -152,17 +152,19 @@ class QueryParams:
 class _Cursor:
     """A position in a text being parsed, with PostgREST's lexical rules."""
 
-    __slots__ = ("i", "s", "what")
+    __slots__ = ("i", "s", "shown", "what")
 
-    def __init__(self, text: str, what: str) -> None:
+    def __init__(self, text: str, what: str, shown: str | None = None) -> None:
         self.s = text
         self.i = 0
         self.what = what
+        self.shown = text if shown is None else shown
+        """The text an error message quotes (a logic tree is parsed with its operator in front)."""
 
     def fail(self, expecting: str) -> ApiError:
         found = f'"{self.s[self.i]}"' if self.i < len(self.s) else "end of input"
         return parse_error(
-            f'"failed to parse {self.what} ({self.s})" (line 1, column {self.i + 1})',
+            f'"failed to parse {self.what} ({self.shown})" (line 1, column {self.i + 1})',
             details=f"unexpected {found} expecting {expecting}",
         )
 
@@ -301,9 +303,8 @@ def parse_select(text: str) -> list[SelectItem | EmbedItem]:
         ApiError: PGRST100 for syntax errors, PGRST123 for aggregates (disabled on Supabase).
     """
     cur = _Cursor(text, "select parameter")
+    # What follows the last item (it can only start with ")") is ignored, as PostgREST's parser leaves it.
     items = _forest(cur)
-    if not cur.at_end():
-        raise cur.fail('"," or end of input')
     return items or [SelectItem(None)]
 
 
@@ -415,10 +416,8 @@ def parse_columns(text: str, what: str = "columns parameter") -> list[str]:
         names.append(cur.name())
         cur.ws()
         if not cur.eat(","):
-            break
-    if not cur.at_end():
-        raise cur.fail('"," or end of input')
-    return names
+            # PostgREST ignores what follows the last name.
+            return names
 
 
 # -- filters ----------------------------------------------------------------------------------------------
@@ -526,35 +525,31 @@ def parse_operation(f: Field, text: str) -> Condition:
         ApiError: PGRST100 for an unknown operator or a malformed value.
     """
     cur = _Cursor(text, "filter")
-    cond = _operation(cur, f, in_logic=False)
-    if not cur.at_end():
-        raise cur.fail("end of input")
-    return cond
+    # What follows an in.(...) list or an is. value is ignored, as PostgREST's parser leaves it.
+    return _operation(cur, f, in_logic=False)
 
 
 def _tree_path(key: str) -> tuple[tuple[str, ...], Field]:
+    # Names joined by ".", then a JSON path; what follows is ignored, as PostgREST's parser leaves it.
     cur = _Cursor(key, "tree path")
     names = [cur.name()]
     while cur.eat("."):
         names.append(cur.name())
     path = cur.json_path()
-    if not cur.at_end():
-        raise cur.fail('"." or end of input')
     return tuple(names[:-1]), Field(names[-1], path)
 
 
-def _logic_param(key: str, value: str) -> tuple[tuple[str, ...], Logic]:
+def _logic_param(key: str, value: str) -> tuple[tuple[str, ...], Condition | Logic]:
     parts = key.split(".")
     negated = "not" in parts[:-1]
     path = tuple(p for p in parts[:-1] if p != "not")
     op = parts[-1]
     if op not in ("and", "or"):
         raise parse_error(f'"failed to parse logic path ({key})"')
-    cur = _Cursor(value, "logic tree")
-    tree = _logic_tree(cur, "and" if op == "and" else "or", negated)
-    if not cur.at_end():
-        raise cur.fail("end of input")
-    return path, tree
+    # As PostgREST: the operator and the value are parsed as one tree (error columns count the operator;
+    # ?or=id.eq.1 is a filter on a column "orid"), and what follows the tree is ignored.
+    cur = _Cursor(("not." if negated else "") + op + value, "logic tree", shown=value)
+    return path, _logic_node(cur)
 
 
 def _logic_tree(cur: _Cursor, op: Literal["and", "or"], negated: bool) -> Logic:
@@ -581,6 +576,9 @@ def _logic_node(cur: _Cursor) -> Condition | Logic:
         cur.i += len(m.group(1) or "") + len(m.group(2))
         sub: Literal["and", "or"] = "and" if m.group(2) == "and" else "or"
         return _logic_tree(cur, sub, bool(m.group(1)))
+    cur.ws()
+    if cur.at_end() or not (cur.peek('"') or _Ident.accepts(cur.s[cur.i])):
+        raise cur.fail("field name (* or [a..z0..9_$]), negation operator (not) or logic operator (and, or)")
     f = cur.field()
     cur.expect(".")
     return _operation(cur, f, in_logic=True)
@@ -698,6 +696,10 @@ def parse_query(items: Sequence[tuple[str, str]], *, rpc_read: bool = False) -> 
                 _node(result, path).filters.append(logic)
                 continue
             path = tuple(key.split(".")[:-1])
+            if last == "order":
+                # PostgREST reads an order key's path as a filter's (names up to the first character that
+                # cannot continue one): "rel!hint.order" is the top level's order.
+                path = _tree_path(key)[0]
             node = _node(result, path)
             if last == "order":
                 node.order = parse_order(value)

@@ -1,0 +1,59 @@
+"""Query-string corners PostgREST 14's parser answers in its own way.
+
+Facts (PostgREST 14's ApiRequest.QueryParams, AndOrParamsSpec): ``or=``/``and=`` values are parsed with the
+operator in front (``or`` + ``()``), so an error's column counts it and ``?or=id.eq.1`` reads as a filter on a
+column ``orid``; an empty tree is "unexpected ")" expecting field name (* or [a..z0..9_$]), negation operator
+(not) or logic operator (and, or)". The parsers of ``select``, filter keys, ``in.(...)``, ``is.`` values and
+logic trees stop where their grammar ends and do not require the end of the text, so what follows is ignored.
+An ``order`` key's embedding path is read as a filter key's: ``rel!hint.order`` (as postgrest-py sends
+``order(..., foreign_table="rel!hint")``) is the top level's order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import psycopg
+import pytest
+
+from nexus_sdk import local
+
+from .conftest import CONFORMANCE_SEED as SEED
+from .postgrest_cases import Case
+from .test_postgrest_conformance import check, send
+
+pytestmark = [pytest.mark.db, pytest.mark.e2e]
+
+TREE_START: Final = 'unexpected ")" expecting field name (* or [a..z0..9_$]), negation operator (not) or logic operator (and, or)'
+
+
+def _c(name: str, path: str, status: int, **kw: Any) -> Case:
+    return Case("grammar14", name, "GET", path, status, **kw)
+
+
+CASES: Final = [
+    _c("empty or", "/cf_books?or=()", 400,
+       json={"code": "PGRST100", "details": TREE_START, "hint": None,
+             "message": '"failed to parse logic tree (())" (line 1, column 4)'}),
+    _c("empty not.or", "/cf_books?not.or=()", 400,
+       error={"details": TREE_START, "message": '"failed to parse logic tree (())" (line 1, column 8)'}),
+    _c("a trailing comma", "/cf_books?and=(id.eq.1,)", 400,
+       error={"details": TREE_START, "message": '"failed to parse logic tree ((id.eq.1,))" (line 1, column 13)'}),
+    _c("or without parentheses is a filter on orid", "/cf_books?or=id.eq.1", 400,
+       error={"code": "42703", "message": "column cf_books.orid does not exist"}),
+    _c("after a logic tree", "/cf_books?select=id&or=(id.eq.1))", 200, json=[{"id": 1}]),
+    _c("after an in list", "/cf_books?select=id&id=in.(1,2)x&order=id", 200, json=[{"id": 1}, {"id": 2}]),
+    _c("after an is value", "/cf_books?select=id&year=is.nullx", 200, json=[{"id": 4}]),
+    _c("after select", "/cf_books?select=id)&id=eq.1", 200, json=[{"id": 1}]),
+    _c("after a filter key", "/cf_books?select=id&id)=eq.1", 200, json=[{"id": 1}]),
+    _c("order key with a hint", "/cf_authors?select=id,cf_books!cf_books_author_fk(id)"
+       "&cf_books!cf_books_author_fk.order=id.desc&limit=1", 200, json=[{"id": 4, "cf_books": []}]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_answers_as_postgrest14(
+    stack: local.LocalStack, conformance_db: psycopg.Connection[Any], case: Case
+) -> None:
+    conformance_db.execute(SEED)
+    check(case, send(stack, case))
