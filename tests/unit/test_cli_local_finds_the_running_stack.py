@@ -100,9 +100,12 @@ def test_several_other_stacks_need_data_dir_and_the_message_lists_them(cache: Pa
 
 def test_a_noted_stack_that_was_killed_is_forgotten(cache: Path, tmp_path: Path) -> None:
     killed = tmp_path / "killed"
-    _publish(killed, 6500, pid=_dead_pid())
+    pid = _dead_pid()
+    _publish(killed, 6500, pid=pid)
     entry = _register(killed)
     assert entry is not None
+    # As `local start` wrote it, from a process that has since been killed.
+    entry.write_text(json.dumps({"data_dir": str(killed.resolve()), "pid": pid}))
 
     result = _status()
 
@@ -110,6 +113,33 @@ def test_a_noted_stack_that_was_killed_is_forgotten(cache: Path, tmp_path: Path)
     assert "No running local stack found" in result.stderr
     assert "nexus-sdk local start" in result.stderr  # the next step
     assert not entry.exists()
+
+
+@pytest.mark.parametrize("args", [[], ["--data-dir", "{dir}"]])
+def test_a_stack_still_starting_is_said_to_be(cache: Path, tmp_path: Path, args: list[str]) -> None:
+    """The second shell of the README, run while the first run of `local start` creates its database."""
+    starting = tmp_path / "starting"
+    assert _register(starting) is not None  # noted by a live process (this one), no state file yet
+
+    result = _status(*(arg.format(dir=starting) for arg in args))
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert (
+        f"the local stack in {starting.resolve()} (process {os.getpid()}) is still starting" in result.stderr
+    )
+    assert "run this again in a few seconds" in result.stderr
+
+
+def test_an_old_note_without_a_stack_is_not_taken_for_one_starting(cache: Path, tmp_path: Path) -> None:
+    entry = _register(tmp_path / "long-ago")
+    assert entry is not None
+    os.utime(entry, (0, 0))  # a leftover whose process id now belongs to another process
+
+    result = _status()
+
+    assert result.exit_code == 1
+    assert "No running local stack found" in result.stderr
 
 
 def test_user_create_and_stop_look_the_same_way(cache: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
@@ -50,57 +50,99 @@ def _registry() -> Path:
     return Path(cache) / "nexus-sdk" / "running"
 
 
+_STARTING_FOR_AT_MOST: Final = 120.0
+"""Seconds a stack may take to start (a first run creates its database: seconds); an older note without a
+state file is a leftover whose process id was reused, not a stack starting."""
+
+
 def _register(data_dir: Path) -> Path | None:
-    """Note ``data_dir`` as serving; the entry's path (to remove at the end), None if it cannot be written."""
+    """Note ``data_dir`` as this process's stack; the note's path (to remove at the end), None if unwritable.
+
+    Written before the stack starts, so that a lookup meanwhile says it is starting rather than absent.
+    """
     import hashlib
 
     resolved = data_dir.expanduser().resolve()
-    entry = _registry() / (hashlib.sha256(str(resolved).encode()).hexdigest()[:16] + ".path")
+    # One note per process: a second `local start` refused on the same data dir removes its own only.
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
+    entry = _registry() / f"{digest}-{os.getpid()}.json"
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        entry.write_text(str(resolved) + "\n", encoding="utf-8")
+        entry.write_text(json.dumps({"data_dir": str(resolved), "pid": os.getpid()}) + "\n", encoding="utf-8")
     except OSError:
         return None  # only the lookup without --data-dir is lost; the stack itself is fine
     return entry
 
 
+def _notes() -> list[tuple[Path, int, float]]:
+    """``(data dir, pid, age in seconds)`` of each note whose process runs; the others are removed."""
+    import time
+
+    from nexus_sdk.local._embedded import _pid_alive
+
+    found: list[tuple[Path, int, float]] = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(_registry().glob("*.json")):
+            try:
+                note = json.loads(entry.read_text(encoding="utf-8"))
+                path, pid = Path(note["data_dir"]), int(note["pid"])
+                age = time.time() - entry.stat().st_mtime
+            except (OSError, ValueError, TypeError, KeyError):
+                continue  # being written, or not ours
+            if _pid_alive(pid):
+                found.append((path, pid, age))
+            else:
+                entry.unlink(missing_ok=True)  # its `local start` was killed before removing it
+    return found
+
+
 def _find_stack(data_dir: Path | None) -> StackState:
     """The running stack: in ``data_dir`` if given; else in the default data dir; else the only other one.
 
-    Every command that needs a running stack finds it this way (docs/cli.md, "Which stack").
+    Every command that needs a running stack finds it this way (docs/cli.md, "Which stack"). A stack that
+    is still starting is said to be, rather than not found.
     """
     from nexus_sdk import local as local_stack
     from nexus_sdk.errors import ConfigurationError
 
+    def still_starting(paths: list[Path]) -> click.ClickException | None:
+        wanted = {path.expanduser().resolve() for path in paths}
+        for path, pid, age in notes:
+            if path in wanted and age < _STARTING_FOR_AT_MOST and path not in running:
+                return click.ClickException(
+                    f"the local stack in {path} (process {pid}) is still starting; run this again in a few "
+                    "seconds (`nexus-sdk local start` prints `# serving ...` once it serves)"
+                )
+        return None
+
+    notes = _notes()
+    running: dict[Path, StackState] = {}
     if data_dir is not None:
         try:
             return local_stack.read_state(data_dir)
         except ConfigurationError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise still_starting([data_dir]) or click.ClickException(exc.message) from exc
     default = local_stack.default_data_dir()
     try:
         return local_stack.read_state(default)
     except ConfigurationError as exc:
         not_default = exc
-    others: dict[Path, StackState] = {}
-    with contextlib.suppress(OSError):
-        for entry in sorted(_registry().glob("*.path")):
-            try:
-                path = Path(entry.read_text(encoding="utf-8").strip())
-                others[path] = local_stack.read_state(path)
-            except (ConfigurationError, OSError, ValueError, TypeError):
-                entry.unlink(missing_ok=True)  # its stack has ended without removing it (killed)
-    others.pop(default.expanduser().resolve(), None)
-    if len(others) == 1:
-        ((path, state),) = others.items()
+    for path, _, _ in notes:
+        with contextlib.suppress(ConfigurationError, OSError, ValueError, TypeError):
+            running[path] = local_stack.read_state(path)
+    running.pop(default.expanduser().resolve(), None)
+    if len(running) == 1:
+        ((path, state),) = running.items()
         click.echo(f"# the local stack serving {state.url} from {path}", err=True)
         return state
-    if others:
-        listed = "; ".join(f"{state.url} from {path}" for path, state in others.items())
+    if running:
+        listed = "; ".join(f"{state.url} from {path}" for path, state in running.items())
         raise click.ClickException(
-            f"{len(others)} local stacks are running ({listed}); pick one with --data-dir DIR"
+            f"{len(running)} local stacks are running ({listed}); pick one with --data-dir DIR"
         )
-    raise click.ClickException(not_default.message)
+    raise still_starting([default, *(path for path, _, _ in notes)]) or click.ClickException(
+        not_default.message
+    ) from None
 
 
 @click.group(name="local")
@@ -160,7 +202,7 @@ def start_command(
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _on_signal)
-    entry: Path | None = None
+    entry = _register(base)
     try:
         # Seconds go by before the settings (more on a first run, which creates the database): say so.
         click.echo(f"# starting the local stack in {base} ...", err=True)
@@ -183,7 +225,6 @@ def start_command(
             # The missing extra, a stack already running from this data dir, a failed schema.
             raise click.ClickException(f"cannot start the local stack: {exc.message}") from exc
         with running as stack:
-            entry = _register(base)
             click.echo(_export_lines(stack.state().env()))
             click.echo(
                 f"# serving {stack.rest_url} and {stack.url}/auth/v1 (state in {base}); Ctrl-C to stop",
