@@ -322,7 +322,11 @@ def _lacks_user_id(reject: RejectedRow) -> bool:
 @click.option(
     "--excel",
     is_flag=True,
-    help="CSV for spreadsheets: a UTF-8 byte-order mark (Excel reads the file as UTF-8) and CRLF line ends.",
+    help=(
+        "CSV for spreadsheets: a UTF-8 byte-order mark (Excel reads the file as UTF-8), CRLF line ends, and "
+        "an apostrophe before text a spreadsheet would run as a formula ('=..., '-..., '@...; import takes "
+        "it off)."
+    ),
 )
 @click.option(
     "--delimiter", metavar="CHAR", help="CSV cell separator. Default: a tab for a .tsv file, else ','."
@@ -356,7 +360,7 @@ def export_command(
     scheduled_posts (or an alias). Rows come in id order, one page at a time. OAuth tokens are written as
     "**********" unless --include-tokens is given (the file is then readable by its owner only, 0600). A
     file is written as FILE.part and renamed when complete. In CSV an empty cell is NULL and "" an empty
-    string; --excel makes a CSV that spreadsheets open as UTF-8.
+    string; --excel makes a CSV that spreadsheets open as UTF-8 and in which no text runs as a formula.
 
     \b
     Examples:

@@ -23,9 +23,10 @@ constant whatever the size. OAuth tokens are masked unless ``include_tokens=True
 The formats are described in ``docs/import-export.md``.
 
 The package, by responsibility: ``_tables`` (names, aliases, what each table's spec says), ``_formats``
-(JSONL/CSV read and write), ``_ids`` (derived ids), ``_plan`` (validation and batching), ``_send``
-(sending), ``_checkpoint`` (checkpoint and progress), ``_report``, ``_import``, ``_export``. It reaches
-a table's core and sender only through :mod:`nexus_sdk.repositories._handle`.
+(JSONL/CSV read and write), ``_formulas`` (text a spreadsheet would run as a formula: escaped on export
+for spreadsheets, read back on import), ``_ids`` (derived ids), ``_plan`` (validation and batching),
+``_send`` (sending), ``_checkpoint`` (checkpoint and progress), ``_report``, ``_import``, ``_export``. It
+reaches a table's core and sender only through :mod:`nexus_sdk.repositories._handle`.
 """
 
 from __future__ import annotations

@@ -91,7 +91,9 @@ def export_rows(
         on_page: Called with the running row count after each page.
         delimiter: The CSV cell separator (``;`` for spreadsheets in comma-decimal locales).
         excel: For spreadsheets: a UTF-8 byte-order mark first (Excel then reads the file as UTF-8, not in
-            the machine's code page) and CRLF line ends.
+            the machine's code page), CRLF line ends, and a text a spreadsheet would run as a formula
+            (``=...``, ``+...``, ``-...``, ``@...``) written with an apostrophe in front, which the import
+            takes off (see :mod:`nexus_sdk.io._formulas`).
 
     Returns:
         The number of rows written.

@@ -5,7 +5,9 @@ default on import), a quoted empty cell ``""`` is an empty string in a text colu
 JSON text. A record with fewer cells than the header, or cut off inside a quoted field, is refused, as
 ``COPY`` refuses it. Files saved by spreadsheets read as they are: a byte-order mark, CRLF line ends, ``;``
 between cells (comma-decimal locales), another encoding (``encoding=``), trailing rows of empty cells,
-timestamps without an offset (``timezone=``).
+timestamps without an offset (``timezone=``). A text a spreadsheet would run as a formula is written with an
+apostrophe in front in a file for spreadsheets, and every CSV and ``.xlsx`` reader takes it off
+(:mod:`._formulas`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic_core import from_json
 
 from nexus_sdk.errors import ValidationError
+from nexus_sdk.io._formulas import escape_formula, formula_columns, unescape_formula
 from nexus_sdk.io._tables import (
     boolean_columns,
     json_columns,
@@ -589,6 +592,7 @@ class FileReader:
 
         documents = json_columns(self.table)
         texts = text_columns(self.table)
+        formulas = formula_columns(self.table)
         stamps = timestamp_columns(self.table)
         booleans = boolean_columns(self.table)
         header = self.header
@@ -626,6 +630,8 @@ class FileReader:
                                 error = _not_json(column, exc)
                     elif column in booleans and isinstance(value, str):
                         data[column] = _boolean(value)
+                    elif column in formulas and isinstance(value, str):
+                        data[column] = unescape_formula(value)
                     else:
                         try:
                             data[column] = cell_value(
@@ -673,6 +679,7 @@ class FileReader:
         stamps = timestamp_columns(self.table)
         documents = json_columns(self.table)
         texts = text_columns(self.table)
+        formulas = formula_columns(self.table)  # a text cell "'=1" reads as "=1" (_formulas)
         ids = _id_text_columns(self.table)
         booleans = boolean_columns(self.table)
         header = self.header
@@ -743,6 +750,8 @@ class FileReader:
                     error = _lost_digits(column, value)
                 elif column in booleans:
                     data[column] = _boolean(value)
+                elif column in formulas:
+                    data[column] = unescape_formula(value)
                 else:
                     data[column] = value
             if error is not None:
@@ -876,7 +885,8 @@ class RowWriter:
 
     CSV cells are quoted as RFC 4180 says, with PostgreSQL's COPY convention: NULL is an empty cell, an
     empty string ``""``. ``excel=True`` starts the file with a UTF-8 byte-order mark (so Excel reads it as
-    UTF-8, not in the machine's code page) and ends lines with CRLF.
+    UTF-8, not in the machine's code page), ends lines with CRLF, and writes a text a spreadsheet would run
+    as a formula (``=HYPERLINK(...)``, ``- item``) with an apostrophe in front (:mod:`._formulas`).
     """
 
     def __init__(
@@ -893,10 +903,16 @@ class RowWriter:
         self._end = "\r\n" if excel else "\n"
         self._special = re.compile("[" + re.escape(delimiter) + '"\r\n]')
         self._columns: list[str] = []
+        self._formulas: frozenset[str] = frozenset()
+        # Text a spreadsheet would run as a formula is escaped only in a file for spreadsheets; a plain
+        # CSV is for programs (COPY, pandas, our import), which read "=1" as the text it is. Both escape a
+        # text that already looks escaped ("'=1"), so that the import's unescape gives every text back.
+        self._spreadsheet = excel
         if excel:
             out.write("\ufeff")
         if self._csv:
             self._columns = list(spec(table).row.model_fields)
+            self._formulas = formula_columns(table)
             out.write(delimiter.join(self._columns) + self._end)
 
     def _field(self, cell: str | None) -> str:
@@ -908,10 +924,15 @@ class RowWriter:
             return '"' + cell.replace('"', '""') + '"'
         return cell
 
+    def _cell(self, column: str, value: Any) -> str:
+        if isinstance(value, str) and column in self._formulas:
+            return self._field(escape_formula(value, spreadsheet=self._spreadsheet))
+        return self._field(_csv_cell(value))
+
     def write(self, row: Mapping[str, Any]) -> None:
         """Write one row."""
         if self._csv:
-            cells = [self._field(_csv_cell(row.get(c))) for c in self._columns]
+            cells = [self._cell(c, row.get(c)) for c in self._columns]
             self._out.write(self._delimiter.join(cells) + self._end)
         else:
             self._out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + self._end)
