@@ -4,8 +4,10 @@ The source is the session's stack (the ``nexus_*`` fixtures); the target is a se
 in which the same user is signed up. Everything goes through the real command line (``nexus_sdk.cli.main``)
 and the real HTTP API. The rows are chosen to be hard to carry: emoji, right-to-left text, quotes, commas
 and newlines inside text, a text of 300,000 characters (over the csv module's default field limit), an
-empty string next to a NULL, JSONB documents with nested values, and timestamps given with offsets and
-microseconds. The target caps responses at 5 rows, so the exports read back from it page past a server
+empty string next to a NULL, JSONB documents with nested values, timestamps given with offsets and
+microseconds, and text a spreadsheet would run as a formula (``=1+2``, ``- item``, an OAuth token starting
+with ``=``), also after an apostrophe (``'=``, ``''=``): ``--excel`` writes those with an apostrophe in front
+and the import takes it off. The target caps responses at 5 rows, so the exports read back from it page past a server
 cap that is smaller than ``--page-size``.
 """
 
@@ -32,6 +34,7 @@ SECRET = "ya29.roundtrip-access-token-😀"
 LONG = "long text ✓ " * 25_000  # 300,000 characters
 TRICKY = 'comma, "quotes", a\nnewline, a\r\nCRLF, a tab\t, emoji 😀👩🏽‍💻, Arabic مرحبا بالعالم, Hebrew שלום'
 TARGET_MAX_ROWS = 5
+FORMULAS = ("=1+2", "'=quoted", "''=twice")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def seed(user: NexusTestUser) -> None:
         last_sync_at="2025-01-01T00:00:00-08:00",
     )
     client.platform_connections.create(
-        platform="x", platform_user_id="42", access_token="plain-token", scope=None, profile_data=None
+        platform="x", platform_user_id="@42", access_token="=cmd|' /C calc'!A0", scope=None, profile_data=None
     )
     idea_rows: list[dict[str, Any]] = [
         {
@@ -78,7 +81,10 @@ def seed(user: NexusTestUser) -> None:
         {"original_idea": LONG, "adaptations": {}, "tone": None, "target_audience": None},
         {"original_idea": "מה קורה", "adaptations": {"linkedin": {"text": "x" * 2000}}, "tone": "NULL"},
     ]
-    idea_rows += [{"original_idea": f"idea {i}", "tone": "casual"} for i in range(9)]
+    idea_rows += [
+        {"original_idea": text, "tone": "@casual", "target_audience": "- devs"} for text in FORMULAS
+    ]
+    idea_rows += [{"original_idea": f"idea {i}", "tone": "casual"} for i in range(6)]
     ideas = client.content_adaptations.create_many(idea_rows)
     client.voice_profiles.create(
         name="Pro «π»",
@@ -91,7 +97,7 @@ def seed(user: NexusTestUser) -> None:
         [
             {
                 "platform": "my_blog" if i == 1 else "linkedin",  # no length limit on an unknown platform
-                "content": TRICKY if i == 0 else (LONG if i == 1 else f"post {i}"),
+                "content": TRICKY if i == 0 else (LONG if i == 1 else f"{'- ' if i == 2 else ''}post {i}"),
                 "status": "published" if i % 2 else "failed",
                 "adaptation_id": str(ideas[i].id) if i < 3 else None,
                 "platform_connection_id": str(linkedin.id) if i in (0, 2) else None,
@@ -185,6 +191,10 @@ def test_cli_round_trip_into_a_fresh_database(
             args += ["--excel", "--delimiter", ";"]
         exported = run([*args, "--include-tokens"] if table == "platform_connections" else args, source)
         assert json.loads(exported.stdout)["rows"] == len(before[table])
+        if fmt == "excel":  # no cell a spreadsheet would run as a formula
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                starts = {cell[:1] for record in csv.reader(handle, delimiter=";") for cell in record}
+            assert starts.isdisjoint("=+-@"), starts
         imported = run(["import", table, str(path), "--json", "--batch-size", "3"], dest)
         report = json.loads(imported.stdout)
         assert (report["inserted"], report["rejected"]) == (len(before[table]), 0), report
