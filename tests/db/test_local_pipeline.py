@@ -142,3 +142,18 @@ async def test_a_cancelled_pipeline_closes_its_connection(aconn: psycopg.AsyncCo
     with pytest.raises(asyncio.CancelledError):
         await task
     assert aconn.closed
+
+
+async def test_a_step_sent_again_is_dumped_for_the_connections_current_encoding(
+    aconn: psycopg.AsyncConnection[Any],
+) -> None:
+    # The stack sends one settings step again and again; a function may change the client encoding.
+    step = Step(b"SELECT %(word)s::text, octet_length(%(word)s::text)", {"word": "\u00e9t\u00e9"})
+    results = await execute(aconn, [step])
+    assert first_row(aconn, results[0]) == ("\u00e9t\u00e9", 5)
+    await aconn.execute("SET client_encoding TO 'LATIN1'")
+    results = await execute(aconn, [step])
+    assert first_row(aconn, results[0]) == ("\u00e9t\u00e9", 5)
+    await aconn.execute("SET client_encoding TO 'UTF8'")
+    results = await execute(aconn, [step, step])
+    assert [first_row(aconn, r) for r in results] == [("\u00e9t\u00e9", 5)] * 2

@@ -34,7 +34,7 @@ from nexus_sdk.local._catalog import Catalog, load_catalog
 from nexus_sdk.local._errors import ApiError, check_api_key, pg_error_status, raised_error, unsupported
 from nexus_sdk.local._limits import MAX_BODY_BYTES, check_query
 from nexus_sdk.local._negotiate import JSON, apply_response_settings, parse_response_settings
-from nexus_sdk.local._request import RequestContext, query_items
+from nexus_sdk.local._request import HeaderCache, Identity, RequestContext, RequestHeaders, query_items
 from nexus_sdk.local._roles import RoleSettings, load_role_settings
 from nexus_sdk.local._sql import Params
 
@@ -71,6 +71,8 @@ _BEGIN_RO_STEP: Final = _pipeline.Step(_BEGIN_RO, prepare=False)
 _BEGIN_RW_STEP: Final = _pipeline.Step(_BEGIN_RW, prepare=False)
 _COMMIT_STEP: Final = _pipeline.Step(b"COMMIT", prepare=False)
 _RESPONSE_SETTINGS_STEP: Final = _pipeline.Step(_RESPONSE_SETTINGS)
+_SETTINGS_STEPS_MAX: Final = 256
+"""Distinct ``set_config`` steps kept (see ``RestApp._settings_step``); all are forgotten when full."""
 _RETURN_PARKED_EVERY: Final = 1000
 """A parked connection goes back to the pool once in this many requests (see ``RestApp._release``)."""
 
@@ -80,30 +82,12 @@ def _as_bytes(statement: sql.Composed | bytes, conn: psycopg.AsyncConnection[Any
 
 
 _PLAIN_PATH: Final = re.compile(r"/[^?#\\\t\r\n]*")
-_HEADERS_CACHE_MAX: Final = 256
-_headers_json: dict[tuple[tuple[bytes, bytes], ...], tuple[str, str]] = {}
 
 
 def _path(request: Request) -> str:
     """``request.url.path``, without building the URL when the path needs none of its escapes."""
     path: str = request.scope["path"]
     return path if _PLAIN_PATH.fullmatch(path) else request.url.path
-
-
-def _headers_and_cookies(request: Request) -> tuple[str, str]:
-    """``request.headers`` and ``request.cookies`` as the JSON of their settings; made once per distinct set
-    of headers (a client sends the same ones again and again)."""
-    raw = tuple(request.scope["headers"])
-    known = _headers_json.get(raw)
-    if known is None:
-        known = (
-            json.dumps({k.lower(): v for k, v in request.headers.items()}),
-            json.dumps(dict(request.cookies)),
-        )
-        if len(_headers_json) >= _HEADERS_CACHE_MAX:
-            _headers_json.clear()
-        _headers_json[raw] = known
-    return known
 
 
 def _plan_rows(plan: Any) -> int | None:
@@ -198,6 +182,8 @@ class RestApp:
         self.catalog = Catalog(schema)
         self._listener: asyncio.Task[None] | None = None
         self._plans = _read.PlanCache()
+        self._headers = HeaderCache()
+        self._settings_steps: dict[tuple[str, ...], _pipeline.Step] = {}
         self._role_settings: RoleSettings = {}
         self._mounts: list[tuple[str, MountedApp]] = []
         self._parked: list[psycopg.AsyncConnection[Any]] = []
@@ -253,6 +239,7 @@ class RestApp:
         try:
             self.catalog = await load_catalog(conn, self.schema)
             self._role_settings = await load_role_settings(conn)
+            self._settings_steps.clear()  # they hold the roles' settings
         finally:
             await self._pool.putconn(conn)  # never parked: requests park theirs
         self._plans.clear()
@@ -323,18 +310,28 @@ class RestApp:
 
     # -- request handling ---------------------------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> tuple[str, dict[str, Any], str]:
-        apikey = check_api_key(
-            request.headers.get("apikey") or request.query_params.get("apikey"), self._api_keys
-        )
-        auth = request.headers.get("authorization", "")
+    def _authenticate(self, request: Request, headers: RequestHeaders) -> tuple[Identity, dict[str, Any]]:
+        """The request's identity and its token's claims, checked as Supabase's gateway and PostgREST do.
+
+        The key and the token's signature are checked once per header list that carries the key (a key
+        in the query string is checked every time); the token's time claims on every request.
+        """
+        identity = headers.identity
+        if identity is not None:
+            return identity, _jwt.verify(self._secret, identity.token)
+        in_header = headers.get("apikey")
+        apikey = check_api_key(in_header or request.query_params.get("apikey"), self._api_keys)
+        auth = headers.get("authorization") or ""
         scheme, _, credentials = auth.partition(" ")
         token = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else apikey
         claims = _jwt.verify(self._secret, token)
         role = claims.get("role", self._anon_role)
         if not isinstance(role, str) or not role:
             raise ApiError(401, "PGRST301", "JWT role claim must be a non-empty string")
-        return role, claims, _jwt.claims_text(self._secret, token)
+        identity = Identity(role, token, _jwt.claims_text(self._secret, token))
+        if in_header:
+            headers.identity = identity
+        return identity, claims
 
     async def _handle(self, request: Request) -> Response:
         path = _path(request)
@@ -344,9 +341,10 @@ class RestApp:
                 status_code=404,
                 media_type=JSON,
             )
-        role, claims, claims_json = self._authenticate(request)
+        headers = self._headers.get(request)
+        identity, claims = self._authenticate(request, headers)
         for header in ("accept-profile", "content-profile"):
-            profile = request.headers.get(header)
+            profile = headers.get(header)
             if profile is not None and profile != self.schema:
                 raise ApiError(
                     406,
@@ -359,9 +357,11 @@ class RestApp:
         resource = "" if rest in ("", "/") else rest[1:]
         method = request.method.upper()
         items = query_items(request)
-        check_query(items, request.headers.get("range"))
-        ctx = RequestContext(request, role, claims, method, max_body=self.max_body_bytes, items=items)
-        ctx.claims_json = claims_json
+        check_query(items, headers.get("range"))
+        ctx = RequestContext(
+            request, identity.role, claims, method, max_body=self.max_body_bytes, items=items, headers=headers
+        )
+        ctx.claims_json = identity.claims_json
         ctx.path = path
         ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
@@ -433,20 +433,6 @@ class RestApp:
         ``explain``: an ``EXPLAIN (FORMAT JSON)`` run first in the same transaction; its top plan's row
         estimate is appended to the returned row (``Prefer: count=planned|estimated``).
         """
-        keys, values_ = self._role_settings.get(ctx.role, _NO_SETTINGS)
-        headers, cookies = _headers_and_cookies(ctx.request)
-        settings = {
-            "sp": self._search_path,
-            "keys": keys,
-            "values": values_,
-            "role": ctx.role,
-            "claims": ctx.claims_json,
-            "method": ctx.method,
-            # The path PostgREST sees: Supabase's gateway strips /rest/v1.
-            "path": ctx.path[len(self._prefix) :] or "/",
-            "headers": headers,
-            "cookies": cookies,
-        }
         values = params.values if isinstance(params, Params) else params
         try:
             # Not the pool's connection(): its `async with conn` would commit an autocommit connection's
@@ -455,7 +441,7 @@ class RestApp:
             try:
                 steps = [
                     _BEGIN_RO_STEP if read_only else _BEGIN_RW_STEP,
-                    _pipeline.Step(_SET_CONFIG, settings),
+                    self._settings_step(ctx),
                 ]
                 if ctx.prefs.timezone is not None:
                     steps.append(_pipeline.Step(_SET_TIMEZONE, {"tz": ctx.prefs.timezone}))
@@ -515,6 +501,32 @@ class RestApp:
             raise ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from exc
         except psycopg.Error as exc:
             raise self._db_error(exc, ctx.role) from exc
+
+    def _settings_step(self, ctx: RequestContext) -> _pipeline.Step:
+        """The ``set_config`` step of the request's transaction, made once per distinct set of settings (a
+        client repeats its requests), so that its parameters are dumped once, not at every request."""
+        # The path PostgREST sees: Supabase's gateway strips /rest/v1.
+        path = ctx.path[len(self._prefix) :] or "/"
+        headers, cookies = ctx.headers.settings
+        key = (ctx.role, ctx.claims_json, ctx.method, path, headers, cookies)
+        step = self._settings_steps.get(key)
+        if step is None:
+            keys, values = self._role_settings.get(ctx.role, _NO_SETTINGS)
+            settings = {
+                "sp": self._search_path,
+                "keys": keys,
+                "values": values,
+                "role": ctx.role,
+                "claims": ctx.claims_json,
+                "method": ctx.method,
+                "path": path,
+                "headers": headers,
+                "cookies": cookies,
+            }
+            if len(self._settings_steps) >= _SETTINGS_STEPS_MAX:
+                self._settings_steps.clear()
+            step = self._settings_steps[key] = _pipeline.Step(_SET_CONFIG, settings)
+        return step
 
     def _db_error(self, exc: psycopg.Error, role: str) -> ApiError:
         sqlstate = exc.sqlstate

@@ -20,6 +20,7 @@ __all__ = [
     "CSV",
     "JSON",
     "OBJECT",
+    "EncodedResponse",
     "Prefs",
     "apply_response_settings",
     "body_media",
@@ -45,6 +46,13 @@ def body_media(*, singular: bool, csv: bool, strip: bool) -> str:
     if csv:
         return CSV
     return ARRAY_STRIPPED if strip else JSON
+
+
+_CONTENT_TYPE_LINES: Final = {
+    media: (b"content-type", media.encode("latin-1"))
+    for media in (CSV, JSON, OBJECT, OBJECT_STRIPPED, ARRAY_STRIPPED)
+}
+"""The ``Content-Type`` line of each media type :func:`body_media` answers."""
 
 
 _ACCEPTED_PREFS: Final = frozenset(
@@ -237,6 +245,25 @@ def wants_singular(accept: str | None) -> bool:
         ApiError: 406 PGRST107 when no offered media type is one the stack answers with.
     """
     return response_media(accept) == "object"
+
+
+class EncodedResponse(Response):
+    """A response with a body, made from its header lines ready to send.
+
+    Starlette's :class:`~starlette.responses.Response` takes a mapping, encodes it and adds
+    ``content-length`` and ``content-type``; this one takes the lines as Starlette would make them
+    (lower-case names, Latin-1 values, in order) and adds the same two at the end, without the mapping.
+    """
+
+    def __init__(
+        self, content: bytes, status_code: int, lines: list[tuple[bytes, bytes]], media_type: str
+    ) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = content
+        lines.append((b"content-length", b"%d" % len(content)))
+        lines.append(_CONTENT_TYPE_LINES[media_type])
+        self.raw_headers = lines
 
 
 def content_range(lower: int, rows: int, total: int | None) -> str:

@@ -22,10 +22,10 @@ import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import psycopg
-from psycopg import errors, pq
+from psycopg import abc, errors, pq
 from psycopg._queries import PostgresQuery
 from psycopg.adapt import Transformer
 
@@ -53,10 +53,21 @@ _prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[bytes, tuple[int, ..
 _names = iter(range(1, 1 << 62))
 
 
-class Step:
-    """One statement of a pipeline: its text, its parameters, and whether it may be prepared."""
+_Converted: TypeAlias = tuple[
+    bytes, Sequence[abc.Buffer | None] | None, tuple[int, ...], Sequence[pq.Format] | None
+]
+"""A statement as libpq takes it: its text with ``$n`` placeholders, the dumped parameters, their types and
+formats."""
 
-    __slots__ = ("params", "prepare", "query")
+
+class Step:
+    """One statement of a pipeline: its text, its parameters, and whether it may be prepared.
+
+    A step and its parameters must not change once made: their conversion for libpq is made once per
+    client encoding and reused, so a step sent again and again (the same request settings) is dumped once.
+    """
+
+    __slots__ = ("_converted", "params", "prepare", "query")
 
     def __init__(
         self, query: bytes, params: Mapping[str, Any] | None = None, *, prepare: bool = True
@@ -64,6 +75,18 @@ class Step:
         self.query = query
         self.params = params
         self.prepare = prepare
+        self._converted: tuple[str, _Converted] | None = None
+
+    def converted(self, tx: abc.Transformer, encoding: str) -> _Converted:
+        """The statement as libpq takes it, its parameters dumped by ``tx`` (psycopg's adapters) for a
+        connection whose client encoding is ``encoding``."""
+        if self.params is None:
+            return self.query, None, (), None
+        if self._converted is None or self._converted[0] != encoding:
+            pgq = PostgresQuery(tx)
+            pgq.convert(self.query, self.params)
+            self._converted = (encoding, (pgq.query, pgq.params, pgq.types, pgq.formats))
+        return self._converted[1]
 
 
 def _wake(fut: asyncio.Future[None]) -> None:
@@ -97,6 +120,7 @@ async def execute(conn: psycopg.AsyncConnection[Any], steps: Sequence[Step]) -> 
     pgconn = conn.pgconn
     loop = asyncio.get_running_loop()
     tx = Transformer.from_context(conn)
+    encoding = conn.info.encoding
     cache = _prepared.get(conn)
     if cache is None:
         cache = _prepared[conn] = OrderedDict()
@@ -105,14 +129,8 @@ async def execute(conn: psycopg.AsyncConnection[Any], steps: Sequence[Step]) -> 
     syncs = 1
     pgconn.enter_pipeline_mode()
     try:
-        types: tuple[int, ...]
         for index, step in enumerate(steps):
-            if step.params is None:
-                query, params, types, formats = step.query, None, (), None
-            else:
-                pgq = PostgresQuery(tx)
-                pgq.convert(step.query, step.params)
-                query, params, types, formats = pgq.query, pgq.params, pgq.types, pgq.formats
+            query, params, types, formats = step.converted(tx, encoding)
             statement = (query, types)
             prepare = step.prepare and len(query) <= PREPARE_MAX_BYTES
             name = cache.get(statement) if prepare else None

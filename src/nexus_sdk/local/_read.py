@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from nexus_sdk.local._catalog import Table
 from nexus_sdk.local._errors import ApiError
-from nexus_sdk.local._negotiate import body_media, content_range
+from nexus_sdk.local._negotiate import EncodedResponse, body_media, content_range
 from nexus_sdk.local._parse import (
     QueryParams,
     parse_query,
@@ -51,10 +51,11 @@ _SLOT_CLOSE: Final = "\ue001"
 
 
 class _Entry:
-    """A cached read: the plan, its statement, the bound values, the EXPLAIN for a planned count, and the
-    parameters (``slots``) that take the request's own filter values."""
+    """A cached read: the plan, its statement, the bound values, the EXPLAIN for a planned count, the
+    parameters (``slots``) that take the request's own filter values, and its ``Content-Location`` split
+    at those values (``None`` when it must be made for each request)."""
 
-    __slots__ = ("explain", "plan", "slots", "statement", "values")
+    __slots__ = ("explain", "location", "plan", "slots", "statement", "values")
 
     def __init__(
         self,
@@ -63,12 +64,14 @@ class _Entry:
         values: dict[str, Any],
         explain: bytes | None,
         slots: tuple[tuple[str, int], ...],
+        location: tuple[str | int, ...] | None,
     ) -> None:
         self.plan = plan
         self.statement = statement
         self.values = values
         self.explain = explain
         self.slots = slots
+        self.location = location
 
     def bind(self, taken: Sequence[str]) -> dict[str, Any]:
         """The statement's parameters for a request whose simple filter values are ``taken``."""
@@ -157,7 +160,7 @@ def read_plan(
     limit = q.root.limit
     upper = None if limit is None else offset + limit - 1
     # PostgREST reads the Range header on GET only (RFC 9110 has other methods ignore it; HEAD too).
-    header_range = parse_range_header(ctx.request.headers.get("range")) if ctx.method == "GET" else None
+    header_range = parse_range_header(ctx.headers.get("range")) if ctx.method == "GET" else None
     if header_range is not None:
         # The Range header and limit/offset both narrow the result: the intersection applies.
         h_lower, h_upper = header_range
@@ -216,9 +219,9 @@ def read_response(
     rows, body = row[1], row[2]
     if total is None:
         total = row[0]
-    headers = {"Content-Range": content_range(plan.offset, rows, total)}
+    lines = [(b"content-range", content_range(plan.offset, rows, total).encode("latin-1"))]
     if location is not None:
-        headers["Content-Location"] = location
+        lines.append((b"content-location", location.encode("latin-1")))
     status = 200
     if total is not None:
         if plan.offset > total and rows == 0:
@@ -233,10 +236,10 @@ def read_response(
             status = 206
     applied = ctx.prefs.applied()
     if applied:
-        headers["Preference-Applied"] = applied
+        lines.append((b"preference-applied", applied.encode("latin-1")))
     media = body_media(singular=plan.singular, csv=plan.csv, strip=plan.strip)
     content = b"" if ctx.method == "HEAD" else (body or "").encode()
-    return Response(content, status_code=status, headers=headers, media_type=media)
+    return EncodedResponse(content, status, lines, media)
 
 
 _URL_SAFE: Final = re.compile(r"[A-Za-z0-9\-_.~]*")
@@ -252,6 +255,32 @@ def _url_encode(text: str) -> str:
     if _URL_SAFE.fullmatch(text):
         return text  # most keys and values (eq.<uuid>, column names) need no escape
     return "".join([_URL_ESCAPES[byte] for byte in text.encode("utf-8").decode("latin-1").encode("utf-8")])
+
+
+_SLOT_IN_LOCATION: Final = re.compile(
+    re.escape(_url_encode(_SLOT_OPEN)) + "([0-9]+)" + re.escape(_url_encode(_SLOT_CLOSE))
+)
+
+
+def location_template(
+    name: str, shaped: Sequence[tuple[str, str]], slots: int
+) -> tuple[str | int, ...] | None:
+    """:func:`canonical_location` of a read's shape (:func:`_shape`), split at its slots: text, slot index,
+    text, ... ; ``None`` when the shape's own text could be mistaken for a slot.
+
+    Escaping is character by character and the sort is by name only, so the location of a request of that
+    shape is the template with each slot replaced by the escaped value taken out (:func:`fill_location`).
+    """
+    text = canonical_location(name, shaped)
+    parts = _SLOT_IN_LOCATION.split(text)
+    if len(parts) != 2 * slots + 1 or text.count(_url_encode(_SLOT_OPEN)) != slots:
+        return None
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts))
+
+
+def fill_location(template: tuple[str | int, ...], taken: Sequence[str]) -> str:
+    """The ``Content-Location`` of a request whose values taken out of the shape are ``taken``."""
+    return "".join([part if isinstance(part, str) else _url_encode(taken[part]) for part in template])
 
 
 def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
@@ -273,7 +302,7 @@ def canonical_location(name: str, items: Sequence[tuple[str, str]]) -> str:
 
 async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCache) -> Response:
     """``GET``/``HEAD`` on a table or view."""
-    headers = ctx.request.headers
+    headers = ctx.headers
     items = ctx.query_items
     shaped, taken = _shape(items)
     # The statement depends only on these; the values taken out are bound parameters.
@@ -282,7 +311,7 @@ async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCac
         table.name,
         shaped,
         headers.get("accept"),
-        ",".join(headers.getlist("prefer")),
+        ",".join(headers.prefer),
         headers.get("range"),
     )
     entry = cache.get(key)
@@ -304,7 +333,12 @@ async def read(engine: Engine, ctx: RequestContext, table: Table, cache: PlanCac
         explain=entry.explain,
     )
     total = read_total(ctx, engine, row)
-    return read_response(ctx, plan, row, total=total, location=canonical_location(table.name, items))
+    location = (
+        canonical_location(table.name, items)
+        if entry.location is None
+        else fill_location(entry.location, taken)
+    )
+    return read_response(ctx, plan, row, total=total, location=location)
 
 
 def _compile(
@@ -318,4 +352,7 @@ def _compile(
     if wants_estimate(ctx, engine):
         explain = build_count_explain(src, plan, params, engine.catalog).as_bytes(None)
     found = _slots(params.values, [statement, explain or b""], slots)
-    return None if found is None else _Entry(plan, statement, params.values, explain, found)
+    if found is None:
+        return None
+    location = location_template(table.name, items, slots)
+    return _Entry(plan, statement, params.values, explain, found, location)

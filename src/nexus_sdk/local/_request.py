@@ -1,9 +1,14 @@
-"""What a verb handler gets: the request's facts (:class:`RequestContext`) and the app (:class:`Engine`)."""
+"""What a verb handler gets: the request's facts (:class:`RequestContext`) and the app (:class:`Engine`).
+
+A client sends the same headers request after request (its key, its token, ``Accept``), so what the stack
+reads from them is worked out once per distinct list of headers (:class:`RequestHeaders`, kept by a
+:class:`HeaderCache`) and shared by the requests that send that list.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -18,7 +23,19 @@ if TYPE_CHECKING:
     from nexus_sdk.local._catalog import Catalog
     from nexus_sdk.local._sql import Params
 
-__all__ = ["Engine", "RequestContext", "json_body", "query_items", "request_body"]
+__all__ = [
+    "Engine",
+    "HeaderCache",
+    "Identity",
+    "RequestContext",
+    "RequestHeaders",
+    "json_body",
+    "query_items",
+    "request_body",
+]
+
+_HEADER_SETS_MAX: Final = 256
+"""Distinct header lists a :class:`HeaderCache` keeps (all are forgotten when it is full)."""
 
 
 class Engine(Protocol):
@@ -61,6 +78,86 @@ def query_items(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
 
 
+class Identity:
+    """Who a request's key and token say it is: what the app worked out from them, once per header list.
+
+    The token's time claims are checked again on every request (:func:`nexus_sdk.local._jwt.verify` with
+    :attr:`token`), so a token that expires stops working whatever is remembered here.
+    """
+
+    __slots__ = ("claims_json", "role", "token")
+
+    def __init__(self, role: str, token: str, claims_json: str) -> None:
+        self.role = role
+        self.token = token
+        """The JWT the request is made with: the bearer token, else the API key."""
+        self.claims_json = claims_json
+        """The claims as the JSON of ``request.jwt.claims``."""
+
+
+class RequestHeaders:
+    """The request headers as the API reads them, made once per distinct list of raw headers.
+
+    Shared by every request that sends the same list, so nothing here may change once made, but
+    :attr:`identity` (set by the app the first time it checks the key of a list that carries one) and the
+    media type, remembered the first time it is negotiated (a refusal is raised again each time).
+    """
+
+    __slots__ = ("_first", "_media", "identity", "prefer", "prefs", "settings")
+
+    def __init__(self, request: Request) -> None:
+        first: dict[str, str] = {}
+        for key, value in request.scope["headers"]:
+            first.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+        self._first = first
+        self.prefer: tuple[str, ...] = tuple(request.headers.getlist("prefer"))
+        """Every ``Prefer`` header, in order."""
+        self.prefs = parse_prefs(self.prefer)
+        """The ``Prefer`` values (read-only: shared by the requests sending these headers)."""
+        self.settings = (
+            json.dumps({k.lower(): v for k, v in request.headers.items()}),
+            json.dumps(dict(request.cookies)),
+        )
+        """``request.headers`` and ``request.cookies``: the JSON of their transaction settings."""
+        self.identity: Identity | None = None
+        self._media: tuple[Literal["json", "object", "csv"], bool] | None = None
+
+    def get(self, name: str) -> str | None:
+        """The first value of the header ``name`` (lower case), as ``request.headers.get(name)``."""
+        return self._first.get(name)
+
+    def media(self) -> tuple[Literal["json", "object", "csv"], bool]:
+        """The media type ``Accept`` asks for and whether nulls are stripped
+        (:func:`~nexus_sdk.local._negotiate.negotiate`).
+
+        Raises:
+            ApiError: 406 PGRST107 when the stack answers with none of the offered types.
+        """
+        if self._media is None:
+            self._media = negotiate(self.get("accept"))
+        return self._media
+
+
+class HeaderCache:
+    """The :class:`RequestHeaders` of the header lists seen last, at most :data:`_HEADER_SETS_MAX` of them.
+
+    One per app: an identity holds only for the app whose keys and secret checked it.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[tuple[bytes, bytes], ...], RequestHeaders] = {}
+
+    def get(self, request: Request) -> RequestHeaders:
+        """The headers of ``request``, made now unless the same list came before."""
+        raw = tuple(request.scope["headers"])
+        known = self._known.get(raw)
+        if known is None:
+            if len(self._known) >= _HEADER_SETS_MAX:
+                self._known.clear()
+            known = self._known[raw] = RequestHeaders(request)
+        return known
+
+
 class RequestContext:
     """Per-request facts computed once."""
 
@@ -69,6 +166,7 @@ class RequestContext:
         "claims",
         "claims_json",
         "csv",
+        "headers",
         "max_body",
         "method",
         "path",
@@ -91,8 +189,11 @@ class RequestContext:
         *,
         max_body: int = MAX_BODY_BYTES,
         items: tuple[tuple[str, str], ...] | None = None,
+        headers: RequestHeaders | None = None,
     ) -> None:
         self.request = request
+        self.headers = RequestHeaders(request) if headers is None else headers
+        """The request's headers as the API reads them."""
         self.query_items = query_items(request) if items is None else items
         """The query string's (key, value) pairs in order."""
         self.max_body = max_body
@@ -105,8 +206,8 @@ class RequestContext:
         self.method = method
         self.path: str = request.scope["path"]
         """The request's path (as ``request.url.path``)."""
-        self.prefs = parse_prefs(request.headers.getlist("prefer"))
-        media, self.strip = negotiate(request.headers.get("accept"))
+        self.prefs = self.headers.prefs
+        media, self.strip = self.headers.media()
         """``strip``: ``nulls=stripped`` was asked for (JSON bodies drop null object fields)."""
         self.singular = media == "object"
         self.csv = media == "csv"
