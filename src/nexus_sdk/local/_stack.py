@@ -123,6 +123,63 @@ def _loop_factory() -> Any:
     return uvloop.new_event_loop
 
 
+_ONE_WRITE_MAX: Final = 64 * 1024
+"""Writes up to this size are gathered into one (see :class:`_OneWriteTransport`); larger ones go at once."""
+
+
+class _OneWriteTransport:
+    """The connection's transport, gathering what is written in one turn of the event loop into one write.
+
+    uvicorn writes a response's head and its body separately, and each write is a system call and a TCP
+    segment of its own, which the client reads with a wake-up of its own. Gathered, a small response leaves
+    in one (as it leaves PostgREST); the bytes and their order are unchanged. A large write flushes what is
+    gathered and goes at once, uncopied. Anything else is the wrapped transport's own.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def write(self, data: bytes) -> None:
+        if len(data) > _ONE_WRITE_MAX:
+            self._flush()
+            self._transport.write(data)
+            return
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():  # the client left before it was sent
+                self._transport.write(data)
+
+
+def _http_protocol() -> Any:
+    """The stack's HTTP protocol: uvicorn's httptools one, answering oversized heads with 431
+    (:func:`~nexus_sdk.local._limits.bounded_protocol`) and writing each small response in one piece."""
+    from nexus_sdk.local._limits import bounded_protocol
+
+    class OneWriteProtocol(bounded_protocol()):  # type: ignore[misc]  # a class made at run time
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(_OneWriteTransport(transport, self.loop))
+
+    return OneWriteProtocol
+
+
 class _ServerThread(threading.Thread):
     """Runs uvicorn and the database pool on an event loop of its own."""
 
@@ -132,8 +189,6 @@ class _ServerThread(threading.Thread):
 
         self.app = app
         self.sock = sock
-        from nexus_sdk.local._limits import bounded_protocol
-
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -142,7 +197,7 @@ class _ServerThread(threading.Thread):
             proxy_headers=False,
             lifespan="off",
             loop="asyncio",
-            http=bounded_protocol(),  # 431 while oversized headers arrive, not after reading them
+            http=_http_protocol(),  # 431 while oversized headers arrive, not after reading them
         )
         self.server = uvicorn.Server(config)
         self.ready = threading.Event()
