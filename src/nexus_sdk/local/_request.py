@@ -74,8 +74,12 @@ class Engine(Protocol):
 
 def query_items(request: Request) -> tuple[tuple[str, str], ...]:
     """The query string's (key, value) pairs in order: ``request.query_params.multi_items()``, parsed as
-    Starlette parses it, without building its multi-dict."""
-    return tuple(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+    Starlette parses it (``parse_qsl``, blank values kept), without building its multi-dict."""
+    text = request.scope.get("query_string", b"").decode("latin-1")
+    if "%" in text or "+" in text:
+        return tuple(parse_qsl(text, keep_blank_values=True))
+    # Nothing to unescape (the usual ``id=eq.<uuid>&select=*``): parse_qsl would only split.
+    return tuple((key, value) for key, _, value in (part.partition("=") for part in text.split("&") if part))
 
 
 class Identity:
