@@ -134,3 +134,14 @@ def test_other_clients_are_served_while_many_stall(server: tuple[str, int]) -> N
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_an_unfinished_head_after_a_kept_alive_request_gets_408(server: tuple[str, int]) -> None:
+    with socket.create_connection(server) as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(5)
+        first = sock.recv(4096)
+        assert first.startswith(b"HTTP/1.1 200 "), first
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")  # the next request's head, unfinished
+        answer = _read_all(sock, within=5)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer

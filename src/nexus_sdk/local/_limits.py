@@ -209,6 +209,7 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES, head_timeout: float =
         _head_refused = False
 
         _head_timer: asyncio.TimerHandle | None = None
+        _head_open = False
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -240,12 +241,20 @@ def bounded_protocol(max_head_bytes: int = MAX_HEAD_BYTES, head_timeout: float =
                 return
             self._answer_and_close(b"408 Request Timeout", b"Request header timed out")
 
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self._head_open:
+                # A request began in this data and its head is not all here: it is timed from now. (A head
+                # that arrives whole, the usual case, needs no timer.)
+                self._arm_head_timer()
+
         def on_message_begin(self) -> None:
             self._head_bytes = 0
-            self._arm_head_timer()  # the next request of a kept-alive connection
+            self._head_open = True
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
+            self._head_open = False
             self._disarm_head_timer()
             super().on_headers_complete()
 
