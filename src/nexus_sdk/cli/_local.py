@@ -363,7 +363,11 @@ def user_create_command(
         )
     except local_stack.AuthRefusal as exc:
         # GoTrue's message: "A user with this email address has already been registered", a weak password.
-        raise click.ClickException(f"cannot create the user: {exc.msg}") from None
+        hint = ""
+        if exc.error_code == "email_exists":
+            # Typically the README's lines run a second time, on the database the stack kept.
+            hint = f'; a new token for them: eval "$(nexus-sdk local user token {shlex.quote(email)})"'
+        raise click.ClickException(f"cannot create the user: {exc.msg}{hint}") from None
     except psycopg.Error as exc:
         # Never the connection string: it can hold the database password.
         raise click.ClickException(f"cannot create the user: {type(exc).__name__}: {exc}") from None

@@ -83,6 +83,12 @@ def test_a_stack_started_elsewhere_is_found_by_the_other_commands(
         )
         assert me.status_code == 200
         assert me.json()["email"] == "ada@example.com"
+        # The README's lines a second time (the stack keeps its database): the refusal says what to do.
+        again_create = _run("local", "user", "create", "ada@example.com", env=env)
+        assert again_create.returncode == 1
+        assert again_create.stderr.strip().endswith(
+            'a new token for them: eval "$(nexus-sdk local user token ada@example.com)"'
+        )
         unknown = _run("local", "user", "token", "nobody@example.com", env=env)
         assert unknown.returncode == 1
         assert "`nexus-sdk local user create nobody@example.com` makes one" in unknown.stderr
