@@ -51,7 +51,7 @@ _SET_CONFIG: Final = (
     b"set_config('request.path', %(path)s, true), set_config('request.headers', %(headers)s, true), "
     b"set_config('request.cookies', %(cookies)s, true)"
 )
-# Prefer: timezone= sets the transaction's TimeZone (an invalid zone fails the request: 400 22023).
+# Prefer: timezone= sets the transaction's TimeZone (only a zone of pg_timezone_names: Prefs.accept_timezone).
 _SET_TIMEZONE: Final = b"SELECT set_config('timezone', %(tz)s, true)"
 # What the statement (a function, a trigger) asked for with set_config('response.status'|'response.headers').
 _RESPONSE_SETTINGS: Final = (
@@ -363,6 +363,7 @@ class RestApp:
         )
         ctx.claims_json = identity.claims_json
         ctx.path = path
+        ctx.prefs.accept_timezone(self.catalog.timezones)
         ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
         return apply_response_settings(response, ctx.response_status, ctx.response_headers)

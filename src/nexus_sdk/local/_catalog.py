@@ -148,6 +148,8 @@ class Catalog:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     computed: dict[str, dict[str, Function]] = field(default_factory=dict)
     """Per table or view: its computed fields, functions taking its row as their one argument."""
+    timezones: frozenset[str] = frozenset()
+    """The names of ``pg_timezone_names``: the zones PostgREST 14 accepts in ``Prefer: timezone=``."""
 
     def relationships(self, source: str) -> list[Relationship]:
         """Every relationship from ``source``: its keys, keys to it, and junctions to other relations."""
@@ -361,6 +363,8 @@ async def load_catalog(conn: AsyncConnection[Any], schema: str = "public") -> Ca
             deletable=bool(modes & 16),
         )
     catalog.foreign_keys = keys.foreign_keys
+    zones = await (await conn.execute("SELECT name FROM pg_catalog.pg_timezone_names")).fetchall()
+    catalog.timezones = frozenset(name for (name,) in zones)
     for row in await (await conn.execute(_FUNCTIONS_SQL, [schema])).fetchall():
         fn = _function(schema, row)
         catalog.functions.setdefault(fn.name, []).append(fn)

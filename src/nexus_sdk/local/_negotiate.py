@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -100,6 +100,15 @@ class Prefs:
         """``handling=strict``."""
         return self.handling == "strict"
 
+    def accept_timezone(self, names: Collection[str]) -> None:
+        """Keep ``timezone=`` only as PostgREST 14 does: when the (first) zone is a name of
+        ``pg_timezone_names``; else it is not applied, and every ``timezone=`` preference is invalid
+        (PGRST122 with ``handling=strict``)."""
+        if self.timezone is not None and self.timezone in names:
+            self.invalid = tuple(t for t in self.invalid if not t.startswith("timezone="))
+        else:
+            self.timezone = None
+
     def check_strict(self) -> None:
         """Refuse unknown preferences under ``handling=strict``, as PostgREST 12+ does.
 
@@ -177,6 +186,8 @@ def parse_prefs(headers: Sequence[str]) -> Prefs:
             if token.startswith("timezone="):
                 if prefs.timezone is None:
                     prefs.timezone = token[len("timezone=") :]
+                # Invalid unless the zone is accepted (see Prefs.accept_timezone).
+                invalid.append(token)
                 continue
             if token.startswith("max-affected="):
                 # The first one counts, even when it is not a number (PostgREST then ignores them all).

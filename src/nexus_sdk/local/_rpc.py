@@ -162,11 +162,6 @@ def _raw_body_function(engine: Engine, name: str, mime: str) -> Function:
 
 async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Response:
     """Call ``name`` with the request's arguments and answer its result in the shape its type asks for."""
-    if ctx.csv:
-        # Functions answer JSON only: the next media type the client accepts, else 406.
-        ctx.csv = False
-        answer, ctx.strip = negotiate(ctx.request.headers.get("accept"), csv=False)
-        ctx.singular = answer == "object"
     items = ctx.query_items
     body_text: str | None = None
     payload: Any = None
@@ -204,6 +199,12 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         raise ApiError(405, "PGRST101", f"Cannot use the {ctx.method} method on RPC")
     json_post = ctx.method == "POST" and not from_text and (media is None or media.kind == "json")
     fn = pick_function(engine, name, args, json_post=json_post)
+    if ctx.csv and not (fn.returns_set and fn.result_columns is not None):
+        # CSV is answered for rows a function returns (SETOF a row type, TABLE); for other results the next
+        # media type the client accepts, else 406.
+        ctx.csv = False
+        answer, ctx.strip = negotiate(ctx.request.headers.get("accept"), csv=False)
+        ctx.singular = answer == "object"
     if ctx.method == "OPTIONS":
         # PostgREST's Allow for a function: a volatile one is called with POST only.
         return Response(

@@ -8,6 +8,7 @@ message names each entry as PostgREST knows it (a plan type with its ``for="..."
 nothing (406). ``application/vnd.pgrst.array+json;nulls=stripped`` and ``...object+json;nulls=stripped`` answer
 the body without null object fields (``json_strip_nulls``, nested objects included) with that Content-Type,
 on reads and on writes' representations (supabase-js ``stripNulls()``, postgrest-py ``strip_nulls()``).
+``text/csv`` is answered for the rows of a function too (its media handlers are for any relation).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ CASES: Final = [
        body={"id": 7, "label": None}, request_headers=REPR, json=[{"id": 7}]),
     _c("update representation", "/cf_counters?id=eq.1", 200, ARRAY_STRIP["Accept"], method="PATCH",
        body={"label": None}, request_headers=REPR, json=[{"id": 1, "n": 0}]),
+    _c("a function's rows as CSV", "/rpc/cf_books_below?id=3&select=id,title", 200, "text/csv",
+       text="id,title\n1,Alpha\n2,Beta", headers=CSV_TYPE),
     _c("a function's rows", "/rpc/cf_books_below?id=5&select=id,year&id=gt.3", 200, ARRAY_STRIP["Accept"],
        json=[{"id": 4}]),
 ]  # fmt: skip
