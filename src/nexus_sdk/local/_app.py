@@ -132,6 +132,10 @@ def _log_unexpected(request: Request, exc: Exception) -> None:
         _log.debug("where: %s", " <- ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in reversed(frames)))
 
 
+_WRITES: Final = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+"""Methods whose schema is named by ``Content-Profile`` (the others': ``Accept-Profile``)."""
+
+
 def _error_response(err: ApiError) -> Response:
     if err.code == "":
         # The gateway's own answer (no PostgREST behind it): no Proxy-Status.
@@ -343,19 +347,20 @@ class RestApp:
             )
         headers = self._headers.get(request)
         identity, claims = self._authenticate(request, headers)
-        for header in ("accept-profile", "content-profile"):
-            profile = headers.get(header)
-            if profile is not None and profile != self.schema:
-                raise ApiError(
-                    406,
-                    "PGRST106",
-                    f"Invalid schema: {profile}",
-                    hint=f"Only the following schemas are exposed: {self.schema}",
-                )
+        method = request.method.upper()
+        # As PostgREST: writes name their schema in Content-Profile, other methods in Accept-Profile (the
+        # other header is ignored); a body answered to a request that named it says Content-Profile.
+        profile = headers.get("content-profile" if method in _WRITES else "accept-profile")
+        if profile is not None and profile != self.schema:
+            raise ApiError(
+                406,
+                "PGRST106",
+                f"Invalid schema: {profile}",
+                hint=f"Only the following schemas are exposed: {self.schema}",
+            )
         # PostgREST's path segments (WAI's pathInfo): "/" is none, a trailing "/" adds an empty one.
         rest = path[len(self._prefix) :]
         resource = "" if rest in ("", "/") else rest[1:]
-        method = request.method.upper()
         items = query_items(request)
         check_query(items, headers.get("range"))
         ctx = RequestContext(
@@ -363,9 +368,11 @@ class RestApp:
         )
         ctx.claims_json = identity.claims_json
         ctx.path = path
-        ctx.prefs.accept_timezone(self.catalog.timezones)
+        ctx.prefs = ctx.prefs.accept_timezone(self.catalog.timezones)
         ctx.prefs.check_strict()
         response = await self._dispatch(ctx, resource)
+        if profile is not None and "content-type" in response.headers:
+            response.headers["Content-Profile"] = self.schema
         return apply_response_settings(response, ctx.response_status, ctx.response_headers)
 
     async def _dispatch(self, ctx: RequestContext, resource: str) -> Response:

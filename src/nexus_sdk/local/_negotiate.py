@@ -5,6 +5,7 @@ Everything here reads request headers or shapes response headers; nothing touche
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -100,14 +101,16 @@ class Prefs:
         """``handling=strict``."""
         return self.handling == "strict"
 
-    def accept_timezone(self, names: Collection[str]) -> None:
-        """Keep ``timezone=`` only as PostgREST 14 does: when the (first) zone is a name of
-        ``pg_timezone_names``; else it is not applied, and every ``timezone=`` preference is invalid
-        (PGRST122 with ``handling=strict``)."""
-        if self.timezone is not None and self.timezone in names:
-            self.invalid = tuple(t for t in self.invalid if not t.startswith("timezone="))
-        else:
-            self.timezone = None
+    def accept_timezone(self, names: Collection[str]) -> Prefs:
+        """These preferences with ``timezone=`` kept only as PostgREST 14 keeps it: when the (first) zone is
+        a name of ``pg_timezone_names``; else it is not applied, and every ``timezone=`` preference is
+        invalid (PGRST122 with ``handling=strict``). ``self`` is not changed (it may be shared)."""
+        if self.timezone is None:
+            return self
+        if self.timezone in names:
+            kept = tuple(t for t in self.invalid if not t.startswith("timezone="))
+            return self if kept == self.invalid else dataclasses.replace(self, invalid=kept)
+        return dataclasses.replace(self, timezone=None)
 
     def check_strict(self) -> None:
         """Refuse unknown preferences under ``handling=strict``, as PostgREST 12+ does.
