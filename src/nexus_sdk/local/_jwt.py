@@ -43,6 +43,17 @@ def api_key(secret: str, role: str, *, now: int | None = None) -> str:
     return mint(secret, {"iss": ISSUER, "role": role, "iat": iat, "exp": iat + _TEN_YEARS})
 
 
+def _decode_error(message: str, *, details: str | None = None) -> ApiError:
+    # PostgREST 14's PGRST301, its WWW-Authenticate naming the message.
+    return ApiError(
+        401,
+        "PGRST301",
+        message,
+        details=details,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{message}"'},
+    )
+
+
 def _claims_error(message: str) -> ApiError:
     return ApiError(
         401,
@@ -88,27 +99,23 @@ def verify(secret: str, token: str) -> dict[str, Any]:
         ApiError: 401 PGRST301 when the token cannot be decoded or its signature is wrong, 401 PGRST303
             when ``exp``, ``nbf`` or ``iat`` fail (each with PostgREST's 30 second leeway).
     """
+    parts = token.count(".") + 1
+    if parts != 3:
+        raise _decode_error(f"Expected 3 parts in JWT; got {parts}")
     try:
         # The time claims are checked below, so that each failure gets PostgREST's own wording.
         claims = dict(_decode(secret, token))
     except jwt.InvalidSignatureError as exc:
-        raise ApiError(
-            401,
-            "PGRST301",
-            "JWSError JWSInvalidSignature",
-            headers={
-                "WWW-Authenticate": 'Bearer error="invalid_token", error_description="JWSInvalidSignature"'
-            },
+        # PostgREST 14 (jose-jwt): a token no key verifies.
+        raise _decode_error(
+            "No suitable key or wrong key type", details="None of the keys was able to decode the JWT"
+        ) from exc
+    except jwt.InvalidAlgorithmError as exc:
+        raise _decode_error(
+            "No suitable key or wrong key type", details="No suitable key was found to decode the JWT"
         ) from exc
     except jwt.InvalidTokenError as exc:
-        raise ApiError(
-            401,
-            "PGRST301",
-            "Expected 3 parts in JWT; got a malformed token"
-            if token.count(".") != 2
-            else "JWSError: the JWT could not be decoded",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="invalid JWT"'},
-        ) from exc
+        raise _decode_error("JWT couldn't be decoded") from exc
     now = time.time()
     for name in ("exp", "nbf", "iat"):
         value = claims.get(name)
