@@ -642,14 +642,15 @@ def negative_limit() -> ApiError:
 
 
 def parse_range_header(text: str | None) -> tuple[int, int | None] | None:
-    """Parse ``Range: 0-9`` (items); an unparseable header is ignored, as PostgREST does.
+    """Parse ``Range: 0-9``; any other form is ignored, as PostgREST does.
 
     Raises:
         ApiError: 416 PGRST103 when the lower bound exceeds the upper one.
     """
     if not text:
         return None
-    m = re.fullmatch(r"\s*(?:items=)?(\d+)-(\d*)\s*", text)
+    # PostgREST's pattern is ^([0-9]+)-([0-9]*)$: "items=0-9" or "0-9, 20-29" is not read (all rows).
+    m = re.fullmatch(r"([0-9]+)-([0-9]*)", text)
     if m is None:
         return None
     lower = int(m.group(1))

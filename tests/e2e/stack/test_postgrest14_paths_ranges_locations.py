@@ -3,7 +3,7 @@
 Facts (PostgREST 14's ApiRequest and QueryParams modules, QuerySpec/ErrorSpec; the HTTP package's
 ``urlEncode``): a path is a table (one segment), ``rpc/<function>`` (two) or else 404 PGRST125 "Invalid path
 specified in request URL", so a trailing ``/`` (an empty last segment) is PGRST125 too; the ``Range`` header
-is read on GET only (HEAD ignores it); ``Content-Location`` is the path and the parameters sorted by name,
+is read on GET only (HEAD ignores it) and only as ``^([0-9]+)-([0-9]*)$`` (``items=0-9`` is ignored); ``Content-Location`` is the path and the parameters sorted by name,
 each byte outside ``A-Za-z0-9-_.~`` as ``%`` and two upper-case hex digits, the bytes of a non-ASCII
 character taken as characters and encoded as UTF-8 again (``é`` is ``%C3%83%C2%A9``). ``OPTIONS`` answers
 ``Allow`` (OptionsSpec): a relation's methods as it takes them (``pg_relation_is_updatable`` for a view; ``PUT``
@@ -49,6 +49,9 @@ CASES: Final = [
     _c("below a function", "GET", "/rpc/cf_seven/x", 404, json=PGRST125),
     _c("Range on GET", "GET", "/cf_publishers?select=id&order=id", 200, request_headers={"Range": "0-0"},
        json=[{"id": 1}], headers={"Content-Range": "0-0/*"}),
+    _c("a Range of another form is ignored", "GET", "/cf_publishers?select=id&order=id", 200,
+       request_headers={"Range": "items=0-0"}, json=[{"id": 1}, {"id": 2}, {"id": 3}],
+       headers={"Content-Range": "0-2/*"}),
     _c("Range on HEAD is ignored", "HEAD", "/cf_publishers?select=id", 200, request_headers={"Range": "0-0"},
        text="", headers={"Content-Range": "0-2/*"}),
     _c("Content-Location escapes in upper case", "GET", "/cf_publishers?select=id,name&id=in.(1,2)&order=id", 200,
