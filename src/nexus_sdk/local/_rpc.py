@@ -261,7 +261,12 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
             "SELECT NULL::bigint, pg_catalog.count(*), NULL::text FROM {} AS pgrst_call"
         ).format(call)
         await engine.run(ctx, statement, params, read_only=read_only, expect_one=False)
-        return Response(status_code=204)
+        # No body, but the headers of a one-row result, as PostgREST answers void.
+        headers = {"Content-Range": f"0-0/{'1' if ctx.prefs.count else '*'}"}
+        applied = ctx.prefs.applied()
+        if applied:
+            headers["Preference-Applied"] = applied
+        return Response(status_code=204, headers=headers)
     if fn.returns_set:
         statement = build_scalar_set_read(call, plan)
         row = await engine.run(

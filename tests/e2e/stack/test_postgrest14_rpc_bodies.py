@@ -6,7 +6,8 @@ gives the arguments (its objects must have the same keys); any other JSON value 
 ``text/xml`` and ``application/octet-stream`` bodies look only for a function with one unnamed parameter of
 that type (404 PGRST202 "Could not find the function s.f in the schema cache", details "... with a single unnamed
 text parameter ...", no hint); any other Content-Type is 400 PGRST102 "Content-Type not acceptable: <type>".
-PGRST203 names every candidate with its parameters: ``s.f(arg => integer), s.f(arg => text, num => integer)``.
+A ``void`` result is 204 without a body but with the headers of its one row (``Content-Range: 0-0/*``,
+Response.hs: the range header is added before the void check). PGRST203 names every candidate with its parameters: ``s.f(arg => integer), s.f(arg => text, num => integer)``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ CASES: Final = [
        request_headers={"Content-Type": "application/xml"},
        json={"code": "PGRST102", "details": None, "hint": None,
              "message": "Content-Type not acceptable: application/xml"}),
+    _c("void: no body, a one-row Content-Range", "/rpc/cf_noop", 204, body={}, text="",
+       headers={"Content-Range": "0-0/*"}, absent=("Content-Type",)),
+    _c("void, counted", "/rpc/cf_noop", 204, body={}, text="", request_headers={"Prefer": "count=exact"},
+       headers={"Content-Range": "0-0/1", "Preference-Applied": "count=exact"}),
     _c("ambiguous overloads are listed", "/rpc/cf14_same_args", 300, body={"arg": "1"},
        json={"code": "PGRST203", "details": None,
              "hint": "Try renaming the parameters or the function itself in the database so function "
