@@ -132,8 +132,9 @@ class _OneWriteTransport:
 
     uvicorn writes a response's head and its body separately, and each write is a system call and a TCP
     segment of its own, which the client reads with a wake-up of its own. Gathered, a small response leaves
-    in one (as it leaves PostgREST); the bytes and their order are unchanged. A large write flushes what is
-    gathered and goes at once, uncopied. Anything else is the wrapped transport's own.
+    in one (as it leaves PostgREST); the bytes and their order are unchanged. What is gathered is sent when
+    the response is complete (:meth:`flush`), else at the end of the loop's turn; a large write flushes it
+    and goes at once, uncopied. Anything else is the wrapped transport's own.
     """
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
@@ -146,21 +147,22 @@ class _OneWriteTransport:
 
     def write(self, data: bytes) -> None:
         if len(data) > _ONE_WRITE_MAX:
-            self._flush()
+            self.flush()
             self._transport.write(data)
             return
         if not self._pending:
-            self._loop.call_soon(self._flush)
+            self._loop.call_soon(self.flush)  # a response still being written (streamed) is not held back
         self._pending.append(data)
 
     def is_closing(self) -> bool:
         return self._transport.is_closing()
 
     def close(self) -> None:
-        self._flush()
+        self.flush()
         self._transport.close()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Send what is gathered."""
         if self._pending:
             data = b"".join(self._pending)
             self._pending.clear()
@@ -176,6 +178,10 @@ def _http_protocol() -> Any:
     class OneWriteProtocol(bounded_protocol()):  # type: ignore[misc]  # a class made at run time
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(_OneWriteTransport(transport, self.loop))
+
+        def on_response_complete(self) -> None:
+            self.transport.flush()  # the response is whole: it goes now, not a turn of the loop later
+            super().on_response_complete()
 
     return OneWriteProtocol
 
