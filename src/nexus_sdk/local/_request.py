@@ -7,7 +7,10 @@ reads from them is worked out once per distinct list of headers (:class:`Request
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import time
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from urllib.parse import parse_qsl
 
@@ -33,6 +36,20 @@ __all__ = [
     "query_items",
     "request_body",
 ]
+
+_BIG_BODY_CHARS: Final = 1 << 20
+"""A JSON body at least this long is parsed element by element, yielding to other requests in between."""
+_PARSE_SLICE_SECONDS: Final = 0.005
+"""How long a big body is parsed before other requests get a turn of the event loop."""
+_DECODER: Final = json.JSONDecoder()
+_WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
+"""JSON's whitespace, as the json module skips it."""
+
+
+def _after_space(text: str, position: int) -> int:
+    """The first index from ``position`` on that is not JSON whitespace."""
+    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]  # always matches ("" at least)
+
 
 _HEADER_SETS_MAX: Final = 256
 """Distinct header lists a :class:`HeaderCache` keeps (all are forgotten when it is full)."""
@@ -246,8 +263,47 @@ async def json_body(ctx: RequestContext) -> tuple[Any, str]:
         text = raw.decode("utf-8", errors="strict") if raw else ""
         if not text.strip():
             raise ApiError(400, "PGRST102", "Empty or invalid json")
-        return json.loads(text), text
+        return await _loads_sharing_the_loop(text), text
     except ValueError as exc:
         raise ApiError(400, "PGRST102", "Empty or invalid json") from exc
     except RecursionError as exc:
         raise ApiError(400, "PGRST102", "Empty or invalid json", details="nested too deeply") from exc
+
+
+async def _loads_sharing_the_loop(text: str) -> Any:
+    """``json.loads(text)``; a big array is decoded an element at a time, with other requests run between.
+
+    Decoding runs on the event loop (a thread would not help: the decoder holds the GIL), so a 30 MB body
+    decoded in one call would hold every other client of the stack for the better part of a second. An
+    array is the shape of a big write (bulk inserts), so its elements are decoded one by one with the same
+    decoder, and the loop gets a turn every few milliseconds. The result, and what is refused, are those of
+    ``json.loads``.
+
+    Raises:
+        ValueError: ``text`` is not one JSON value.
+    """
+    start = _after_space(text, 0)
+    if len(text) < _BIG_BODY_CHARS or not text.startswith("[", start):
+        return json.loads(text)
+    items: list[Any] = []
+    position = _after_space(text, start + 1)
+    if text.startswith("]", position):
+        closed = position + 1
+    else:
+        pause_at = time.monotonic() + _PARSE_SLICE_SECONDS
+        while True:
+            item, position = _DECODER.raw_decode(text, position)
+            items.append(item)
+            position = _after_space(text, position)
+            if text.startswith("]", position):
+                closed = position + 1
+                break
+            if not text.startswith(",", position):
+                raise ValueError(f"expected ',' or ']' at {position}")
+            position = _after_space(text, position + 1)
+            if time.monotonic() >= pause_at:
+                await asyncio.sleep(0)
+                pause_at = time.monotonic() + _PARSE_SLICE_SECONDS
+    if _after_space(text, closed) != len(text):
+        raise ValueError(f"extra data at {closed}")
+    return items
