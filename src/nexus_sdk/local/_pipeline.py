@@ -75,11 +75,11 @@ class Step:
         self.query = query
         self.params = params
         self.prepare = prepare
-        self._converted: tuple[str, _Converted] | None = None
+        self._converted: tuple[bytes | None, _Converted] | None = None
 
-    def converted(self, tx: abc.Transformer, encoding: str) -> _Converted:
+    def converted(self, tx: abc.Transformer, encoding: bytes | None) -> _Converted:
         """The statement as libpq takes it, its parameters dumped by ``tx`` (psycopg's adapters) for a
-        connection whose client encoding is ``encoding``."""
+        connection whose ``client_encoding`` is ``encoding`` (as the server reports it)."""
         if self.params is None:
             return self.query, None, (), None
         if self._converted is None or self._converted[0] != encoding:
@@ -120,7 +120,7 @@ async def execute(conn: psycopg.AsyncConnection[Any], steps: Sequence[Step]) -> 
     pgconn = conn.pgconn
     loop = asyncio.get_running_loop()
     tx = Transformer.from_context(conn)
-    encoding = conn.info.encoding
+    encoding = pgconn.parameter_status(b"client_encoding")
     cache = _prepared.get(conn)
     if cache is None:
         cache = _prepared[conn] = OrderedDict()
