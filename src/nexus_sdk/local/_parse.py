@@ -168,6 +168,26 @@ class _Cursor:
             details=f"unexpected {found} expecting {expecting}",
         )
 
+    def fail_at(self, expecting: str, *, quote: str = '"') -> ApiError:
+        """Like :meth:`fail`, showing the unexpected character in ``quote`` (parsec's ``eof`` shows it in
+        single quotes)."""
+        found = f"{quote}{self.s[self.i]}{quote}" if self.i < len(self.s) else "end of input"
+        return parse_error(
+            f'"failed to parse {self.what} ({self.shown})" (line 1, column {self.i + 1})',
+            details=f"unexpected {found} expecting {expecting}",
+        )
+
+    def fail_word(self, word: str, expecting: str) -> ApiError:
+        """A failed match of ``word`` here, reported as parsec's ``string`` reports it: at the word's start,
+        naming the first character that differs."""
+        rest = self.s[self.i :]
+        differing = next((c for c, w in zip(rest, word, strict=False) if c != w), None)
+        found = f'"{differing}"' if differing is not None else "end of input"
+        return parse_error(
+            f'"failed to parse {self.what} ({self.shown})" (line 1, column {self.i + 1})',
+            details=f"unexpected {found} expecting {expecting}",
+        )
+
     def at_end(self) -> bool:
         return self.i >= len(self.s)
 
@@ -588,7 +608,7 @@ def _logic_node(cur: _Cursor) -> Condition | Logic:
 
 
 def parse_order(text: str) -> list[OrderTerm]:
-    """Parse ``order=col.desc.nullslast,rel(col).asc``.
+    """Parse ``order=col.desc.nullslast,rel(col).asc``, with PostgREST's error messages and columns.
 
     Raises:
         ApiError: PGRST100 for unknown modifiers.
@@ -599,30 +619,53 @@ def parse_order(text: str) -> list[OrderTerm]:
         cur.ws()
         relation: str | None = None
         save = cur.i
-        name = cur.name()
-        if cur.eat("("):
-            relation = name
+        try:
+            # rel(col): PostgREST tries it first and, when it fails, reads the term as a column.
+            name = cur.name()
+            if not cur.eat("("):
+                raise cur.fail('"("')
             f = cur.field()
             cur.expect(")")
-        else:
+            relation = name
+        except ApiError:
             cur.i = save
             f = cur.field()
-        descending = False
-        nulls: Literal["first", "last"] | None = None
-        if cur.eat(".asc"):
-            pass
-        elif cur.eat(".desc"):
-            descending = True
-        if cur.eat(".nullsfirst"):
-            nulls = "first"
-        elif cur.eat(".nullslast"):
-            nulls = "last"
-        cur.ws()
-        if not (cur.at_end() or cur.peek(",")):
-            raise cur.fail('".asc", ".desc", ".nullsfirst", ".nullslast", "," or end of input')
+            if not (cur.at_end() or cur.peek(",") or cur.peek(".")) and not f.path:
+                raise cur.fail_at(
+                    'letter, digit, "-", "->>", "->", delimiter (.), "," or end of input', quote="'"
+                ) from None
+        descending, nulls = _order_modifiers(cur)
         terms.append(OrderTerm(f, descending, nulls, relation))
         if not cur.eat(","):
             return terms
+
+
+_DIRECTIONS: Final = ("asc", "desc")
+_NULLS: Final = ("nullsfirst", "nullslast")
+
+
+def _order_modifiers(cur: _Cursor) -> tuple[bool, Literal["first", "last"] | None]:
+    descending = False
+    nulls: Literal["first", "last"] | None = None
+    for slot in (_DIRECTIONS + _NULLS, _NULLS):
+        if not cur.peek("."):
+            break
+        words = slot if nulls is None else ()
+        word = next((w for w in words if cur.s.startswith(w, cur.i + 1)), None)
+        if word is None:
+            cur.i += 1
+            raise cur.fail_word(
+                slot[0], " or ".join([", ".join(f'"{w}"' for w in slot[:-1]), f'"{slot[-1]}"'])
+            )
+        cur.i += 1 + len(word)
+        if word in _NULLS:
+            nulls = "first" if word == "nullsfirst" else "last"
+            break
+        descending = word == "desc"
+    if not (cur.at_end() or cur.peek(",")):
+        expecting = '"," or end of input' if nulls is not None else 'delimiter (.), "," or end of input'
+        raise cur.fail_at(expecting, quote="'")
+    return descending, nulls
 
 
 def _read_integer(text: str) -> int | None:

@@ -5,7 +5,8 @@ operator in front (``or`` + ``()``), so an error's column counts it and ``?or=id
 column ``orid``; an empty tree is "unexpected ")" expecting field name (* or [a..z0..9_$]), negation operator
 (not) or logic operator (and, or)". The parsers of ``select``, filter keys, ``in.(...)``, ``is.`` values and
 logic trees stop where their grammar ends and do not require the end of the text, so what follows is ignored.
-An ``order`` key's embedding path is read as a filter key's: ``rel!hint.order`` (as postgrest-py sends
+Its ``order`` errors are parsec's (the doctests of ``pOrder``: the column of the word that failed, its first
+differing character). An ``order`` key's embedding path is read as a filter key's: ``rel!hint.order`` (as postgrest-py sends
 ``order(..., foreign_table="rel!hint")``) is the top level's order.
 """
 
@@ -48,6 +49,22 @@ CASES: Final = [
     _c("after a filter key", "/cf_books?select=id&id)=eq.1", 200, json=[{"id": 1}]),
     _c("order key with a hint", "/cf_authors?select=id,cf_books!cf_books_author_fk(id)"
        "&cf_books!cf_books_author_fk.order=id.desc&limit=1", 200, json=[{"id": 4, "cf_books": []}]),
+    _c("an unknown order modifier", "/cf_books?order=id.ac", 400,
+       json={"code": "PGRST100", "hint": None, "message": '"failed to parse order (id.ac)" (line 1, column 4)',
+             "details": 'unexpected "c" expecting "asc", "desc", "nullsfirst" or "nullslast"'}),
+    _c("an unknown nulls modifier", "/cf_books?order=id.asc.nlsfst", 400,
+       error={"message": '"failed to parse order (id.asc.nlsfst)" (line 1, column 8)',
+              "details": 'unexpected "l" expecting "nullsfirst" or "nullslast"'}),
+    _c("text after a modifier", "/cf_books?order=id.descc", 400,
+       error={"message": '"failed to parse order (id.descc)" (line 1, column 8)',
+              "details": "unexpected 'c' expecting delimiter (.), \",\" or end of input"}),
+    _c("text after nulls", "/cf_books?order=id.nullslasttt", 400,
+       error={"message": '"failed to parse order (id.nullslasttt)" (line 1, column 13)',
+              "details": "unexpected 't' expecting \",\" or end of input"}),
+    _c("a related order of two columns", "/cf_books?order=cf_authors(name,id)", 400,
+       error={"message": '"failed to parse order (cf_authors(name,id))" (line 1, column 11)',
+              "details": "unexpected '(' expecting letter, digit, \"-\", \"->>\", \"->\", delimiter (.), \",\" "
+                         "or end of input"}),
 ]  # fmt: skip
 
 
