@@ -282,6 +282,10 @@ class _Cursor:
         while k < len(self.s) and self.s[k] in _DIGITS:
             k += 1
         if k == j:
+            if j != start:
+                # "-" that no digit follows: a key cannot start with "-" either (PostgREST's error).
+                self.i = j
+                raise self.fail("digit")
             return None
         rest = self.s[k:]
         if rest == "" or rest.startswith(("->", "::", ".", ",")):
@@ -290,7 +294,7 @@ class _Cursor:
         if j != start:
             # A "-" that is not followed by a well-formed number: PostgREST fails here too.
             self.i = k
-            raise self.fail("digit")
+            raise self.fail_at('digit, "->", "::", ".", "," or end of input', quote="'")
         return None
 
     def field(self) -> Field:
@@ -375,7 +379,7 @@ def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
     if cur.eat("*"):
         cur.ws()
         if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
-            raise cur.fail('"," or ")"')
+            raise cur.fail_at('")", "," or end of input', quote="'")
         return SelectItem(None)
     # alias? (a name followed by ":" that does not start "::")
     alias: str | None = None
@@ -391,14 +395,21 @@ def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
     if name == "count" and cur.peek("()"):
         raise aggregates_not_allowed()
     if cur.peek("!") or cur.peek("("):
-        hint, join = _embed_params(cur)
-        if not cur.peek("("):
-            raise cur.fail('"("')
-        return EmbedItem(name, _children(cur), alias, hint, join)
+        # As PostgREST: an embedding only when name, hints and "(" all parse; else a column (whose error
+        # names what may follow a column).
+        try:
+            hint, join = _embed_params(cur)
+            embedding = cur.peek("(")
+        except ApiError:
+            embedding = False
+        if embedding:
+            return EmbedItem(name, _children(cur), alias, hint, join)
     cur.i = start
     f = cur.field()
     cast: str | None = None
     if cur.eat("::"):
+        if cur.at_end() or not _Ident.accepts(cur.s[cur.i]):
+            raise cur.fail("letter or digit")
         cast = cur.identifier()
         if cast not in CASTS:
             raise unsupported(f"The cast ::{cast}")
@@ -406,6 +417,10 @@ def _select_item(cur: _Cursor) -> SelectItem | EmbedItem:
         raise aggregates_not_allowed()
     cur.ws()
     if not (cur.at_end() or cur.peek(",") or cur.peek(")")):
+        if cast is None and not f.path:
+            raise cur.fail_at(
+                'letter, digit, "-", "->>", "->", "::", ".", ")", "," or end of input', quote="'"
+            )
         raise cur.fail('"::", "->", "," or ")"')
     return SelectItem(f, alias, cast)
 
@@ -590,18 +605,26 @@ def _logic_tree(cur: _Cursor, op: Literal["and", "or"], negated: bool) -> Logic:
 
 
 def _logic_node(cur: _Cursor) -> Condition | Logic:
-    m = re.match(r"(not\.)?(and|or)[ \t]*\(", cur.s[cur.i :])
-    if m:
-        # A nested tree, unless it is a filter on a column named "and"/"or" (not followed by "(").
-        cur.i += len(m.group(1) or "") + len(m.group(2))
-        sub: Literal["and", "or"] = "and" if m.group(2) == "and" else "or"
-        return _logic_tree(cur, sub, bool(m.group(1)))
-    cur.ws()
-    if cur.at_end() or not (cur.peek('"') or _Ident.accepts(cur.s[cur.i])):
-        raise cur.fail("field name (* or [a..z0..9_$]), negation operator (not) or logic operator (and, or)")
-    f = cur.field()
-    cur.expect(".")
-    return _operation(cur, f, in_logic=True)
+    # As PostgREST's pLogicTree: a filter if one parses here, else [not.](and|or)(...).
+    start = cur.i
+    try:
+        f = cur.field()
+        cur.expect(".")
+        return _operation(cur, f, in_logic=True)
+    except ApiError as filter_error:
+        failed_at = cur.i
+        cur.i = start
+        negated = cur.eat("not.")
+        for op in ("and", "or"):
+            if cur.eat(op):
+                return _logic_tree(cur, "and" if op == "and" else "or", negated)
+        if negated:
+            raise cur.fail("logic operator (and, or)") from None
+        if failed_at > start:
+            raise filter_error from None
+        raise cur.fail(
+            "field name (* or [a..z0..9_$]), negation operator (not) or logic operator (and, or)"
+        ) from None
 
 
 # -- order, ranges -----------------------------------------------------------------------------------------

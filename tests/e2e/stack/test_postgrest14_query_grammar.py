@@ -65,6 +65,22 @@ CASES: Final = [
        error={"message": '"failed to parse order (cf_authors(name,id))" (line 1, column 11)',
               "details": "unexpected '(' expecting letter, digit, \"-\", \"->>\", \"->\", delimiter (.), \",\" "
                          "or end of input"}),
+    _c("a character no column name takes", "/cf_books?select=id,cf_tags(label[])", 400,
+       error={"message": '"failed to parse select parameter (id,cf_tags(label[]))" (line 1, column 17)',
+              "details": "unexpected '[' expecting letter, digit, \"-\", \"->>\", \"->\", \"::\", \".\", "
+                         "\")\", \",\" or end of input"}),
+    _c("a hint without an embedding", "/cf_books?select=title!x", 400,
+       error={"message": '"failed to parse select parameter (title!x)" (line 1, column 6)'}),
+    _c("a cast without a type", "/cf_books?select=title::", 400,
+       error={"details": "unexpected end of input expecting letter or digit"}),
+    _c("a negative index that is no number", "/cf_books?select=meta->>-1x", 400,
+       error={"message": '"failed to parse select parameter (meta->>-1x)" (line 1, column 10)',
+              "details": "unexpected 'x' expecting digit, \"->\", \"::\", \".\", \",\" or end of input"}),
+    _c("a nested tree of an unknown operator", "/cf_books?and=(ord(id.eq.1),id.eq.2)", 400,
+       error={"message": '"failed to parse logic tree ((ord(id.eq.1),id.eq.2))" (line 1, column 7)',
+              "details": 'unexpected "d" expecting "("'}),
+    _c("not. before no tree", "/cf_books?or=(id.eq.1,not.xor(id.eq.2))", 400,
+       error={"details": 'unexpected "x" expecting logic operator (and, or)'}),
 ]  # fmt: skip
 
 
