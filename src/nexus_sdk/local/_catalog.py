@@ -126,6 +126,8 @@ class Function:
     """``format_type`` of the return type (``void``, ``integer``, ``record``, a table name ...)."""
     result_columns: tuple[Column, ...] | None
     """The columns when the result is a row type (a table's row, OUT/TABLE parameters); else ``None``."""
+    variadic: str | None = None
+    """The name of the ``VARIADIC`` argument, if any (called with ``VARIADIC name := array``)."""
 
     @property
     def returns_void(self) -> bool:
@@ -311,8 +313,11 @@ def _function(schema: str, row: tuple[Any, ...]) -> Function:
     modes = modes or ["i"] * len(types)
     inputs: list[tuple[str, str]] = []
     outputs: list[Column] = []
+    variadic: str | None = None
     for i, (mode, typ) in enumerate(zip(modes, types, strict=True)):
         argname = names[i] if i < len(names) else ""
+        if mode == "v":
+            variadic = argname
         if mode in ("i", "b", "v"):
             inputs.append((argname, typ))
         if mode in ("o", "b", "t"):
@@ -328,7 +333,7 @@ def _function(schema: str, row: tuple[Any, ...]) -> Function:
         # OUT, INOUT or TABLE parameters: rows of those columns, also when there is only one (PostgREST
         # answers {"num_plus_one": 6} for a single OUT parameter, [{"id": 1}] for a one-column TABLE).
         result = tuple(outputs)
-    return Function(schema, name, args, retset, volatile, rettype, result)
+    return Function(schema, name, args, retset, volatile, rettype, result, variadic)
 
 
 async def load_catalog(conn: AsyncConnection[Any], schema: str = "public") -> Catalog:

@@ -167,11 +167,13 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
     payload: Any = None
     media: MediaType | None = None
     from_text = ctx.method in ("GET", "HEAD", "OPTIONS")
+    pairs: list[tuple[str, str]] = []
     if from_text:
         # A parameter whose value is not an operator expression is an argument, as in PostgREST: also one
         # the function does not take (404 PGRST202); ?id=5&id=gt.2 passes id and filters on it.
         query = parse_query(items, rpc_read=True)
-        args: dict[str, Any] = dict(query.rpc_args)
+        pairs = list(query.rpc_args)
+        args: dict[str, Any] = dict(pairs)
     elif ctx.method == "POST":
         query = parse_query(items)
         ctype = ctx.request.headers.get("content-type")
@@ -187,7 +189,8 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
             args = dict(rows[0]) if rows else {}
         elif media.form:
             # Arguments as text, read by each parameter's type, as a GET's are.
-            args = dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+            pairs = parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+            args = dict(pairs)
             from_text = True
         elif media.mime in _RAW_TYPES:
             # PostgREST passes such a body to a function with one unnamed parameter of that type.
@@ -199,6 +202,9 @@ async def call_function(engine: Engine, ctx: RequestContext, name: str) -> Respo
         raise ApiError(405, "PGRST101", f"Cannot use the {ctx.method} method on RPC")
     json_post = ctx.method == "POST" and not from_text and (media is None or media.kind == "json")
     fn = pick_function(engine, name, args, json_post=json_post)
+    if from_text and fn.variadic is not None and fn.variadic in args:
+        # Every value of a VARIADIC argument's parameter, in order (?v=a&v=b is ARRAY['a', 'b']).
+        args[fn.variadic] = [v for k, v in pairs if k == fn.variadic]
     if ctx.csv and not (fn.returns_set and fn.result_columns is not None):
         # CSV is answered for rows a function returns (SETOF a row type, TABLE); for other results the next
         # media type the client accepts, else 406.

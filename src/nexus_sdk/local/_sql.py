@@ -1118,14 +1118,23 @@ def rpc_source(
     if not used:
         return sql.SQL("{}()").format(call_name)
     if from_text:
+        # A VARIADIC argument gets the values of its repeated parameter as an array, as PostgREST passes it.
         casts = sql.SQL(", ").join(
-            sql.SQL("{} := CAST({} AS {})").format(
-                _ident(a.name), params.add(str(args[a.name])), sql.SQL(a.type)
+            sql.SQL("{}{} := CAST({} AS {})").format(
+                sql.SQL("VARIADIC " if a.name == fn.variadic else ""),
+                _ident(a.name),
+                params.add(args[a.name] if a.name == fn.variadic else str(args[a.name])),
+                sql.SQL(a.type),
             )
             for a in used
         )
         return sql.SQL("{}({})").format(call_name, casts)
-    named = sql.SQL(", ").join(sql.SQL("{0} := pgrst_args.{0}").format(_ident(a.name)) for a in used)
+    named = sql.SQL(", ").join(
+        sql.SQL("{1}{0} := pgrst_args.{0}").format(
+            _ident(a.name), sql.SQL("VARIADIC " if a.name == fn.variadic else "")
+        )
+        for a in used
+    )
     # Argument types come from the catalog (format_type), never from the request.
     coldefs = sql.SQL(", ").join(sql.SQL("{} {}").format(_ident(a.name), sql.SQL(a.type)) for a in used)
     return sql.SQL("json_to_record({}::json) AS pgrst_args({}), LATERAL {}({})").format(
