@@ -12,7 +12,7 @@ import json
 import re
 import time
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 
@@ -89,14 +89,29 @@ class Engine(Protocol):
         ...
 
 
+_QUERY_SEPARATORS: Final = re.compile("[&;]")
+"""What separates a query string's parameters for PostgREST (http-types' ``parseQuery``): ``&`` and ``;``."""
+
+
 def query_items(request: Request) -> tuple[tuple[str, str], ...]:
-    """The query string's (key, value) pairs in order: ``request.query_params.multi_items()``, parsed as
-    Starlette parses it (``parse_qsl``, blank values kept), without building its multi-dict."""
+    """The query string's (key, value) pairs in order, as PostgREST reads them.
+
+    Parameters are separated by ``&`` or ``;`` (clients escape a ``;`` inside a value as ``%3B``); a
+    parameter without ``=`` (``?id&select=id``), or an empty one, has no value and PostgREST leaves it out;
+    ``key=`` has the empty value. Keys and values are unescaped as ``parse_qsl`` does (``+`` is a space,
+    ``%XX`` a UTF-8 byte, a malformed escape kept as it is).
+    """
     text = request.scope.get("query_string", b"").decode("latin-1")
-    if "%" in text or "+" in text:
-        return tuple(parse_qsl(text, keep_blank_values=True))
-    # Nothing to unescape (the usual ``id=eq.<uuid>&select=*``): parse_qsl would only split.
-    return tuple((key, value) for key, _, value in (part.partition("=") for part in text.split("&") if part))
+    pairs = []
+    escaped = "%" in text or "+" in text
+    for part in _QUERY_SEPARATORS.split(text):
+        key, equals, value = part.partition("=")
+        if not equals:
+            continue
+        if escaped:
+            key, value = unquote_plus(key), unquote_plus(value)
+        pairs.append((key, value))
+    return tuple(pairs)
 
 
 class Identity:
