@@ -11,6 +11,8 @@ import pytest
 
 from nexus_sdk import local
 
+from .postgrest_cases import Case, check, send
+
 _HERE = Path(__file__).parent
 CONFORMANCE_SCHEMA = (_HERE / "conformance_schema.sql").read_text()
 CONFORMANCE_SEED = (_HERE / "conformance_seed.sql").read_text()
@@ -29,6 +31,20 @@ def conformance_db(stack: local.LocalStack) -> Iterator[psycopg.Connection[Any]]
             stack.reload_schema()
         conn.execute(CONFORMANCE_SEED)
         yield conn
+
+
+@pytest.fixture
+def answers_as_postgrest(
+    stack: local.LocalStack, conformance_db: psycopg.Connection[Any]
+) -> Callable[[Case], None]:
+    """``answers_as_postgrest(case)``: restore the conformance rows, send the case's request to the stack, and
+    assert PostgREST's answer (status, body, headers)."""
+
+    def answer(case: Case) -> None:
+        conformance_db.execute(CONFORMANCE_SEED)
+        check(case, send(stack, case))
+
+    return answer
 
 
 @pytest.fixture

@@ -2,13 +2,20 @@
 gives it on the schema of conformance_schema.sql with the rows of conformance_seed.sql.
 
 The facts come from PostgREST's documentation and its test suite; the cases, names and data are ours.
-``feature`` groups the cases as docs/local-stack.md lists what the stack claims.
+``feature`` groups the cases as docs/local-stack.md lists what the stack claims. :func:`send` sends a case's
+request to a stack and :func:`check` asserts PostgREST's answer (the ``answers_as_postgrest`` fixture does both).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+import httpx
+
+if TYPE_CHECKING:
+    from nexus_sdk import local
 
 ALICE: Final = "aaaaaaaa-0000-4000-8000-000000000001"
 BOB: Final = "aaaaaaaa-0000-4000-8000-000000000002"
@@ -59,6 +66,47 @@ class Case:
 
 def _c(feature: str, name: str, method: str, path: str, status: int, **kw: Any) -> Case:
     return Case(feature, name, method, path, status, **kw)
+
+
+def client_as(stack: local.LocalStack, role: str) -> httpx.Client:
+    """A client of the stack's /rest/v1 as ``role``: ``anon``, ``service``, ``alice`` or ``bob``."""
+    headers = {"apikey": stack.anon_key}
+    if role == "service":
+        headers["Authorization"] = f"Bearer {stack.service_role_key}"
+    elif role in ("alice", "bob"):
+        headers["Authorization"] = f"Bearer {stack.mint_token(ALICE if role == 'alice' else BOB)}"
+    return httpx.Client(base_url=stack.rest_url, headers=headers, timeout=30)
+
+
+def send(stack: local.LocalStack, case: Case) -> httpx.Response:
+    """The case's request, sent as written (its path is not re-encoded)."""
+    with client_as(stack, case.role) as client:
+        headers = dict(case.request_headers)
+        content = None
+        if case.content is not None:
+            content = case.content.encode()
+        elif case.has_body:
+            content = json.dumps(case.body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        return client.request(case.method, case.path, headers=headers, content=content)
+
+
+def check(case: Case, r: httpx.Response) -> None:
+    """Assert PostgREST's answer: status, body, headers."""
+    assert r.status_code == case.status, r.text
+    if case.has_json:
+        assert r.json() == case.json
+    if case.error is not None:
+        body = r.json()
+        assert set(body) == {"code", "details", "hint", "message"}, body
+        for key, value in case.error.items():
+            assert body[key] == value, (key, body)
+    if case.text is not None:
+        assert r.text == case.text
+    for name, value in case.headers.items():
+        assert r.headers.get(name) == value, (name, dict(r.headers))
+    for name in case.absent:
+        assert name not in r.headers, (name, dict(r.headers))
 
 
 REPR = {"Prefer": "return=representation"}

@@ -13,6 +13,7 @@ with a primary key), ``OPTIONS,POST`` for a volatile function, ``OPTIONS,GET,HEA
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
@@ -20,9 +21,7 @@ import pytest
 
 from nexus_sdk import local
 
-from .conftest import CONFORMANCE_SEED as SEED
 from .postgrest_cases import Case
-from .test_postgrest_conformance import check, send
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -82,8 +81,5 @@ def views(stack: local.LocalStack, conformance_db: psycopg.Connection[Any]) -> N
 
 @pytest.mark.usefixtures("views")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_answers_as_postgrest14(
-    stack: local.LocalStack, conformance_db: psycopg.Connection[Any], case: Case
-) -> None:
-    conformance_db.execute(SEED)
-    check(case, send(stack, case))
+def test_answers_as_postgrest14(case: Case, answers_as_postgrest: Callable[[Case], None]) -> None:
+    answers_as_postgrest(case)

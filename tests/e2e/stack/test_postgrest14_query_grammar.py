@@ -12,16 +12,12 @@ differing character). An ``order`` key's embedding path is read as a filter key'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
-import psycopg
 import pytest
 
-from nexus_sdk import local
-
-from .conftest import CONFORMANCE_SEED as SEED
 from .postgrest_cases import Case
-from .test_postgrest_conformance import check, send
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -85,8 +81,5 @@ CASES: Final = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_answers_as_postgrest14(
-    stack: local.LocalStack, conformance_db: psycopg.Connection[Any], case: Case
-) -> None:
-    conformance_db.execute(SEED)
-    check(case, send(stack, case))
+def test_answers_as_postgrest14(case: Case, answers_as_postgrest: Callable[[Case], None]) -> None:
+    answers_as_postgrest(case)

@@ -12,6 +12,7 @@ Response.hs: the range header is added before the void check). PGRST203 names ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
@@ -19,9 +20,7 @@ import pytest
 
 from nexus_sdk import local
 
-from .conftest import CONFORMANCE_SEED as SEED
 from .postgrest_cases import Case
-from .test_postgrest_conformance import check, send
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -76,8 +75,5 @@ def overloads(stack: local.LocalStack, conformance_db: psycopg.Connection[Any]) 
 
 @pytest.mark.usefixtures("overloads")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_answers_as_postgrest14(
-    stack: local.LocalStack, conformance_db: psycopg.Connection[Any], case: Case
-) -> None:
-    conformance_db.execute(SEED)
-    check(case, send(stack, case))
+def test_answers_as_postgrest14(case: Case, answers_as_postgrest: Callable[[Case], None]) -> None:
+    answers_as_postgrest(case)

@@ -7,6 +7,7 @@ JSON body gives the array; on GET (and in a form body) every value of the repeat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
@@ -14,9 +15,7 @@ import pytest
 
 from nexus_sdk import local
 
-from .conftest import CONFORMANCE_SEED as SEED
 from .postgrest_cases import Case
-from .test_postgrest_conformance import check, send
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -56,8 +55,5 @@ def functions(stack: local.LocalStack, conformance_db: psycopg.Connection[Any]) 
 
 @pytest.mark.usefixtures("functions")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_answers_as_postgrest14(
-    stack: local.LocalStack, conformance_db: psycopg.Connection[Any], case: Case
-) -> None:
-    conformance_db.execute(SEED)
-    check(case, send(stack, case))
+def test_answers_as_postgrest14(case: Case, answers_as_postgrest: Callable[[Case], None]) -> None:
+    answers_as_postgrest(case)
