@@ -21,6 +21,7 @@ from nexus_sdk.errors import ConfigurationError, ValidationError
 from nexus_sdk.io._ids import PLACEHOLDER_ID, id_deriver
 from nexus_sdk.io._report import RejectedRow
 from nexus_sdk.io._tables import MASK, SERVER_COLUMNS, mask
+from nexus_sdk.models._fields import sha256_hex
 from nexus_sdk.query import row_count
 from nexus_sdk.repositories._core import TableCore
 from nexus_sdk.repositories._handle import create_bodies, load_keys
@@ -236,6 +237,13 @@ class Planner:
                 )
                 self._reject(line, reason, item)
                 return None
+        if self.table == "content_adaptations" and _stale_idea_hash(data):
+            reason = (
+                "idea_hash is not the SHA-256 of original_idea (was the idea edited after it was exported?); "
+                "leave idea_hash empty and it is computed from the idea"
+            )
+            self._reject(line, reason, item)
+            return None
         owner = data.get("user_id")
         if owner in (None, "") and self.user_id is not None:
             data["user_id"] = owner = self.user_id
@@ -293,6 +301,16 @@ class Planner:
             ready.plain.append(plain)
             ready.payloads.append(payload)
         ready.add_columns(columns, len(ready.lines))
+
+
+def _stale_idea_hash(data: Mapping[str, Any]) -> bool:
+    """Whether a row gives an ``idea_hash`` that is not its ``original_idea``'s (a row edited in a spreadsheet,
+    say): stored as it is, the row would never be found as a duplicate of its own idea, and importing it where
+    the old idea is stored would count it a duplicate of that one and drop the edit."""
+    given, idea = data.get("idea_hash"), data.get("original_idea")
+    if not (isinstance(given, str) and given and isinstance(idea, str)):
+        return False  # no hash (computed from the idea) or no idea: the model's own checks apply
+    return given != sha256_hex(idea)
 
 
 def _encode_rows(bodies: list[dict[str, Any]], key: str) -> list[bytes] | None:
