@@ -12,6 +12,8 @@ never a skip.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -27,6 +29,12 @@ SERVERS = ["system", "embedded"] if SYSTEM_URL else ["embedded"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The suite's own user cache (XDG_CACHE_HOME, inherited by the CLI subprocesses): a stack started with
+    # the default data dir, and the notes `local start` keeps of running stacks, go there and are removed
+    # at the end, never into the developer's ~/.cache, where their own local stack may be running.
+    cache = tempfile.mkdtemp(prefix="nexus-tests-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     if IN_CI and not SYSTEM_URL:
         raise pytest.UsageError(
             "CI=true but NEXUS_TEST_DATABASE_URL is not set: the database tests must run on the machine's "
