@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from nexus_sdk.cli import main
 from nexus_sdk.crypto import EncryptionKey
-from nexus_sdk.testing import NexusTestStack
+from nexus_sdk.testing import NexusTestStack, skip_unless_ci
 
 pytestmark = [pytest.mark.e2e]
 
@@ -18,7 +18,7 @@ def test_an_expired_token_on_the_local_stack_points_at_local_user_token(
     nexus_clean: NexusTestStack, command: list[str]
 ) -> None:
     if nexus_clean.local is None:
-        pytest.skip("the hint is for the local stack (a URL on this machine)")
+        skip_unless_ci("the hint is for the local stack (a URL on this machine)")
     user_id, _ = nexus_clean.create_user()
     expired = nexus_clean.mint_token(user_id, expires_in=-120)  # past PostgREST's 30 s of clock skew
     env = {
