@@ -555,3 +555,21 @@ def test_a_sep_line_for_excel_names_the_separator_and_is_not_the_header(
         (3, {"original_idea": "one, with a comma", "tone": "casual"}),
         (4, {"original_idea": "two\r\nlines", "tone": "formal"}),
     ]
+
+
+def test_a_workbook_reader_reads_its_rows_once_and_leaves_no_file_open_unread(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    from nexus_sdk.io._formats import FileReader
+
+    path = workbook(tmp_path / "ideas.xlsx", ("Sheet1", [["original_idea"], ["first"], ["second"]]))
+    reader = FileReader(path, "content_adaptations", "xlsx")
+    assert [row for _, row in reader] == [{"original_idea": "first"}, {"original_idea": "second"}]
+    assert [row for _, row in reader] == [{"original_idea": "first"}, {"original_idea": "second"}]  # again
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unread = FileReader(path, "content_adaptations", "xlsx")  # its header read, its rows never
+        del unread
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -493,6 +493,7 @@ class FileReader:
         self._sheet = sheet
         self._sheet_rows = (0, 0)  # rows read, rows the sheet has (for the position)
         self._open_sheet: Sheet | None = None  # the sheet being read
+        self._header_sheet: Sheet | None = None  # opened for the header, read next (a workbook loads once)
         self._sep_line = False  # the file starts with Excel's "sep=X" line
         self.size = path.stat().st_size
         """The file's size in bytes."""
@@ -558,8 +559,13 @@ class FileReader:
         from nexus_sdk.io._xlsx import Sheet
 
         sheet = Sheet(self.path, self._sheet)
-        sheet.close()
-        self._check_header(sheet.header)
+        try:
+            self._check_header(sheet.header)
+        except BaseException:
+            sheet.close()
+            raise
+        # Kept for the rows: opening a workbook reads all of its shared strings (0.7 s for 100k rows).
+        self._header_sheet = sheet
 
     def _check_header(self, header: list[str]) -> None:
         known = known_columns(self.table)
@@ -597,7 +603,9 @@ class FileReader:
         booleans = boolean_columns(self.table)
         header = self.header
         width = len(header)
-        sheet = self._open_sheet = Sheet(self.path, self._sheet)
+        sheet = self._header_sheet or Sheet(self.path, self._sheet)
+        self._header_sheet = None
+        self._open_sheet = sheet
         try:
             self._sheet_rows = (0, sheet.rows)
             for number, cells in sheet:

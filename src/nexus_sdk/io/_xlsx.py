@@ -9,6 +9,7 @@ reject their row: neither has a meaning we could import without guessing.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -45,6 +46,8 @@ class Sheet:
             raise ValidationError(
                 message, errors=[{"loc": ("file",), "msg": message, "type": "file_format"}]
             ) from None
+        # Closed by close(), or when the sheet is dropped unread (a reader that only looked at the header).
+        self._closer = weakref.finalize(self, _close, self._book, self._file)
         try:
             names = list(self._book.sheetnames)
             worksheets = {ws.title: ws for ws in self._book.worksheets}
@@ -86,10 +89,14 @@ class Sheet:
 
     def close(self) -> None:
         """Close the workbook (a read-only workbook keeps its file open until then)."""
-        try:
-            self._book.close()
-        finally:
-            self._file.close()
+        self._closer()
+
+
+def _close(book: Any, file: Any) -> None:
+    try:
+        book.close()
+    finally:
+        file.close()
 
 
 def cell_value(value: Any, *, text: bool, timestamp: bool, zone: tzinfo | None) -> Any:
