@@ -380,7 +380,7 @@ def retry_delay(
             return None
         if outcome.status_code != 429 and not request.retry_safe:
             return None
-        if _error_code(outcome) in _NOT_RETRIED_CODES:
+        if outcome.status_code == 500 and _error_code(outcome) in _NOT_RETRIED_CODES:
             return None
         retry_after = _retry_after(outcome.headers)
     elif not (request.retry_safe or isinstance(outcome, httpx.ConnectError | httpx.ConnectTimeout)):
